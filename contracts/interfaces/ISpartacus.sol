@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+pragma solidity 0.8.37;
+
+/// @title Spartacus registry
+/// @notice Holds every collective-action campaign by sequential id. A campaign is revealed
+/// when its count of active pledges reaches its threshold; custodians then release the keys
+/// of the active pledges so that members can decrypt one another's contact details.
+/// @dev Storage keeps only what the contract must check. Texts, ciphertexts and boxes live in
+/// the event logs, which the off-chain clients read. The byte formats are fixed in
+/// docs/protocol.md; the contract checks only their sizes.
+interface ISpartacus {
+    /// @notice Lifecycle of a campaign. `None` means the id does not exist.
+    enum Status {
+        None,
+        Open,
+        Pending,
+        Revealed,
+        Expired
+    }
+
+    /// @notice Who may read the released roster: members only, or everyone.
+    enum RosterMode {
+        Members,
+        Public
+    }
+
+    /// @notice A byte field whose length is checked, named in `BadLength`.
+    enum Field {
+        Title,
+        Description,
+        Plan,
+        Ciphertext,
+        Boxes,
+        Signature,
+        ReleaseData
+    }
+
+    /// @notice The public terms of a campaign, chosen by its creator.
+    /// @param title UTF-8, 1 to 200 bytes.
+    /// @param description UTF-8, at most 4,000 bytes.
+    /// @param plan The public plan, UTF-8, at most 4,000 bytes.
+    /// @param threshold N, the number of active pledges that reveals the campaign; at least 2.
+    /// @param deadline Unix time after which an unrevealed campaign expires.
+    /// @param gracePeriod Seconds between reaching N and the reveal; 0 reveals at once.
+    /// @param custodianThreshold t, how many custodians must release for members to read.
+    /// @param rosterMode Who can read the released roster.
+    struct Terms {
+        string title;
+        string description;
+        string plan;
+        uint32 threshold;
+        uint64 deadline;
+        uint32 gracePeriod;
+        uint8 custodianThreshold;
+        RosterMode rosterMode;
+    }
+
+    /// @notice A sealed payload: a pledge, or the creator's sealed instructions.
+    /// @param memberKey X25519 public key P of the member (of the organiser, for instructions).
+    /// @param ciphertext 24-byte nonce followed by the XChaCha20-Poly1305 ciphertext:
+    /// exactly 296 bytes for a pledge; 40 + 256 * k bytes (1 <= k <= 16) for instructions.
+    /// @param boxes One sealed box per custodian, concatenated in custodian order: each box is
+    /// 112 bytes when t = 1 and 113 bytes when t >= 2.
+    /// @param commitment sha256("spartacus/pledge-key/v1" || k), the pledge key commitment.
+    struct Sealed {
+        bytes32 memberKey;
+        bytes ciphertext;
+        bytes boxes;
+        bytes32 commitment;
+    }
+
+    /// @notice A custodian's EIP-712 endorsement of one fresh campaign key.
+    /// @param custodian The custodian's account, which signed.
+    /// @param campaignKey The custodian's X25519 public key C_i for this campaign only.
+    /// @param expiry Unix time after which the endorsement can no longer be used.
+    /// @param signature 65 bytes (r, s, v) over Endorsement(bytes32 campaignKey,uint64 expiry)
+    /// in the domain (name "Spartacus", version "1", chainId, this registry).
+    struct Endorsement {
+        address custodian;
+        bytes32 campaignKey;
+        uint64 expiry;
+        bytes signature;
+    }
+
+    /// @notice What storage holds about a campaign, for explorers and clients.
+    /// @param status The stored status; see `statusOf` for the status at the current time.
+    /// @param active Active pledges now.
+    /// @param pledges Pledges ever made; pledge indices run from 1 to `pledges`.
+    /// @param graceEnd When a pending campaign can be finalised; 0 unless it was ever pending.
+    /// @param metadataHash keccak256(abi.encode(title, description, plan)).
+    struct CampaignInfo {
+        Status status;
+        address creator;
+        uint32 threshold;
+        uint32 active;
+        uint32 pledges;
+        uint64 deadline;
+        uint32 gracePeriod;
+        uint64 graceEnd;
+        uint8 custodianThreshold;
+        RosterMode rosterMode;
+        bytes32 metadataHash;
+        address[] custodians;
+    }
+
+    // ---------------------------------------------------------------- errors
+
+    /// @notice No campaign has this id.
+    error UnknownCampaign(uint256 campaignId);
+    /// @notice The threshold N must be at least 2.
+    error ThresholdTooLow(uint32 threshold);
+    /// @notice The deadline must lie in the future.
+    error DeadlineNotInFuture(uint64 deadline, uint256 timestamp);
+    /// @notice A campaign has 1 to 5 custodians.
+    error BadCustodianCount(uint256 count);
+    /// @notice The custodian threshold t must satisfy 1 <= t <= n.
+    error BadCustodianThreshold(uint8 custodianThreshold, uint256 custodianCount);
+    /// @notice The same custodian account is listed twice.
+    error DuplicateCustodian(address custodian);
+    /// @notice Endorsement `index` expired before this block.
+    error EndorsementExpired(uint256 index, uint64 expiry, uint256 timestamp);
+    /// @notice Endorsement `index` was not signed by the custodian it names.
+    error BadEndorsement(uint256 index, address custodian, address signer);
+    /// @notice This campaign key already serves a campaign; custodians issue a fresh key for each.
+    error CampaignKeyUsed(bytes32 campaignKey);
+    /// @notice A member key (or a campaign key) must not be zero.
+    error ZeroKey();
+    /// @notice A byte field has the wrong length; `expected` is the exact or the maximum length.
+    error BadLength(Field field, uint256 length, uint256 expected);
+    /// @notice The campaign no longer takes pledges: its deadline passed or it expired.
+    error CampaignClosed(uint256 campaignId, Status status, uint64 deadline);
+    /// @notice The campaign is not in a status that allows this call.
+    error WrongStatus(uint256 campaignId, Status status);
+    /// @notice This account already has an active pledge in this campaign.
+    error AlreadyPledged(uint256 campaignId, address account);
+    /// @notice This account has no active pledge in this campaign.
+    error NotPledged(uint256 campaignId, address account);
+    /// @notice The signature does not recover to the account it is submitted for.
+    error BadSignature(address account, address signer);
+    /// @notice The grace period has not ended yet.
+    error GraceNotOver(uint256 campaignId, uint64 graceEnd, uint256 timestamp);
+    /// @notice The deadline has not passed yet.
+    error DeadlineNotPassed(uint256 campaignId, uint64 deadline, uint256 timestamp);
+    /// @notice The caller is not a custodian of this campaign.
+    error NotCustodian(uint256 campaignId, address caller);
+
+    // ---------------------------------------------------------------- events
+
+    /// @notice A campaign was created; its texts live here only (storage keeps their hash).
+    event CampaignCreated(
+        uint256 indexed campaignId, address indexed creator, Terms terms, bytes32 metadataHash
+    );
+    /// @notice Custodian `index` of a campaign, with the campaign key it endorsed.
+    /// @dev Emitted once per custodian, right after `CampaignCreated`. Watchers filter on
+    /// `custodian` to find their campaigns.
+    event CustodianAssigned(
+        uint256 indexed campaignId, address indexed custodian, uint8 index, bytes32 campaignKey
+    );
+    /// @notice The creator's sealed instructions, released with the roster as pledge index 0.
+    event InstructionsSealed(uint256 indexed campaignId, Sealed instructions);
+    /// @notice A pledge was made. `index` numbers the campaign's pledges from 1.
+    /// `active` is the campaign's active count after this pledge.
+    event Pledged(
+        uint256 indexed campaignId,
+        address indexed account,
+        uint32 index,
+        bytes32 memberKey,
+        bytes ciphertext,
+        bytes boxes,
+        bytes32 commitment,
+        uint32 active
+    );
+    /// @notice Pledge `index` was withdrawn; its key will never be released.
+    event Withdrawn(uint256 indexed campaignId, address indexed account, uint32 index, uint32 active);
+    /// @notice The active count reached N with a grace period: the reveal waits until `graceEnd`.
+    event GraceStarted(uint256 indexed campaignId, uint64 graceEnd, uint32 active);
+    /// @notice The grace period ended with fewer than N active pledges: the campaign is open again.
+    event Reopened(uint256 indexed campaignId, uint32 active);
+    /// @notice The public reveal: custodians now release the keys of the active pledges.
+    /// `pledges` is the highest pledge index at the reveal.
+    event ThresholdReached(uint256 indexed campaignId, uint32 active, uint32 pledges);
+    /// @notice The deadline passed before the reveal: nothing will ever be released.
+    event Expired(uint256 indexed campaignId, uint32 active);
+    /// @notice Custodian `index` published release data (format in docs/protocol.md).
+    event Released(
+        uint256 indexed campaignId, address indexed custodian, uint8 index, bytes data
+    );
+
+    // ---------------------------------------------------------------- calls
+
+    /// @notice Creates a campaign and returns its id (ids start at 1).
+    /// @dev `endorsements` lists the custodians in order; their boxes in `instructions.boxes`
+    /// follow the same order. Each campaign key becomes used for good.
+    function createCampaign(
+        Terms calldata terms,
+        Sealed calldata instructions,
+        Endorsement[] calldata endorsements
+    ) external returns (uint256 campaignId);
+
+    /// @notice Pledges from msg.sender, the pledge account.
+    function pledge(uint256 campaignId, Sealed calldata sealed) external;
+
+    /// @notice Pledges for `account`, authorised by its EIP-712 signature over
+    /// Pledge(uint256 campaignId,bytes32 memberKey,bytes ciphertext,bytes boxes,
+    /// bytes32 commitment,uint256 nonce), with `nonce = nonceOf(campaignId, account)`.
+    /// @dev Anyone may submit, so a relayer can pay the gas.
+    function pledgeWithSig(
+        uint256 campaignId,
+        address account,
+        Sealed calldata sealed,
+        bytes calldata signature
+    ) external;
+
+    /// @notice Withdraws msg.sender's active pledge. Allowed until the reveal.
+    function withdraw(uint256 campaignId) external;
+
+    /// @notice Withdraws `account`'s active pledge, authorised by its EIP-712 signature over
+    /// Withdraw(uint256 campaignId,uint256 nonce), with `nonce = nonceOf(campaignId, account)`.
+    function withdrawWithSig(uint256 campaignId, address account, bytes calldata signature)
+        external;
+
+    /// @notice Ends a pending campaign's grace period: reveals it with at least N active
+    /// pledges, otherwise reopens it (or expires it, past the deadline).
+    function finalize(uint256 campaignId) external;
+
+    /// @notice Marks an open campaign whose deadline has passed as expired.
+    function expire(uint256 campaignId) external;
+
+    /// @notice Publishes release data; only a custodian of a revealed campaign may call.
+    function release(uint256 campaignId, bytes calldata data) external;
+
+    // ---------------------------------------------------------------- views
+
+    /// @notice How many campaigns exist; the newest has this id.
+    function campaignCount() external view returns (uint256);
+
+    /// @notice A campaign's stored terms and counters.
+    function campaign(uint256 campaignId) external view returns (CampaignInfo memory);
+
+    /// @notice The status at the current block time: an open campaign past its deadline
+    /// reads as Expired before anyone calls `expire`.
+    function statusOf(uint256 campaignId) external view returns (Status);
+
+    /// @notice The number of active pledges: what a block explorer shows as the count.
+    function activeCount(uint256 campaignId) external view returns (uint32);
+
+    /// @notice The campaign's threshold N.
+    function thresholdOf(uint256 campaignId) external view returns (uint32);
+
+    /// @notice Whether `account` has an active pledge, its index (0 if it never pledged),
+    /// and the nonce its next signature must carry.
+    function pledgeOf(uint256 campaignId, address account)
+        external
+        view
+        returns (bool active, uint32 index, uint32 nonce);
+
+    /// @notice The nonce the next signed pledge or withdrawal of `account` must carry.
+    function nonceOf(uint256 campaignId, address account) external view returns (uint256);
+
+    /// @notice Whether a custodian campaign key has been used by a campaign.
+    function keyUsed(bytes32 campaignKey) external view returns (bool);
+
+    /// @notice The EIP-712 domain separator of this registry.
+    function domainSeparator() external view returns (bytes32);
+}
