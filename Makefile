@@ -1,0 +1,46 @@
+# Spartacus: `make up` runs a local chain with a registry and a custodian; `make test` tests.
+# Both install everything first (idempotent), so they work from a fresh clone.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SOLC_VERSION := 0.8.37
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: install up test lint build bench clean
+
+install: $(VENV)/.installed node_modules/.installed solc
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || { echo "Node 20 or newer is needed"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The offline solc (npm `solc` behind a shim) where py-solc-x and ape-solidity look for it.
+solc: node_modules/.installed
+	@tools/install-solc-shim.sh $(SOLC_VERSION) >/dev/null
+
+build: install
+	$(PY) -m spartacus.build
+
+up: install
+	$(PY) -m spartacus.devnet
+
+test: install
+	$(PY) -m pytest -q
+	node --test tests/js/
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf $(VENV) node_modules .build .spartacus out

@@ -1,0 +1,144 @@
+"""``make up``: a local anvil chain with a deployed registry and a funded custodian.
+
+Everything lives under ``.spartacus/`` in the working directory (one home folder per role,
+so that creator, custodian and pledgers keep their secrets apart as they would for real).
+The chain runs until Ctrl-C; the script prints the commands to try next.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from eth_account.signers.local import LocalAccount
+from web3 import HTTPProvider, Web3
+
+from .chain import Registry
+from .cli import anvil_path
+from .context import Context, dev_account
+from .custodian import endorse
+from .files import write_private
+from .keystore import Keystore
+
+PORT = int(os.environ.get("SPARTACUS_PORT", "8545"))
+ROOT = Path(os.environ.get("SPARTACUS_DEVNET_DIR", ".spartacus")).resolve()
+
+
+def wait_for_chain(rpc: str, process: subprocess.Popen[bytes], timeout: float = 30) -> Web3:
+    w3 = Web3(HTTPProvider(rpc, request_kwargs={"timeout": 2}))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"anvil exited with code {process.returncode}; is port {PORT} taken?")
+        try:
+            if w3.is_connected():
+                return w3
+        except Exception:  # noqa: BLE001 - still starting
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"anvil did not answer on {rpc} within {timeout:.0f} s")
+
+
+def main() -> int:
+    rpc = f"http://127.0.0.1:{PORT}"
+    probe = Web3(HTTPProvider(rpc, request_kwargs={"timeout": 1}))
+    try:
+        busy = probe.is_connected()
+    except Exception:  # noqa: BLE001
+        busy = False
+    if busy:
+        print(f"something already answers on {rpc}; stop it or set SPARTACUS_PORT", file=sys.stderr)
+        return 1
+    ROOT.mkdir(parents=True, exist_ok=True)
+    log = open(ROOT / "anvil.log", "wb")  # noqa: SIM115 - lives as long as the chain
+    anvil = subprocess.Popen(
+        [anvil_path(), "--host", "127.0.0.1", "--port", str(PORT)], stdout=log, stderr=log
+    )
+    try:
+        w3 = wait_for_chain(rpc, anvil)
+        deployer = dev_account(0)
+        registry = Registry.deploy(w3, deployer)
+        homes = {role: ROOT / role for role in ("creator", "custodian", "alice", "bob")}
+        for home in homes.values():
+            home.mkdir(mode=0o700, exist_ok=True)
+            Context(rpc=rpc, home_option=str(home)).record_deployment(registry)
+
+        passphrase_file = homes["custodian"] / "passphrase"
+        write_private(passphrase_file, secrets.token_urlsafe(24))
+        keystore = Keystore(homes["custodian"], passphrase_file.read_text())
+        address = keystore.create()
+        _fund(w3, deployer, address)
+        expiry = int(w3.eth.get_block("latest")["timestamp"]) + 7 * 86400
+        endorsement = endorse(keystore, registry, expiry)
+        endorsement_file = ROOT / "endorsement.json"
+        write_private(endorsement_file, json.dumps(endorsement, indent=2) + "\n")
+        _print_next_steps(rpc, registry, address, homes, passphrase_file, endorsement_file)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        anvil.wait()
+        return 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        anvil.terminate()
+        anvil.wait(timeout=10)
+        print("\nchain stopped")
+
+
+def _fund(w3: Web3, sender: LocalAccount, to: str) -> str:
+    tx = {
+        "to": to,
+        "value": w3.to_wei(10, "ether"),
+        "from": sender.address,
+        "nonce": w3.eth.get_transaction_count(sender.address, "pending"),
+        "chainId": int(w3.eth.chain_id),
+        "gas": 21_000,
+        "maxFeePerGas": w3.eth.gas_price * 2,
+        "maxPriorityFeePerGas": 0,
+    }
+    tx_hash = w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction)
+    w3.eth.wait_for_transaction_receipt(tx_hash)
+    return tx_hash.to_0x_hex()
+
+
+def _print_next_steps(
+    rpc: str,
+    registry: Registry,
+    custodian: str,
+    homes: dict[str, Path],
+    passphrase_file: Path,
+    endorsement_file: Path,
+) -> None:
+    sp = f"{Path(sys.executable).parent / 'spartacus'}"
+    h = {role: str(path) for role, path in homes.items()}
+    print(
+        f"""
+Spartacus local chain is up.
+  chain      {rpc} (anvil, chain id {registry.chain_id})
+  registry   {registry.address}
+  custodian  {custodian} (keystore {h["custodian"]}, funded)
+  endorsement for a new campaign: {endorsement_file}
+
+Try it in another terminal (each role has its own home folder):
+  {sp} --home {h["creator"]} --dev-account 1 create --title "Fix the heating" \\
+      --instructions "Meet Monday 9:00 at the canteen" --threshold 2 --deadline 7d \\
+      --endorsement {endorsement_file}
+  {sp} --home {h["alice"]} --dev-account 2 pledge 1 --name Alice --contact alice@example.org
+  {sp} --home {h["bob"]} --dev-account 3 pledge 1 --name Bob --contact bob@example.org
+  {sp} --home {h["creator"]} status 1
+  {sp} --home {h["custodian"]} --passphrase-file {passphrase_file} custodian release 1
+  {sp} --home {h["alice"]} roster 1
+  {sp} --home {h["creator"]} verify 1
+
+Ctrl-C stops the chain (everything on it is gone; .spartacus/ keeps the local files).""",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
