@@ -17,9 +17,10 @@ from typing import Any, TypeVar
 
 import click
 import requests
+from web3 import Web3
 from web3.exceptions import Web3Exception
 
-from .chain import Registry
+from .chain import Registry, transfer
 from .context import DEFAULT_RPC, Context, jsonable
 from .exceptions import SpartacusError, UsageError
 
@@ -172,37 +173,18 @@ def deploy(ctx: Context) -> None:
 @pass_context
 def fund(ctx: Context, address: str, amount: str) -> None:
     """Send ether from the paying account to ADDRESS (e.g. a custodian's account)."""
-    from web3 import Web3
-
     if not Web3.is_address(address):
         raise UsageError(f"{address!r} is not an address")
     try:
         value = Web3.to_wei(amount, "ether")
     except (ValueError, ArithmeticError) as exc:
         raise UsageError(f"--eth {amount!r} is not an amount of ether") from exc
-    w3, sender = ctx.w3, ctx.sender
-    tx = {
-        "to": Web3.to_checksum_address(address),
-        "value": value,
-        "from": sender.address,
-        "nonce": w3.eth.get_transaction_count(sender.address, "pending"),
-        "chainId": ctx.chain_id,
-        "gas": 21_000,
-        "maxFeePerGas": w3.eth.gas_price * 2,
-        "maxPriorityFeePerGas": 0,
-    }
-    tx_hash = w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction)
-    w3.eth.wait_for_transaction_receipt(tx_hash)
-    output(
-        ctx,
-        {"to": tx["to"], "wei": value, "tx": tx_hash.to_0x_hex()},
-        f"sent {amount} ETH to {tx['to']}",
-    )
+    to = Web3.to_checksum_address(address)
+    tx_hash = transfer(ctx.w3, ctx.sender, to, value)
+    output(ctx, {"to": to, "wei": value, "tx": tx_hash}, f"sent {amount} ETH to {to}")
 
 
 def main() -> None:
-    from .commands import campaign, custodian  # noqa: F401 - registers the commands
-
     cli(prog_name="spartacus")
 
 

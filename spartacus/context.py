@@ -65,36 +65,19 @@ class Context:
 
     # ------------------------------------------------------------ registry
 
-    @property
-    def deployments_path(self) -> Path:
-        return self.home / "deployments.json"
-
     def record_deployment(self, registry: Registry) -> None:
-        records = read_json(self.deployments_path, "deployments") if self._has_deployments() else {}
-        records[str(registry.chain_id)] = {
-            "registry": registry.address,
-            "block": registry.from_block,
-        }
-        write_json(self.deployments_path, records)
-
-    def _has_deployments(self) -> bool:
-        return self.deployments_path.exists()
+        record_deployment(self.home, registry.chain_id, registry.address, registry.from_block)
 
     @cached_property
     def registry(self) -> Registry:
         from_block = 0
         address = self.registry_address
-        recorded = (
-            read_json(self.deployments_path, "deployments").get(str(self.chain_id))
-            if self._has_deployments()
-            else None
-        )
-        if recorded and (address is None or address.lower() == recorded["registry"].lower()):
-            address = recorded["registry"]
-            from_block = int(recorded.get("block", 0))
+        recorded = recorded_deployment(self.home, self.chain_id)
+        if recorded and (address is None or address.lower() == recorded[0].lower()):
+            address, from_block = recorded
         if address is None:
             raise RegistryNotFound(
-                f"no registry is recorded for chain {self.chain_id} in {self.deployments_path}; "
+                f"no registry is recorded for chain {self.chain_id} under {self.home}; "
                 "pass --registry / SPARTACUS_REGISTRY or run `spartacus deploy`"
             )
         if not Web3.is_address(address):
@@ -126,7 +109,7 @@ class Context:
                 "local chain"
             )
         try:
-            return Account.from_key(key)  # type: ignore[no-any-return]
+            return Account.from_key(key)
         except (ValueError, TypeError) as exc:
             raise UsageError("SPARTACUS_PRIVATE_KEY is not a valid private key") from exc
 
@@ -143,14 +126,27 @@ class Context:
         return int(self.w3.eth.get_block("latest")["timestamp"])
 
 
+def record_deployment(home: Path, chain_id: int, address: str, block: int) -> None:
+    """Remember the registry deployed on ``chain_id``, so later commands need no --registry."""
+    path = home / "deployments.json"
+    records = read_json(path, "deployments") if path.exists() else {}
+    records[str(chain_id)] = {"registry": address, "block": block}
+    write_json(path, records)
+
+
+def recorded_deployment(home: Path, chain_id: int) -> tuple[str, int] | None:
+    """The registry address and deployment block recorded for ``chain_id``, if any."""
+    path = home / "deployments.json"
+    entry = read_json(path, "deployments").get(str(chain_id)) if path.exists() else None
+    return (str(entry["registry"]), int(entry.get("block", 0))) if entry else None
+
+
 def dev_account(index: int) -> LocalAccount:
     """anvil's ``index``-th development account."""
     if not 0 <= index < 1000:
         raise UsageError("--dev-account takes a number from 0 to 999")
     Account.enable_unaudited_hdwallet_features()
-    return Account.from_mnemonic(  # type: ignore[no-any-return]
-        DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}"
-    )
+    return Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
 
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")

@@ -16,10 +16,9 @@ import sys
 import time
 from pathlib import Path
 
-from eth_account.signers.local import LocalAccount
 from web3 import HTTPProvider, Web3
 
-from .chain import Registry
+from .chain import Registry, transfer
 from .cli import anvil_path
 from .context import Context, dev_account
 from .custodian import endorse
@@ -73,7 +72,7 @@ def main() -> int:
         write_private(passphrase_file, secrets.token_urlsafe(24))
         keystore = Keystore(homes["custodian"], passphrase_file.read_text())
         address = keystore.create()
-        _fund(w3, deployer, address)
+        transfer(w3, deployer, address, 10 * 10**18)
         expiry = int(w3.eth.get_block("latest")["timestamp"]) + 7 * 86400
         endorsement = endorse(keystore, registry, expiry)
         endorsement_file = ROOT / "endorsement.json"
@@ -88,22 +87,6 @@ def main() -> int:
         anvil.terminate()
         anvil.wait(timeout=10)
         print("\nchain stopped")
-
-
-def _fund(w3: Web3, sender: LocalAccount, to: str) -> str:
-    tx = {
-        "to": to,
-        "value": w3.to_wei(10, "ether"),
-        "from": sender.address,
-        "nonce": w3.eth.get_transaction_count(sender.address, "pending"),
-        "chainId": int(w3.eth.chain_id),
-        "gas": 21_000,
-        "maxFeePerGas": w3.eth.gas_price * 2,
-        "maxPriorityFeePerGas": 0,
-    }
-    tx_hash = w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction)
-    w3.eth.wait_for_transaction_receipt(tx_hash)
-    return tx_hash.to_0x_hex()
 
 
 def _print_next_steps(

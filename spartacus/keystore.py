@@ -107,7 +107,7 @@ class Keystore:
                 "wrong passphrase for the custodian keystore "
                 "(set SPARTACUS_PASSPHRASE or --passphrase-file)"
             ) from exc
-        return Account.from_key(key)  # type: ignore[no-any-return]
+        return Account.from_key(key)
 
     # ------------------------------------------------------------ campaign keys
 

@@ -161,8 +161,7 @@ def key_seal_indices(part: ReleasePart) -> set[int]:
     if part.kind != KIND_KEYS:
         raise InvalidRelease("not a key-seal part")
     return {
-        int.from_bytes(part.body[i : i + 4], "big")
-        for i in range(0, len(part.body), KEY_SEAL_SIZE)
+        int.from_bytes(part.body[i : i + 4], "big") for i in range(0, len(part.body), KEY_SEAL_SIZE)
     }
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 from eth_account import Account
@@ -12,42 +11,14 @@ from .. import crypto
 from ..chain import RosterMode, Status, iso
 from ..cli import cli, json_option, output, pass_context
 from ..context import Context, parse_deadline, parse_duration
+from ..creation import load_endorsement, prepare_campaign
 from ..exceptions import CampaignStateError, UsageError
-from ..files import read_json
 from ..receipts import ReceiptBook, receipt_from_code
 from ..verify import verify_campaign
 
 
 def _book(ctx: Context) -> ReceiptBook:
     return ReceiptBook(ctx.home, ctx.chain_id, ctx.registry.address)
-
-
-def _load_endorsement(ctx: Context, path: str, number: int, now: int) -> dict[str, Any]:
-    data = read_json(Path(path), f"endorsement {number}")
-    try:
-        custodian, key, expiry, sig = (
-            data["custodian"],
-            bytes.fromhex(data["campaignKey"].removeprefix("0x")),
-            int(data["expiry"]),
-            bytes.fromhex(data["signature"].removeprefix("0x")),
-        )
-    except (KeyError, ValueError, AttributeError, TypeError) as exc:
-        raise UsageError(f"endorsement {number} ({path}) is malformed: {exc}") from exc
-    if int(data.get("chainId", ctx.chain_id)) != ctx.chain_id or (
-        str(data.get("registry", ctx.registry.address)).lower() != ctx.registry.address.lower()
-    ):
-        raise UsageError(
-            f"endorsement {number} ({path}) is for registry {data.get('registry')} on chain "
-            f"{data.get('chainId')}, not {ctx.registry.address} on chain {ctx.chain_id}"
-        )
-    if len(key) != 32:
-        raise UsageError(f"endorsement {number} ({path}) has a campaign key that is not 32 bytes")
-    if expiry < now:
-        raise UsageError(
-            f"endorsement {number} ({path}) expired on {iso(expiry)}; ask the custodian for a "
-            "new one"
-        )
-    return {"custodian": custodian, "key": key, "expiry": expiry, "signature": sig}
 
 
 @cli.command()
@@ -95,49 +66,38 @@ def create(
     the home folder so that the organiser can read the roster after the reveal.
     """
     if instructions_file:
-        instructions = Path(instructions_file).read_text()
-    if not instructions:
-        raise UsageError("give the sealed next steps with --instructions or --instructions-file")
-    if threshold < 2:
-        raise UsageError(f"--threshold must be at least 2 (got {threshold})")
-    if not 1 <= len(endorsements) <= 5:
-        raise UsageError(f"a campaign needs 1 to 5 custodians (got {len(endorsements)})")
-    if not 1 <= custodian_threshold <= len(endorsements):
-        raise UsageError(
-            f"--custodian-threshold must be between 1 and {len(endorsements)} "
-            f"(got {custodian_threshold})"
-        )
+        try:
+            instructions = Path(instructions_file).read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read --instructions-file: {exc}") from exc
     now = ctx.chain_now()
     deadline_ts = parse_deadline(deadline, now)
-    if deadline_ts <= now:
-        raise UsageError(f"the deadline {iso(deadline_ts)} is not in the future")
-    grace_s = parse_duration(grace)
-    loaded = [_load_endorsement(ctx, p, i + 1, now) for i, p in enumerate(endorsements)]
-
-    secret = crypto.new_secret()
-    keys = crypto.derive_keys(secret)
-    sealed = crypto.seal_instructions(
-        keys, instructions, [e["key"] for e in loaded], custodian_threshold
-    )
-    terms = (
-        title,
-        description,
-        plan,
-        threshold,
-        deadline_ts,
-        grace_s,
-        custodian_threshold,
-        int(RosterMode.PUBLIC if public_roster else RosterMode.MEMBERS),
+    registry = ctx.registry
+    prepared = prepare_campaign(
+        title=title,
+        description=description,
+        plan=plan,
+        instructions=instructions or "",
+        threshold=threshold,
+        deadline=deadline_ts,
+        grace=parse_duration(grace),
+        endorsements=[
+            load_endorsement(p, i + 1, ctx.chain_id, registry.address, now)
+            for i, p in enumerate(endorsements)
+        ],
+        custodian_threshold=custodian_threshold,
+        public_roster=public_roster,
+        now=now,
     )
     book = _book(ctx)
-    pending = book.save_organiser_pending(secret)
-    campaign_id = ctx.registry.create_campaign(
+    pending = book.save_organiser_pending(prepared.secret)
+    campaign_id = registry.create_campaign(
         ctx.sender,
-        terms,
-        sealed,
-        [(e["custodian"], e["key"], e["expiry"], e["signature"]) for e in loaded],
+        prepared.terms,
+        prepared.instructions,
+        [e.as_abi() for e in prepared.endorsements],
     )
-    code = book.save_organiser(campaign_id, secret, pending)
+    code = book.save_organiser(campaign_id, prepared.secret, pending)
     output(
         ctx,
         {"campaign": campaign_id, "organiserReceipt": code, "deadline": deadline_ts},
@@ -305,7 +265,7 @@ def status(ctx: Context, campaign_id: int) -> None:
         f"  roster     {info.roster_mode.label}",
         f"  custodians {info.custodian_threshold} of {len(custodians)} must release "
         f"(any {info.custodian_threshold} together could read every pledge):",
-        *[f"    {c['index'] + 1}. {c['account']}" for c in custodians],
+        *[f"    {c.index + 1}. {c.account}" for c in history.custodians],
     ]
     output(ctx, data, "\n".join(lines))
 

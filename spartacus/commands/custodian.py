@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -110,7 +111,7 @@ def release(ctx: Context, campaign_id: int) -> None:
 def custodian_status(ctx: Context) -> None:
     """Show this custodian's address and the campaign keys it holds."""
     keystore = ctx.keystore()
-    keys = []
+    keys: list[dict[str, Any]] = []
     for public in keystore.campaign_keys():
         key = keystore.campaign_key(public)
         keys.append(
