@@ -38,10 +38,15 @@ SETTINGS: dict[str, Any] = {
 
 
 def _sources() -> dict[str, dict[str, str]]:
-    """Every source under contracts/, keyed by its path relative to the repository root."""
+    """Every source under contracts/, keyed by its path relative to the repository root.
+
+    Hidden folders are skipped: ``ape compile`` unpacks its dependencies into
+    ``contracts/.cache``, which is not part of the registry's sources.
+    """
     return {
         path.relative_to(ROOT).as_posix(): {"content": path.read_text()}
         for path in sorted(CONTRACTS.rglob("*.sol"))
+        if not any(part.startswith(".") for part in path.relative_to(CONTRACTS).parts)
     }
 
 

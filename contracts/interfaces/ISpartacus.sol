@@ -198,7 +198,7 @@ interface ISpartacus {
     ) external returns (uint256 campaignId);
 
     /// @notice Pledges from msg.sender, the pledge account.
-    function pledge(uint256 campaignId, Sealed calldata sealed) external;
+    function pledge(uint256 campaignId, Sealed calldata sealedPledge) external;
 
     /// @notice Pledges for `account`, authorised by its EIP-712 signature over
     /// Pledge(uint256 campaignId,bytes32 memberKey,bytes ciphertext,bytes boxes,
@@ -207,7 +207,7 @@ interface ISpartacus {
     function pledgeWithSig(
         uint256 campaignId,
         address account,
-        Sealed calldata sealed,
+        Sealed calldata sealedPledge,
         bytes calldata signature
     ) external;
 

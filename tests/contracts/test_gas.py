@@ -1,0 +1,49 @@
+"""Gas of the hot paths with one custodian (t = 1): deterministic, so bounds are asserted.
+
+Run with ``-s`` to see the figures. Budgets: a direct pledge under 72,000 gas, a relayed
+pledgeWithSig under 78,000 (296-byte ciphertext, one 112-byte box). Payloads are fixed
+pseudo-random bytes (as real ciphertexts look: almost no zero bytes), so calldata costs the
+same on every run.
+"""
+
+from __future__ import annotations
+
+import random
+
+from eth_account import Account
+
+from .helpers import Sealed
+
+PLEDGE_BUDGET = 72_000
+PLEDGE_WITH_SIG_BUDGET = 78_000
+CREATE_BUDGET = 230_000
+
+
+def fixed_sealed(seed: int) -> Sealed:
+    rng = random.Random(seed)
+    return Sealed(rng.randbytes(32), rng.randbytes(296), rng.randbytes(112), rng.randbytes(32))
+
+
+def test_gas_pledge_and_pledge_with_sig_within_budget(
+    registry, create_campaign, pledgers, relayer, sign_pledge
+):
+    campaign = create_campaign(threshold=10, custodians=1, t=1)
+    registry.pledge(campaign.id, fixed_sealed(0).abi, sender=pledgers[0])  # not the first pledge
+
+    direct = registry.pledge(campaign.id, fixed_sealed(1).abi, sender=pledgers[1])
+    account = Account.from_key(b"\x01" * 32)
+    sealed = fixed_sealed(2)
+    signature = sign_pledge(account, campaign.id, sealed)
+    relayed = registry.pledgeWithSig(
+        campaign.id, account.address, sealed.abi, signature, sender=relayer
+    )
+    withdrawal = registry.withdraw(campaign.id, sender=pledgers[1])
+
+    print(
+        f"\ngas with 1 custodian: createCampaign {campaign.receipt.gas_used}, "
+        f"pledge {direct.gas_used}, pledgeWithSig {relayed.gas_used}, "
+        f"withdraw {withdrawal.gas_used}"
+    )
+    assert direct.gas_used < PLEDGE_BUDGET
+    assert relayed.gas_used < PLEDGE_WITH_SIG_BUDGET
+    assert campaign.receipt.gas_used < CREATE_BUDGET
