@@ -20,7 +20,9 @@ $(VENV)/.installed: pyproject.toml
 
 node_modules/.installed: package.json package-lock.json
 	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || { echo "Node 20 or newer is needed"; exit 1; }
-	npm ci --no-audit --no-fund --loglevel=error
+	@# Not `npm ci`: it insists on lock entries for anvil's other-platform binaries, which this
+	@# registry does not serve. `npm install` installs exactly the locked versions all the same.
+	npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
 # The offline solc (npm `solc` behind a shim) where py-solc-x and ape-solidity look for it.
