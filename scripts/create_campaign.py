@@ -14,6 +14,7 @@ from ape.contracts import ContractInstance
 from spartacus.ape import registry_container
 from spartacus.context import parse_deadline, parse_duration, recorded_deployment
 from spartacus.creation import load_endorsement, prepare_campaign
+from spartacus.exceptions import SpartacusError
 from spartacus.files import resolve_home
 from spartacus.receipts import ReceiptBook
 
@@ -37,8 +38,33 @@ def cli(  # type: ignore[no-untyped-def]
     deadline, grace, endorsements, custodian_threshold, public_roster,
 ):  # fmt: skip
     """Create a campaign and print its id."""
+    try:
+        create(
+            account,
+            provider,
+            registry,
+            home,
+            title,
+            description,
+            plan,
+            instructions,
+            threshold,
+            deadline,
+            grace,
+            endorsements,
+            custodian_threshold,
+            public_roster,
+        )
+    except SpartacusError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def create(  # type: ignore[no-untyped-def]
+    account, provider, registry, home, title, description, plan, instructions, threshold,
+    deadline, grace, endorsements, custodian_threshold, public_roster,
+):  # fmt: skip
     folder = resolve_home(home)
-    chain_id = provider.chain_id
+    chain_id = int(provider.web3.eth.chain_id)
     if registry is None:
         recorded = recorded_deployment(folder, chain_id)
         if recorded is None:
@@ -70,6 +96,6 @@ def cli(  # type: ignore[no-untyped-def]
         [e.as_abi() for e in prepared.endorsements],
         sender=account,
     )
-    campaign_id = next(iter(receipt.events.filter(contract.CampaignCreated))).campaignId
+    campaign_id = contract.CampaignCreated.from_receipt(receipt)[0].campaignId
     book.save_organiser(campaign_id, prepared.secret, pending)
     click.echo(campaign_id)

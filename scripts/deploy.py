@@ -22,5 +22,5 @@ def cli(account, home, provider):  # type: ignore[no-untyped-def]
     """Deploy the registry and record its address for this chain."""
     registry = account.deploy(registry_container())
     block = registry.creation_metadata.block if registry.creation_metadata else 0
-    record_deployment(resolve_home(home), provider.chain_id, registry.address, block)
+    record_deployment(resolve_home(home), int(provider.web3.eth.chain_id), registry.address, block)
     click.echo(registry.address)

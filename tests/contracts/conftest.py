@@ -14,19 +14,18 @@ unfunded pledge account that only signs, as the protocol intends.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from ape.contracts import ContractContainer, ContractInstance
+from ape.contracts import ContractInstance
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
-from ethpm_types import ContractType
+
+from spartacus.ape import registry_container
 
 from .helpers import (
-    ARTIFACT,
     BLOCK,
     CIPHERTEXT_OVERHEAD,
     DAY,
@@ -68,17 +67,7 @@ def pledgers(accounts: Any, relayer: Any) -> list[Any]:
 @pytest.fixture(scope="session")
 def registry(relayer: Any, pledgers: list[Any]) -> ContractInstance:
     """The registry, deployed from the shipped artifact."""
-    artifact = json.loads(ARTIFACT.read_text())
-    contract_type = ContractType.model_validate(
-        {
-            "contractName": artifact["contractName"],
-            "sourceId": artifact["sourceName"],
-            "abi": artifact["abi"],
-            "deploymentBytecode": {"bytecode": artifact["bytecode"]},
-            "runtimeBytecode": {"bytecode": artifact["deployedBytecode"]},
-        }
-    )
-    return ContractContainer(contract_type).deploy(sender=relayer)
+    return registry_container().deploy(sender=relayer)
 
 
 @pytest.fixture(autouse=True)
