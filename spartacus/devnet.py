@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -54,7 +55,14 @@ def main() -> int:
     if busy:
         print(f"something already answers on {rpc}; stop it or set SPARTACUS_PORT", file=sys.stderr)
         return 1
-    ROOT.mkdir(parents=True, exist_ok=True)
+    if ROOT.exists():
+        # The last run's chain is gone, and with it everything its files referred to; keep
+        # them one run longer, out of the way, rather than mix them with the new chain's.
+        previous = ROOT.with_name(ROOT.name + ".previous")
+        shutil.rmtree(previous, ignore_errors=True)
+        ROOT.rename(previous)
+        print(f"moved the previous run's files to {previous}")
+    ROOT.mkdir(parents=True)
     log = open(ROOT / "anvil.log", "wb")  # noqa: SIM115 - lives as long as the chain
     anvil = subprocess.Popen(
         [anvil_path(), "--host", "127.0.0.1", "--port", str(PORT)], stdout=log, stderr=log
