@@ -552,3 +552,82 @@ def _record(history: History, name: str, args: Any, log: Any) -> None:
         history.changes.append(
             StatusChange(name, int(args["active"]), block, int(args["graceEnd"]))
         )
+
+
+# ---------------------------------------------------------------------- watcher support
+# Small read and send helpers the custodian watcher (spartacus/watcher/) needs: which
+# campaigns name a custodian, a campaign's status at a confirmed block, and a release
+# transaction signed but not yet sent, so that its hash is saved before it leaves.
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One ``CustodianAssigned`` log naming a given custodian."""
+
+    campaign_id: int
+    index: int
+    campaign_key: bytes
+    block_number: int
+
+
+@dataclass(frozen=True)
+class SignedRelease:
+    tx_hash: str
+    raw: bytes
+    nonce: int
+
+
+def custodian_assignments(
+    registry: Registry, custodian: str, *, from_block: int, to_block: int
+) -> list[Assignment]:
+    """The campaigns that list ``custodian``, from the logs filtered by its indexed topic."""
+    if to_block < from_block:
+        return []
+    event = registry.contract.events.CustodianAssigned
+    topic0 = "0x" + keccak(text="CustodianAssigned(uint256,address,uint8,bytes32)").hex()
+    topic2 = "0x" + bytes(HexBytes(to_checksum_address(custodian))).rjust(32, b"\0").hex()
+    logs = registry.w3.eth.get_logs(
+        {
+            "address": registry.address,
+            "fromBlock": from_block,
+            "toBlock": to_block,
+            "topics": [topic0, None, topic2],
+        }
+    )
+    out = []
+    for log in logs:
+        args = event().process_log(log)["args"]
+        out.append(
+            Assignment(
+                int(args["campaignId"]),
+                int(args["index"]),
+                bytes(args["campaignKey"]),
+                int(log["blockNumber"]),
+            )
+        )
+    return out
+
+
+def status_at(registry: Registry, campaign_id: int, block: int) -> Status:
+    """``statusOf`` as of ``block`` (``Status.NONE`` if the campaign did not exist yet)."""
+    raw = registry.contract.functions.statusOf(campaign_id).call(block_identifier=block)
+    return Status(int(raw or 0))
+
+
+def sign_release(
+    registry: Registry, sender: LocalAccount, campaign_id: int, data: bytes
+) -> SignedRelease:
+    """A signed ``release`` transaction, not sent: its hash can be saved first."""
+    fn = registry.contract.functions.release(campaign_id, data)
+    w3 = registry.w3
+    nonce = w3.eth.get_transaction_count(sender.address, "pending")
+    try:
+        tx = fn.build_transaction(
+            {"from": sender.address, "nonce": nonce, "chainId": registry.chain_id}
+        )
+    except ContractCustomError as exc:
+        raise registry.decode_error(exc.data if isinstance(exc.data, str) else "") from None
+    except ContractLogicError as exc:
+        raise ChainError(f"the registry refused the release: {exc}") from None
+    signed = sender.sign_transaction(dict(tx))  # type: ignore[arg-type]
+    return SignedRelease(HexBytes(signed.hash).to_0x_hex(), bytes(signed.raw_transaction), nonce)

@@ -191,3 +191,4 @@ def main() -> None:
 # Importing the command modules registers them on `cli` (also for tests that import cli).
 from .commands import campaign as _campaign  # noqa: E402,F401
 from .commands import custodian as _custodian  # noqa: E402,F401
+from .commands import watch as _watch  # noqa: E402,F401

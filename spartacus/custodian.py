@@ -82,7 +82,12 @@ def progress(history: History, custodian_index: int, campaign_secret: bytes, t: 
 
 
 def plan_release(
-    registry: Registry, keystore: Keystore, campaign_id: int, account: LocalAccount
+    registry: Registry,
+    keystore: Keystore,
+    campaign_id: int,
+    account: LocalAccount,
+    *,
+    confirmed_block: int | None = None,
 ) -> ReleasePlan:
     """What this custodian should release now (``parts`` is empty when all is released).
 
@@ -90,7 +95,8 @@ def plan_release(
     sealed to every active member and the organiser. Members who joined after an earlier
     round get that round's key sealed to them too, so a late member reads the whole
     roster. Whatever an interrupted run left out is found in the logs and completed;
-    nothing is sent twice.
+    nothing is sent twice. With ``confirmed_block``, only pledges made by that block are
+    released (what this custodian already released is still read up to the latest block).
     """
     info = registry.info(campaign_id)
     if info.status != Status.REVEALED:
@@ -108,7 +114,10 @@ def plan_release(
     key = keystore.campaign_key(custodian.campaign_key)
     n, t = len(history.custodians), info.custodian_threshold
     done = progress(history, custodian.index, key.secret, t)
-    everyone = [history.instructions, *history.active_records()]
+    confirmed = history
+    if confirmed_block is not None:
+        confirmed = registry.history(campaign_id, to_block=confirmed_block)
+    everyone = [history.instructions, *confirmed.active_records()]
     pending = [r for r in everyone if r.index not in done.covered]
     shares, problems = crypto.custodian_shares(
         key.secret, campaign_id, custodian.index, n, t, pending

@@ -13,8 +13,22 @@ from ..cli import cli, json_option, output, pass_context
 from ..context import Context, parse_deadline, parse_duration
 from ..creation import load_endorsement, prepare_campaign
 from ..exceptions import CampaignStateError, UsageError
+from ..files import write_json
 from ..receipts import ReceiptBook, receipt_from_code
 from ..verify import verify_campaign
+
+
+def fetch_endorsements(ctx: Context, urls: tuple[str, ...]) -> tuple[str, ...]:
+    """Ask each custodian URL for a key; saves each endorsement and returns the file paths."""
+    from ..watcher.client import request_endorsement
+
+    paths = []
+    for url in urls:
+        data = request_endorsement(url, registry=ctx.registry.address, chain_id=ctx.chain_id)
+        path = ctx.home / "endorsements" / f"{data['campaignKey'][2:]}.json"
+        write_json(path, data)
+        paths.append(str(path))
+    return tuple(paths)
 
 
 def _book(ctx: Context) -> ReceiptBook:
@@ -38,9 +52,15 @@ def _book(ctx: Context) -> ReceiptBook:
     "--endorsement",
     "endorsements",
     multiple=True,
-    required=True,
     type=click.Path(dir_okay=False),
     help="A custodian's endorsement file (repeat for each custodian, 1 to 5).",
+)
+@click.option(
+    "--custodian",
+    "custodian_urls",
+    multiple=True,
+    metavar="URL",
+    help="Ask a custodian's daemon (spartacus watch --listen) for a key; after any files.",
 )
 @click.option("--custodian-threshold", type=int, default=1, show_default=True, help="t of n.")
 @click.option("--public-roster", is_flag=True, help="Release the roster to everyone, not members.")
@@ -57,6 +77,7 @@ def create(
     deadline: str,
     grace: str,
     endorsements: tuple[str, ...],
+    custodian_urls: tuple[str, ...],
     custodian_threshold: int,
     public_roster: bool,
 ) -> None:
@@ -73,6 +94,9 @@ def create(
     now = ctx.chain_now()
     deadline_ts = parse_deadline(deadline, now)
     registry = ctx.registry
+    endorsements += fetch_endorsements(ctx, custodian_urls)
+    if not endorsements:
+        raise UsageError("name the custodians with --endorsement FILE or --custodian URL")
     prepared = prepare_campaign(
         title=title,
         description=description,

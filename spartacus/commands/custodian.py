@@ -14,6 +14,7 @@ from ..context import Context, parse_duration
 from ..custodian import endorse as make_endorsement
 from ..custodian import plan_release, send_release
 from ..files import write_json
+from ..watcher.state import describe_watched, watched_campaigns
 
 
 @cli.group()
@@ -124,4 +125,7 @@ def custodian_status(ctx: Context) -> None:
         )
     lines = [f"custodian {keystore.address()}", f"{len(keys)} campaign key(s) held"]
     lines += [f"  {k['campaignKey']} (endorsement expires {iso(int(k['expiry']))})" for k in keys]
-    output(ctx, {"address": keystore.address(), "keys": keys}, "\n".join(lines))
+    campaigns = watched_campaigns(ctx.home)
+    lines += describe_watched(campaigns)
+    data = {"address": keystore.address(), "keys": keys, "campaigns": campaigns}
+    output(ctx, data, "\n".join(lines))

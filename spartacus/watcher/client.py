@@ -1,0 +1,41 @@
+"""Asking a custodian's daemon for an endorsed campaign key (``spartacus create --custodian``)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import requests
+
+from ..exceptions import ChainError, UsageError
+
+TIMEOUT = 30
+
+
+def request_endorsement(url: str, *, registry: str, chain_id: int) -> dict[str, Any]:
+    """POST to ``<url>/keys`` and return the endorsement object the custodian signed.
+
+    The request names the registry and chain, so a custodian serving another one refuses
+    instead of issuing a key that would not work. The endorsement is still checked like
+    any endorsement file before a campaign is created.
+    """
+    if not url.startswith(("http://", "https://")):
+        raise UsageError(f"--custodian {url!r} is not an http(s) URL")
+    endpoint = url.rstrip("/") + "/keys"
+    try:
+        response = requests.post(
+            endpoint, json={"registry": registry, "chainId": chain_id}, timeout=TIMEOUT
+        )
+    except requests.RequestException as exc:
+        raise ChainError(f"custodian {url} did not answer: {type(exc).__name__}") from None
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if response.status_code != 201 or not isinstance(body, dict):
+        reason = body.get("error") if isinstance(body, dict) else response.reason
+        raise UsageError(f"custodian {url} refused a key (HTTP {response.status_code}: {reason})")
+    key = body.get("campaignKey")
+    if not isinstance(key, str) or not re.fullmatch(r"0x[0-9a-fA-F]{64}", key):
+        raise UsageError(f"custodian {url} answered without a valid campaignKey")
+    return body
