@@ -67,6 +67,7 @@ def main() -> int:
     anvil = subprocess.Popen(
         [anvil_path(), "--host", "127.0.0.1", "--port", str(PORT)], stdout=log, stderr=log
     )
+    watcher: subprocess.Popen[bytes] | None = None
     try:
         w3 = wait_for_chain(rpc, anvil)
         deployer = dev_account(0)
@@ -85,6 +86,7 @@ def main() -> int:
         endorsement = endorse(keystore, registry, expiry)
         endorsement_file = ROOT / "endorsement.json"
         write_private(endorsement_file, json.dumps(endorsement, indent=2) + "\n")
+        watcher = _start_watcher(rpc, homes["custodian"], passphrase_file)
         _print_next_steps(rpc, registry, address, homes, passphrase_file, endorsement_file)
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         anvil.wait()
@@ -92,9 +94,23 @@ def main() -> int:
     except KeyboardInterrupt:
         return 0
     finally:
+        if watcher is not None:
+            watcher.terminate()
+            watcher.wait(timeout=70)
         anvil.terminate()
         anvil.wait(timeout=10)
         print("\nchain stopped")
+
+
+def _start_watcher(rpc: str, home: Path, passphrase_file: Path) -> subprocess.Popen[bytes]:
+    """The custodian's daemon, releasing at the reveal; its JSON log goes to watcher.log."""
+    log = open(ROOT / "watcher.log", "wb")  # noqa: SIM115 - lives as long as the daemon
+    spartacus = Path(sys.executable).parent / "spartacus"
+    return subprocess.Popen(
+        [str(spartacus), "--rpc", rpc, "--home", str(home), "--passphrase-file",
+         str(passphrase_file), "watch", "--poll", "1"],
+        stdout=log, stderr=log,
+    )  # fmt: skip
 
 
 def _print_next_steps(
@@ -113,6 +129,7 @@ Spartacus local chain is up.
   chain      {rpc} (anvil, chain id {registry.chain_id})
   registry   {registry.address}
   custodian  {custodian} (keystore {h["custodian"]}, funded)
+             its daemon (spartacus watch) releases at the reveal; log {ROOT / "watcher.log"}
   endorsement for a new campaign: {endorsement_file}
 
 Try it in another terminal (each role has its own home folder):
@@ -122,7 +139,7 @@ Try it in another terminal (each role has its own home folder):
   {sp} --home {h["alice"]} --dev-account 2 pledge 1 --name Alice --contact alice@example.org
   {sp} --home {h["bob"]} --dev-account 3 pledge 1 --name Bob --contact bob@example.org
   {sp} --home {h["creator"]} status 1
-  {sp} --home {h["custodian"]} --passphrase-file {passphrase_file} custodian release 1
+  {sp} --home {h["custodian"]} --passphrase-file {passphrase_file} custodian status
   {sp} --home {h["alice"]} roster 1
   {sp} --home {h["creator"]} verify 1
 
