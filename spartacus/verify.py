@@ -83,7 +83,8 @@ def verify_campaign(registry: Registry, campaign_id: int) -> Report:
 
 def _replay(report: Report, history: History, threshold: int, t: int, mode: RosterMode) -> None:
     """Walk the log in order, checking every running count and every release."""
-    active: dict[int, str] = {}
+    active: dict[int, str] = {}  # pledge index -> account (lower case)
+    active_accounts: set[str] = set()  # kept alongside, so each step is O(1)
     withdrawn: set[int] = set()
     revealed = False
     counts_ok, withdraw_ok, release_ok = True, True, True
@@ -93,16 +94,18 @@ def _replay(report: Report, history: History, threshold: int, t: int, mode: Rost
     custodians = {c.index: c.account.lower() for c in history.custodians}
     for name, record in history.log:
         if name == "Pledged":
-            if record.record.account.lower() in {a.lower() for a in active.values()}:
+            account = record.record.account.lower()
+            if account in active_accounts:
                 counts_ok = False
                 problems.append(f"{record.record.account} holds two active pledges")
-            active[record.record.index] = record.record.account
+            active[record.record.index] = account
+            active_accounts.add(account)
             counts_ok &= record.active == len(active)
         elif name == "Withdrawn":
             if revealed or record.index not in active:
                 withdraw_ok = False
                 problems.append(f"withdrawal of #{record.index} after the reveal or of no pledge")
-            active.pop(record.index, None)
+            active_accounts.discard(active.pop(record.index, ""))
             withdrawn.add(record.index)
             counts_ok &= record.active == len(active)
         elif name == "ThresholdReached":
