@@ -39,6 +39,9 @@ test: install
 	$(PY) -m pytest -q
 	node --test tests/js/
 
+bench: install
+	$(PY) -m bench.run
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
