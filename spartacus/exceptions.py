@@ -90,5 +90,9 @@ class KeystoreError(SpartacusError):
     """A keystore file is missing, unreadable, or the passphrase is wrong."""
 
 
+class MailError(SpartacusError):
+    """The mail server could not be reached, refused a login, or failed while sending."""
+
+
 class UsageError(SpartacusError):
     """A command-line argument or file is invalid."""

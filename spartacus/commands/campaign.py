@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from eth_account import Account
 
-from .. import crypto
+from .. import crypto, mail
 from ..chain import RosterMode, Status, iso
 from ..cli import cli, json_option, output, pass_context
 from ..context import Context, parse_deadline, parse_duration
@@ -313,12 +313,43 @@ def verify(ctx: Context, campaign_id: int) -> None:
 @cli.command()
 @click.argument("campaign_id", type=int)
 @click.option("--receipt", help="Your receipt code (default: the one saved under --home).")
+@click.option(
+    "--mail",
+    "send_mail",
+    is_flag=True,
+    help="Also e-mail the roster and instructions to every member with an e-mail contact, "
+    "once each (recorded under --home); later runs mail only members not mailed yet.",
+)
+@click.option(
+    "--smtp",
+    envvar="SPARTACUS_SMTP",
+    default=mail.DEFAULT_SMTP,
+    show_default=True,
+    metavar="HOST:PORT",
+    help="Mail server for --mail [env SPARTACUS_SMTP; login from SPARTACUS_SMTP_USER and "
+    "SPARTACUS_SMTP_PASSWORD]. Other than on loopback, STARTTLS is required.",
+)
+@click.option(
+    "--mail-from",
+    envvar="SPARTACUS_MAIL_FROM",
+    default=mail.DEFAULT_MAIL_FROM,
+    show_default=True,
+    help="Sender address for --mail [env SPARTACUS_MAIL_FROM].",
+)
 @json_option
 @pass_context
-def roster(ctx: Context, campaign_id: int, receipt: str | None) -> None:
+def roster(
+    ctx: Context,
+    campaign_id: int,
+    receipt: str | None,
+    send_mail: bool,
+    smtp: str,
+    mail_from: str,
+) -> None:
     """After the reveal: every active member's name, contact and message, and the instructions.
 
-    Decryption happens here, with your receipt; nothing secret is sent anywhere.
+    Decryption happens here, with your receipt; nothing secret is sent anywhere, unless you
+    pass --mail: then the roster leaves this machine as ordinary e-mail to the members.
     """
     registry = ctx.registry
     info = registry.info(campaign_id)
@@ -380,16 +411,27 @@ def roster(ctx: Context, campaign_id: int, receipt: str | None) -> None:
     if result.instructions is not None:
         lines.append(result.instructions)
     lines += [f"problem: {p}" for p in result.problems]
-    output(
-        ctx,
-        {
-            "members": members,
-            "instructions": result.instructions,
-            "missing": result.missing,
-            "problems": result.problems,
-        },
-        "\n".join(lines),
-    )
+    data = {
+        "members": members,
+        "instructions": result.instructions,
+        "missing": result.missing,
+        "problems": result.problems,
+    }
+    if send_mail:
+        report = mail.mail_roster(
+            path=mail.record_path(ctx.home, ctx.chain_id, registry.address, campaign_id),
+            campaign_id=campaign_id,
+            title=history.terms.title if history.terms else "",
+            members=result.members,
+            instructions=result.instructions,
+            server=mail.Server.parse(
+                smtp, ctx.env.get("SPARTACUS_SMTP_USER"), ctx.env.get("SPARTACUS_SMTP_PASSWORD")
+            ),
+            sender=mail_from,
+        )
+        data |= report.as_dict()
+        lines += report.lines()
+    output(ctx, data, "\n".join(lines))
 
 
 @cli.command()
