@@ -271,22 +271,20 @@ class Registry:
             }
         )
         history = History(campaign_id)
-        events = self._events_by_topic
+        decoders = self._decoders
         for log in logs:
-            event = events.get(bytes(log["topics"][0]))
-            if event is None:
-                continue
-            decoded = event().process_log(log)
-            _apply(history, decoded["event"], decoded["args"], log)
+            decoder = decoders.get(bytes(log["topics"][0]))
+            if decoder is not None:
+                _apply(history, decoder.name, decoder.decode(log), log)
         return history
 
     @cached_property
-    def _events_by_topic(self) -> dict[bytes, Any]:
-        out = {}
-        for item in load_artifact()["abi"]:
-            if item["type"] == "event":
-                out[keccak(text=_signature(item))] = getattr(self.contract.events, item["name"])
-        return out
+    def _decoders(self) -> dict[bytes, _EventDecoder]:
+        return {
+            keccak(text=_signature(item)): _EventDecoder.from_abi(item)
+            for item in load_artifact()["abi"]
+            if item["type"] == "event"
+        }
 
     # ------------------------------------------------------------ EIP-712
 
@@ -376,6 +374,41 @@ def transfer(w3: Web3, sender: LocalAccount, to: str, wei: int) -> str:
 
 
 # ---------------------------------------------------------------------- internals
+
+
+@dataclass(frozen=True)
+class _EventDecoder:
+    """Decodes one event's logs with eth_abi directly.
+
+    web3's ``process_log`` spent most of a 10,000-member roster read re-validating every
+    log (bench/, docs/performance.md); the registry's own ABI is all this needs.
+    """
+
+    name: str
+    indexed: tuple[tuple[str, str], ...]  # (name, type) of the indexed inputs, in topic order
+    data: tuple[tuple[str, str], ...]  # (name, type) of the rest, in data order
+
+    @classmethod
+    def from_abi(cls, item: dict[str, Any]) -> _EventDecoder:
+        inputs = item["inputs"]
+        return cls(
+            item["name"],
+            tuple((i["name"], _abi_type(i)) for i in inputs if i["indexed"]),
+            tuple((i["name"], _abi_type(i)) for i in inputs if not i["indexed"]),
+        )
+
+    def decode(self, log: Any) -> dict[str, Any]:
+        args: dict[str, Any] = {}
+        for (name, kind), topic in zip(self.indexed, log["topics"][1:], strict=True):
+            args[name] = _checksummed(kind, abi_decode([kind], bytes(topic))[0])
+        values = abi_decode([kind for _, kind in self.data], bytes(log["data"]))
+        for (name, kind), value in zip(self.data, values, strict=True):
+            args[name] = _checksummed(kind, value)
+        return args
+
+
+def _checksummed(kind: str, value: Any) -> Any:
+    return to_checksum_address(value) if kind == "address" else value
 
 
 def _send(w3: Web3, fn: Any, sender: LocalAccount, errors: dict[bytes, Any]) -> Any:
