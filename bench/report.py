@@ -16,7 +16,7 @@ ROSTER_AIM_SIZE = 10_000
 
 NOT_MEASURED = {
     "reveal latency (blocks, seconds from ThresholdReached to the release)": (
-        "not measured (needs the custodian watcher daemon, which does not exist yet)"
+        "not measured yet (the watcher exists; this figure is not wired into the bench)"
     ),
     "web: campaign page latency p50/p99 under load": (
         "not measured (needs the web app, which does not exist yet)"
