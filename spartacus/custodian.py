@@ -18,10 +18,18 @@ from .exceptions import CampaignStateError
 from .keystore import Keystore
 
 
-def endorse(keystore: Keystore, registry: Registry, expiry: int) -> dict[str, Any]:
-    """Create a campaign key and return the endorsement object a creator passes to create."""
+def endorse(
+    keystore: Keystore, registry: Registry, expiry: int, *, mail_roster: bool = False
+) -> dict[str, Any]:
+    """Create a campaign key and return the endorsement object a creator passes to create.
+
+    ``mail_roster`` is kept with the key, never in the endorsement: the creator asks this
+    custodian's daemon to e-mail the roster to the members after the reveal (t = 1 only).
+    """
     account = keystore.account()
-    key = keystore.new_campaign_key(registry.address, registry.chain_id, expiry)
+    key = keystore.new_campaign_key(
+        registry.address, registry.chain_id, expiry, mail_roster=mail_roster
+    )
     signature = registry.sign_endorsement(account, key.public, expiry)
     return {
         "version": 1,

@@ -7,7 +7,8 @@ Layout under ``<home>/custodian/``:
 - ``keystore.json``: the Argon2id salt and limits from which the campaign-key wrapping key is
   derived (once per process, not once per key).
 - ``keys/<campaign key hex>.json``: one campaign secret key sealed with XSalsa20-Poly1305
-  under that wrapping key, with the public facts (registry, chain, expiry) in the clear.
+  under that wrapping key, with the public facts (registry, chain, expiry, and whether the
+  creator asked for roster mail) in the clear.
 
 Every file is written atomically with mode 0600; no secret is ever printed.
 """
@@ -45,6 +46,7 @@ class CampaignKey:
     chain_id: int
     expiry: int
     path: Path
+    mail_roster: bool = False  # the creator asked this custodian to mail the roster (t = 1)
 
 
 class Keystore:
@@ -127,8 +129,14 @@ class Keystore:
             self._box = nacl.secret.SecretBox(key)
         return self._box
 
-    def new_campaign_key(self, registry: str, chain_id: int, expiry: int) -> CampaignKey:
-        """Create, store and return a fresh campaign key pair."""
+    def new_campaign_key(
+        self, registry: str, chain_id: int, expiry: int, mail_roster: bool = False
+    ) -> CampaignKey:
+        """Create, store and return a fresh campaign key pair.
+
+        ``mail_roster`` records that the creator asked this custodian to e-mail the roster
+        to the members (done by the daemon only when it alone can read it, t = 1).
+        """
         self.account()  # checks the passphrase before anything is written
         secret = PrivateKey.generate()
         public = bytes(secret.public_key)
@@ -142,11 +150,14 @@ class Keystore:
                 "registry": registry,
                 "chainId": chain_id,
                 "expiry": expiry,
+                "mailRoster": bool(mail_roster),
                 "created": int(time.time()),
                 "sealed": sealed.hex(),
             },
         )
-        return CampaignKey(public, bytes(secret), registry, chain_id, expiry, path)
+        return CampaignKey(
+            public, bytes(secret), registry, chain_id, expiry, path, bool(mail_roster)
+        )
 
     def campaign_key(self, public: bytes) -> CampaignKey:
         """The stored key pair for campaign key ``public``."""
@@ -161,7 +172,13 @@ class Keystore:
         if bytes(PrivateKey(secret).public_key) != public:
             raise KeystoreError(f"campaign key file {path} holds a key for another public key")
         return CampaignKey(
-            public, secret, record["registry"], int(record["chainId"]), int(record["expiry"]), path
+            public,
+            secret,
+            record["registry"],
+            int(record["chainId"]),
+            int(record["expiry"]),
+            path,
+            record.get("mailRoster") is True,  # absent in files written before the flag
         )
 
     def campaign_keys(self) -> list[bytes]:

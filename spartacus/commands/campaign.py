@@ -18,13 +18,17 @@ from ..receipts import ReceiptBook, receipt_from_code
 from ..verify import verify_campaign
 
 
-def fetch_endorsements(ctx: Context, urls: tuple[str, ...]) -> tuple[str, ...]:
+def fetch_endorsements(
+    ctx: Context, urls: tuple[str, ...], mail_roster: bool = False
+) -> tuple[str, ...]:
     """Ask each custodian URL for a key; saves each endorsement and returns the file paths."""
     from ..watcher.client import request_endorsement
 
     paths = []
     for url in urls:
-        data = request_endorsement(url, registry=ctx.registry.address, chain_id=ctx.chain_id)
+        data = request_endorsement(
+            url, registry=ctx.registry.address, chain_id=ctx.chain_id, mail_roster=mail_roster
+        )
         path = ctx.home / "endorsements" / f"{data['campaignKey'][2:]}.json"
         write_json(path, data)
         paths.append(str(path))
@@ -64,6 +68,13 @@ def _book(ctx: Context) -> ReceiptBook:
 )
 @click.option("--custodian-threshold", type=int, default=1, show_default=True, help="t of n.")
 @click.option("--public-roster", is_flag=True, help="Release the roster to everyone, not members.")
+@click.option(
+    "--mail-roster",
+    is_flag=True,
+    help="Ask the --custodian daemons to e-mail the roster to members with an e-mail "
+    "contact after the reveal (needs --custodian-threshold 1; the custodian can read the "
+    "roster alone then anyway).",
+)
 @json_option
 @pass_context
 def create(
@@ -80,6 +91,7 @@ def create(
     custodian_urls: tuple[str, ...],
     custodian_threshold: int,
     public_roster: bool,
+    mail_roster: bool,
 ) -> None:
     """Create a campaign; prints its id.
 
@@ -94,7 +106,12 @@ def create(
     now = ctx.chain_now()
     deadline_ts = parse_deadline(deadline, now)
     registry = ctx.registry
-    endorsements += fetch_endorsements(ctx, custodian_urls)
+    if mail_roster and (not custodian_urls or custodian_threshold != 1):
+        raise UsageError(
+            "--mail-roster asks --custodian URL daemons, and only with --custodian-threshold 1 "
+            "(for endorsement files, the custodian runs `custodian endorse --mail-roster`)"
+        )
+    endorsements += fetch_endorsements(ctx, custodian_urls, mail_roster)
     if not endorsements:
         raise UsageError("name the custodians with --endorsement FILE or --custodian URL")
     prepared = prepare_campaign(

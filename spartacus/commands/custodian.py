@@ -45,13 +45,20 @@ def init(ctx: Context) -> None:
     "--expiry", default="7d", show_default=True, help="How long the endorsement is valid."
 )
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the endorsement to this file.")
+@click.option(
+    "--mail-roster",
+    is_flag=True,
+    help="The creator asks this custodian to e-mail the roster to members with an e-mail "
+    "contact after the reveal; `spartacus watch --smtp` does it when the campaign has "
+    "custodian threshold 1.",
+)
 @json_option
 @pass_context
-def endorse(ctx: Context, expiry: str, out: str | None) -> None:
+def endorse(ctx: Context, expiry: str, out: str | None, mail_roster: bool) -> None:
     """Issue a fresh campaign key with its signed endorsement (the file `create` takes)."""
     keystore = ctx.keystore()
     expires = ctx.chain_now() + parse_duration(expiry)
-    endorsement = make_endorsement(keystore, ctx.registry, expires)
+    endorsement = make_endorsement(keystore, ctx.registry, expires, mail_roster=mail_roster)
     if out:
         write_json(Path(out), endorsement)
     text = json.dumps(endorsement, indent=2)

@@ -7,6 +7,7 @@ from types import FrameType
 
 import click
 
+from .. import mail
 from ..chain import Registry
 from ..cli import cli, pass_context
 from ..context import LOCAL_CHAIN_IDS, Context
@@ -38,6 +39,23 @@ REMOTE_CONFIRMATIONS = 12
     show_default=True,
     help="Key requests allowed per client per minute (--listen).",
 )
+@click.option(
+    "--smtp",
+    envvar="SPARTACUS_SMTP",
+    metavar="HOST:PORT",
+    help="Mail the roster through this server for campaigns whose creator asked for it "
+    "(`custodian endorse --mail-roster`) and that this custodian reads alone (custodian "
+    "threshold 1) [env SPARTACUS_SMTP; login from SPARTACUS_SMTP_USER and "
+    "SPARTACUS_SMTP_PASSWORD]. Other than on loopback, STARTTLS is required. Without it, "
+    "nothing is ever mailed.",
+)
+@click.option(
+    "--mail-from",
+    envvar="SPARTACUS_MAIL_FROM",
+    default=mail.DEFAULT_MAIL_FROM,
+    show_default=True,
+    help="Sender address for the roster mail [env SPARTACUS_MAIL_FROM].",
+)
 @pass_context
 def watch(
     ctx: Context,
@@ -46,6 +64,8 @@ def watch(
     poll: float,
     listen: str | None,
     rate_limit: int,
+    smtp: str | None,
+    mail_from: str,
 ) -> None:
     """Run this custodian's daemon: release at the reveal, destroy keys at expiry.
 
@@ -69,10 +89,17 @@ def watch(
             address = parse_listen(listen)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
+    server = None
+    if smtp:
+        server = mail.Server.parse(
+            smtp, ctx.env.get("SPARTACUS_SMTP_USER"), ctx.env.get("SPARTACUS_SMTP_PASSWORD")
+        )
+        if not mail._SENDER.fullmatch(mail_from):
+            raise UsageError(f"--mail-from {mail_from!r} is not a plain e-mail address")
     configure()
     keystore = ctx.keystore()
     account = keystore.account()
-    settings = WatchSettings(poll=poll)
+    settings = WatchSettings(poll=poll, smtp=server, mail_from=mail_from)
     if confirmations is not None:
         settings.confirmations = confirmations
 
@@ -87,6 +114,7 @@ def watch(
             chain_id=reg.chain_id,
             confirmations=settings.confirmations,
             once=once,
+            mail=server is not None,
         )
         return reg
 
@@ -98,19 +126,19 @@ def watch(
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    server = None
+    http = None
     if address:
         from ..watcher.http import create_app, serve
 
         try:
-            server = serve(create_app(watcher, {"RATE_PER_MINUTE": rate_limit}), *address)
+            http = serve(create_app(watcher, {"RATE_PER_MINUTE": rate_limit}), *address)
         except OSError as exc:
             raise UsageError(f"cannot listen on {listen}: {exc}") from None
     try:
         ok = watcher.run(once=once)
     finally:
-        if server is not None:
-            server.shutdown()
+        if http is not None:
+            http.shutdown()
     emit("watcher_stopped")
     if not ok:
         raise ChainError("the pass did not complete; see the logged problems above")

@@ -12,20 +12,25 @@ from ..exceptions import ChainError, UsageError
 TIMEOUT = 30
 
 
-def request_endorsement(url: str, *, registry: str, chain_id: int) -> dict[str, Any]:
+def request_endorsement(
+    url: str, *, registry: str, chain_id: int, mail_roster: bool = False
+) -> dict[str, Any]:
     """POST to ``<url>/keys`` and return the endorsement object the custodian signed.
 
     The request names the registry and chain, so a custodian serving another one refuses
     instead of issuing a key that would not work. The endorsement is still checked like
-    any endorsement file before a campaign is created.
+    any endorsement file before a campaign is created. With ``mail_roster`` the custodian
+    is asked to e-mail the roster to the members after the reveal (a daemon too old to
+    know the field refuses, rather than silently not mailing).
     """
     if not url.startswith(("http://", "https://")):
         raise UsageError(f"--custodian {url!r} is not an http(s) URL")
     endpoint = url.rstrip("/") + "/keys"
+    wanted: dict[str, Any] = {"registry": registry, "chainId": chain_id}
+    if mail_roster:
+        wanted["mailRoster"] = True
     try:
-        response = requests.post(
-            endpoint, json={"registry": registry, "chainId": chain_id}, timeout=TIMEOUT
-        )
+        response = requests.post(endpoint, json=wanted, timeout=TIMEOUT)
     except requests.RequestException as exc:
         raise ChainError(f"custodian {url} did not answer: {type(exc).__name__}") from None
     try:

@@ -9,6 +9,12 @@ campaign whose key this custodian holds:
 - pending with its grace over: call ``finalize`` (anyone may);
 - expired (or open past its deadline): call ``expire`` if nobody has, and destroy the key.
 
+Roster mail (``--smtp``): once a revealed campaign's release is mined, if this custodian
+alone can read the roster (custodian threshold 1) and the creator asked for mail when it
+requested the key (``mailRoster``), the active pledges and the instructions are decrypted
+with the custodian's own shares and ``mail.mail_roster`` mails every e-mail member not
+mailed yet (recorded under the home folder). Logs carry counts, never addresses.
+
 A release transaction is signed and its hash saved before it is sent. On the next pass
 (or after a restart) a saved hash is checked first: mined means done, still in the pool
 means wait, unknown to the node means dropped, and the release is planned again from the
@@ -19,6 +25,7 @@ an error unless ``--once`` runs out of attempts.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -29,10 +36,12 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from web3.exceptions import TimeExhausted, TransactionNotFound
 
+from .. import crypto, mail
 from ..chain import Registry, Status, custodian_assignments, sign_release, status_at
 from ..custodian import plan_release
-from ..exceptions import ChainError, SpartacusError
+from ..exceptions import ChainError, CryptoError, SpartacusError
 from ..keystore import Keystore
+from ..sealing import record_context
 from .events import emit, problem
 from .state import WatchState
 
@@ -46,6 +55,8 @@ class WatchSettings:
     max_backoff: float = 60.0
     once_attempts: int = 5
     receipt_timeout: float = 60.0
+    smtp: mail.Server | None = None  # None: never mail
+    mail_from: str = mail.DEFAULT_MAIL_FROM
 
 
 class Watcher:
@@ -72,6 +83,8 @@ class Watcher:
         self.last_pass: float | None = None
         self.failures = 0
         self.last_error: str | None = None
+        # campaign -> number of its mined releases when its roster was last mailed in full
+        self._mailed: dict[int, int] = {}
 
     # ------------------------------------------------------------ loop
 
@@ -217,6 +230,7 @@ class Watcher:
                 emit("finalize_sent", campaign=campaign_id, grace_end=info.grace_end)
         elif status == Status.REVEALED:
             self._release(campaign_id, record, confirmed)
+            self._mail(campaign_id, record, public, info.custodian_threshold, confirmed)
             if confirmed_time > info.deadline and record.get("pending") is None:
                 self._destroy(
                     campaign_id, record, public, "deadline passed after the reveal", confirmed
@@ -247,6 +261,72 @@ class Watcher:
             )
             if not self._wait(campaign_id, record, self.settings.receipt_timeout):
                 return
+
+    def _mail(
+        self, campaign_id: int, record: dict[str, Any], public: bytes, t: int, confirmed: int
+    ) -> None:
+        """Mail the roster to e-mail members not mailed yet, where asked and readable alone."""
+        server = self.settings.smtp
+        if server is None or t != 1 or record.get("pending") is not None:
+            return
+        releases = len(record["releases"])
+        if not releases or self._mailed.get(campaign_id) == releases:
+            return  # nothing released yet, or nothing new released since the last mail
+        key = self.keystore.campaign_key(public)
+        if not key.mail_roster:
+            self._mailed[campaign_id] = releases
+            return
+        registry = self.registry
+        history = registry.history(campaign_id, to_block=confirmed)
+        if history.instructions is None:
+            return
+        records = [history.instructions, *history.active_records()]
+        n = len(history.custodians)
+        shares, _ = crypto.custodian_shares(key.secret, campaign_id, record["index"], n, t, records)
+        members: list[crypto.RosterEntry] = []
+        instructions: str | None = None
+        for pledge in records:
+            share = shares.get(pledge.index)
+            if share is None:
+                continue  # its box does not open: reported as "pledge not released"
+            pledge_key, _ = crypto.recover_key({record["index"]: share}, t, pledge.commitment)
+            if pledge_key is None:
+                reason = "its key does not match its commitment"
+                problem("not mailed", campaign=campaign_id, pledge=pledge.index, reason=reason)
+                continue
+            context, account = record_context(campaign_id, pledge)
+            try:
+                plain = crypto.decrypt_payload(
+                    pledge_key, context, pledge.member_key, account, pledge.ciphertext
+                )
+                if pledge.index == 0:
+                    instructions = crypto.decode_instructions(plain)
+                else:
+                    contact = crypto.decode_contact(plain)
+                    members.append(crypto.RosterEntry(pledge.index, pledge.account, contact))
+            except CryptoError as exc:
+                problem("not mailed", campaign=campaign_id, pledge=pledge.index, reason=str(exc))
+        try:
+            report = mail.mail_roster(
+                path=mail.record_path(self.home, registry.chain_id, registry.address, campaign_id),
+                campaign_id=campaign_id,
+                title=history.terms.title if history.terms else "",
+                members=members,
+                instructions=instructions,
+                server=server,
+                sender=self.settings.mail_from,
+            )
+        except SpartacusError as exc:  # the server is down or refused: try again next pass
+            problem("roster mail failed", campaign=campaign_id, error=_redact(str(exc))[:500])
+            return
+        self._mailed[campaign_id] = releases
+        emit(
+            "mail_sent" if report.sent else "mail_up_to_date",
+            campaign=campaign_id,
+            sent=len(report.sent),
+            already=len(report.already),
+            skipped=len(report.skipped),
+        )
 
     def _resolve_pending(self, campaign_id: int, record: dict[str, Any]) -> bool:
         """Settle a release saved as sent; True when nothing is in flight any more."""
@@ -344,6 +424,11 @@ class Watcher:
                 campaign_key="0x" + public.hex(),
                 reason="endorsement expired unused",
             )
+
+
+def _redact(text: str) -> str:
+    """Error text without the addresses in it: members' contacts stay out of the logs."""
+    return re.sub(r"\S+@\S+", "<address>", text)
 
 
 def _is_connection_error(exc: BaseException | None) -> bool:

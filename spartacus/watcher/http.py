@@ -1,10 +1,13 @@
 """The custodian's key-issuance endpoint, served by the daemon (``spartacus watch --listen``).
 
 - ``POST /keys`` with an optional JSON body ``{"expiresIn": seconds, "registry": "0x..",
-  "chainId": n}`` creates a fresh campaign key and returns its endorsement (the object
-  ``spartacus create --endorsement`` reads), status 201. ``registry`` and ``chainId``, when
-  given, must match the registry this custodian watches, so a creator never receives a
-  key for another chain.
+  "chainId": n, "mailRoster": true}`` creates a fresh campaign key and returns its
+  endorsement (the object ``spartacus create --endorsement`` reads), status 201.
+  ``registry`` and ``chainId``, when given, must match the registry this custodian
+  watches, so a creator never receives a key for another chain. ``mailRoster`` (default
+  false) asks this custodian to e-mail the roster to the members after the reveal; it is
+  kept with the key, and the daemon acts on it only with ``--smtp`` and a custodian
+  threshold of 1.
 - ``GET /health``: 200 while passes succeed, 503 after repeated failures.
 
 Bad requests get a 4xx JSON ``{"error": reason}``; too many requests get 429 with
@@ -93,7 +96,7 @@ def create_app(watcher: Watcher, config: Mapping[str, Any] | None = None) -> Fla
     @app.post("/keys")
     def issue_key() -> Any:
         body = _body()
-        unknown = set(body) - {"expiresIn", "registry", "chainId"}
+        unknown = set(body) - {"expiresIn", "registry", "chainId", "mailRoster"}
         if unknown:
             raise BadRequest(f"unknown field(s): {', '.join(sorted(unknown))}")
         expires_in = body.get("expiresIn", app.config["DEFAULT_EXPIRY"])
@@ -102,6 +105,9 @@ def create_app(watcher: Watcher, config: Mapping[str, Any] | None = None) -> Fla
             raise BadRequest("expiresIn must be a whole number of seconds")
         if not low <= expires_in <= high:
             raise BadRequest(f"expiresIn must be between {low} and {high} seconds")
+        mail_roster = body.get("mailRoster", False)
+        if not isinstance(mail_roster, bool):
+            raise BadRequest("mailRoster must be true or false")
         wait = limiter.check(request.remote_addr or "unknown")
         if wait:
             response = jsonify(error=f"too many key requests; try again in {wait} s")
@@ -119,11 +125,14 @@ def create_app(watcher: Watcher, config: Mapping[str, Any] | None = None) -> Fla
         if body.get("chainId") is not None and body["chainId"] != registry.chain_id:
             raise BadRequest(f"this custodian serves chain {registry.chain_id}", 409)
         with issuing:
-            endorsement = endorse(watcher.keystore, registry, now + expires_in)
+            endorsement = endorse(
+                watcher.keystore, registry, now + expires_in, mail_roster=mail_roster
+            )
         emit(
             "key_issued",
             campaign_key=endorsement["campaignKey"],
             expiry=endorsement["expiry"],
+            mail_roster=mail_roster,
         )
         return jsonify(endorsement), 201
 
