@@ -96,6 +96,13 @@ class MailReport:
         return out
 
 
+def check_sender(sender: str) -> str:
+    """The --mail-from address, refused unless it is one plain address."""
+    if not _SENDER.fullmatch(sender):
+        raise UsageError(f"--mail-from {sender!r} is not a plain e-mail address")
+    return sender
+
+
 def record_path(home: Path, chain_id: int, registry: str, campaign_id: int) -> Path:
     return home / "mail" / str(chain_id) / registry.lower() / f"{campaign_id}.json"
 
@@ -189,8 +196,7 @@ def mail_roster(
     sender: str,
 ) -> MailReport:
     """Send the roster once to each e-mail member not mailed yet; record each right after."""
-    if not _SENDER.fullmatch(sender):
-        raise UsageError(f"--mail-from {sender!r} is not a plain e-mail address")
+    check_sender(sender)
     if instructions is None:
         raise MailError(
             f"campaign {campaign_id}'s instructions are not readable yet (waiting for "

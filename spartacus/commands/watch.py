@@ -94,8 +94,7 @@ def watch(
         server = mail.Server.parse(
             smtp, ctx.env.get("SPARTACUS_SMTP_USER"), ctx.env.get("SPARTACUS_SMTP_PASSWORD")
         )
-        if not mail._SENDER.fullmatch(mail_from):
-            raise UsageError(f"--mail-from {mail_from!r} is not a plain e-mail address")
+        mail.check_sender(mail_from)
     configure()
     keystore = ctx.keystore()
     account = keystore.account()
