@@ -192,3 +192,4 @@ def main() -> None:
 from .commands import campaign as _campaign  # noqa: E402,F401
 from .commands import custodian as _custodian  # noqa: E402,F401
 from .commands import watch as _watch  # noqa: E402,F401
+from .commands import web as _web  # noqa: E402,F401

@@ -96,3 +96,12 @@ class MailError(SpartacusError):
 
 class UsageError(SpartacusError):
     """A command-line argument or file is invalid."""
+
+
+class RequestRefused(SpartacusError):
+    """The web app or its relayer refused a request; ``status`` is the HTTP status to answer."""
+
+    def __init__(self, message: str, status: int = 400, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after

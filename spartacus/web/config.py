@@ -1,0 +1,95 @@
+"""The web app's settings: environment variables with safe defaults.
+
+Nothing here touches the network. ``create_app(config)`` merges an explicit mapping over
+these (tests pass one); ``spartacus serve`` fills in what the command line says.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..exceptions import UsageError
+
+DEFAULTS: dict[str, Any] = {
+    "RPC": "http://127.0.0.1:8545",
+    "REGISTRY": None,  # address; default: the deployment recorded under HOME
+    "HOME": None,  # the app's home folder (deployments.json, the moderation store)
+    "RELAYER_KEY": None,  # the operator's hot wallet; None turns the relayer off
+    "CUSTODIANS": "",  # "name=url,name=url" or "url,url": custodian daemons for creators
+    "ALLOW_PRIVATE_CUSTODIAN_URLS": False,  # let creators name loopback/private daemons
+    "EXPLORER": None,  # block explorer base URL; default by chain id
+    "PUBLIC_URL": None,  # e.g. https://spartacus.example; default: the request's host
+    "POLL_INTERVAL": 1.0,  # seconds between the poller's eth_blockNumber calls
+    "MAX_VIEWERS": 480,  # concurrent live-count streams; past it the pages poll instead
+    "HEARTBEAT": 15.0,  # seconds between SSE comments on a quiet stream
+    "RELAY_PER_CAMPAIGN_PER_MINUTE": 30,
+    "RELAY_PER_HOUR": 2000,  # all relayed transactions together
+    "RELAY_MIN_BALANCE_WEI": 10**15,  # below this the relayer says it is out of funds
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+}
+
+# Variables read from the environment: SPARTACUS_<name>.
+_ENV = (
+    "RPC",
+    "REGISTRY",
+    "HOME",
+    "RELAYER_KEY",
+    "CUSTODIANS",
+    "EXPLORER",
+    "PUBLIC_URL",
+    "MAX_VIEWERS",
+    "RELAY_PER_CAMPAIGN_PER_MINUTE",
+    "RELAY_PER_HOUR",
+)
+
+# Explorers of the networks Spartacus is meant for (address pages live at <base>/address/<a>).
+EXPLORERS = {
+    1: "https://etherscan.io",
+    10: "https://optimistic.etherscan.io",
+    8453: "https://basescan.org",
+    42161: "https://arbiscan.io",
+    11155111: "https://sepolia.etherscan.io",
+    84532: "https://sepolia.basescan.org",
+    11155420: "https://sepolia-optimism.etherscan.io",
+}
+
+
+def from_environment(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """DEFAULTS overlaid with the SPARTACUS_* variables that are set."""
+    env = os.environ if env is None else env
+    config = dict(DEFAULTS)
+    for name in _ENV:
+        value = env.get(f"SPARTACUS_{name}")
+        if value:
+            config[name] = int(value) if isinstance(DEFAULTS[name], int) else value
+    return config
+
+
+@dataclass(frozen=True)
+class CustodianEntry:
+    """A custodian daemon the operator offers to creators."""
+
+    index: int
+    name: str
+    url: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"index": self.index, "name": self.name, "url": self.url}
+
+
+def parse_custodians(text: str) -> list[CustodianEntry]:
+    """``"Alice=https://a.example,https://b.example"`` into entries (name defaults to the host)."""
+    entries = []
+    for number, item in enumerate(part.strip() for part in text.split(",") if part.strip()):
+        name, sep, url = item.partition("=")
+        if not sep:
+            name, url = "", item
+        url = url.strip()
+        if not url.startswith(("http://", "https://")):
+            raise UsageError(f"custodian {item!r} is not name=URL or an http(s) URL")
+        host = url.split("://", 1)[1].split("/", 1)[0]
+        entries.append(CustodianEntry(number, name.strip() or host, url.rstrip("/")))
+    return entries

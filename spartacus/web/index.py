@@ -1,0 +1,261 @@
+"""One block poller for the whole web app, and the campaign index it keeps.
+
+Every page view, API call and live-count stream reads this in-memory index; only the
+poller talks to the chain: one ``eth_getBlockByNumber("latest")`` per poll and one
+``eth_getLogs`` per new block range, however many people are watching. Streams wait on a
+condition that the poller notifies after each new block.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from ..chain import History, Registry, RosterMode, apply_logs
+
+log = logging.getLogger("spartacus.web")
+
+LOG_CHUNK = 10_000  # blocks per eth_getLogs while catching up
+RATE_POINTS = 100  # points in a campaign's pledge-rate series
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The index's head: the newest block it has read, and that block's time."""
+
+    block: int
+    timestamp: int
+    version: int
+
+
+class CampaignIndex:
+    """Every campaign of one registry, rebuilt from its logs and kept current by a poller."""
+
+    def __init__(self, registry: Registry, *, poll_interval: float = 1.0) -> None:
+        self.registry = registry
+        self.poll_interval = poll_interval
+        self.rpc_calls = 0  # what the poller asked of the node: flat in the number of viewers
+        self._histories: dict[int, History] = {}
+        self._block = registry.from_block - 1
+        self._timestamp = 0
+        self._version = 0
+        self._block_times: dict[int, int] = {}
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_error: str | None = None
+
+    # ------------------------------------------------------------ polling
+
+    def sync(self) -> bool:
+        """Read what is new on the chain; True if a new block was seen."""
+        w3 = self.registry.w3
+        latest = w3.eth.get_block("latest")
+        self.rpc_calls += 1
+        number, timestamp = int(latest["number"]), int(latest["timestamp"])
+        if number < self._block:
+            # The chain went back (a reorg deeper than its head, or a restarted dev chain):
+            # rebuild from the deployment block rather than keep events that are gone.
+            log.warning("chain head went back from %s to %s; re-reading", self._block, number)
+            with self._lock:
+                self._histories.clear()
+            self._block = self.registry.from_block - 1
+        if number == self._block:
+            return False
+        start = self._block + 1
+        logs: list[Any] = []
+        while start <= number:
+            end = min(number, start + LOG_CHUNK - 1)
+            logs.extend(
+                w3.eth.get_logs(
+                    {"address": self.registry.address, "fromBlock": start, "toBlock": end}
+                )
+            )
+            self.rpc_calls += 1
+            start = end + 1
+        with self._changed:
+            apply_logs(self.registry, self._histories, logs)
+            self._block, self._timestamp = number, timestamp
+            self._block_times[number] = timestamp
+            self._version += 1
+            self._changed.notify_all()
+        return True
+
+    def start(self) -> None:
+        """Catch up once (so the first page has data), then poll on a daemon thread."""
+        if self._thread is not None:
+            return
+        self._poll_once()
+        self._thread = threading.Thread(target=self._run, name="spartacus-poller", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self._changed:
+            self._changed.notify_all()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.poll_interval):
+            self._poll_once()
+
+    def _poll_once(self) -> None:
+        try:
+            self.sync()
+            self.last_error = None
+        except Exception as exc:  # noqa: BLE001 - a node outage must not kill the poller
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            log.warning("poll failed: %s", self.last_error)
+
+    # ------------------------------------------------------------ reading
+
+    @property
+    def head(self) -> Snapshot:
+        with self._lock:
+            return Snapshot(self._block, self._timestamp, self._version)
+
+    def wait(self, version: int, timeout: float) -> int:
+        """Block until the index moves past ``version`` (or ``timeout``); the new version."""
+        with self._changed:
+            self._changed.wait_for(
+                lambda: self._version != version or self._stop.is_set(), timeout=timeout
+            )
+            return self._version
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    def history(self, campaign_id: int) -> History | None:
+        """The campaign's history if it has been created (its lists only ever grow)."""
+        with self._lock:
+            history = self._histories.get(campaign_id)
+        return history if history is not None and history.terms is not None else None
+
+    def campaign_ids(self) -> list[int]:
+        with self._lock:
+            return sorted(cid for cid, h in self._histories.items() if h.terms is not None)
+
+    def block_time(self, block: int) -> int:
+        """A block's timestamp, fetched once and kept (for the pledge-rate series)."""
+        known = self._block_times.get(block)
+        if known is None:
+            known = int(self.registry.w3.eth.get_block(block)["timestamp"])
+            self._block_times[block] = known
+        return known
+
+
+# ---------------------------------------------------------------------- summaries
+
+
+def status_label(history: History, now: int) -> str:
+    """What ``statusOf`` would say at time ``now``, from the logs alone."""
+    assert history.terms is not None
+    events = [c.event for c in history.changes]
+    if "ThresholdReached" in events:
+        return "revealed"
+    if "Expired" in events:
+        return "expired"
+    if events and events[-1] == "GraceStarted":
+        return "pending"
+    return "expired" if now > history.terms.deadline else "open"
+
+
+def active_count(history: History) -> int:
+    return len(history.pledges) - len(history.withdrawals)
+
+
+def grace_end(history: History) -> int:
+    return next((c.grace_end for c in reversed(history.changes) if c.event == "GraceStarted"), 0)
+
+
+def summary(history: History, head: Snapshot, hidden: bool) -> dict[str, Any]:
+    terms = history.terms
+    assert terms is not None
+    return {
+        "id": history.campaign_id,
+        "title": terms.title,
+        "status": status_label(history, head.timestamp),
+        "active": active_count(history),
+        "threshold": terms.threshold,
+        "deadline": terms.deadline,
+        "graceEnd": grace_end(history),
+        "url": f"/c/{history.campaign_id}",
+        "hidden": hidden,
+        "block": head.block,
+        "now": head.timestamp,
+    }
+
+
+def detail(
+    index: CampaignIndex, history: History, head: Snapshot, hidden: dict[str, Any] | None
+) -> dict[str, Any]:
+    terms = history.terms
+    assert terms is not None
+    out = summary(history, head, hidden is not None)
+    out.update(
+        {
+            "description": terms.description,
+            "plan": terms.plan,
+            "pledges": len(history.pledges),
+            "gracePeriod": terms.grace_period,
+            "custodianThreshold": terms.custodian_threshold,
+            "rosterMode": RosterMode(terms.roster_mode).label,
+            "creator": terms.creator,
+            "custodians": [
+                {"index": c.index, "account": c.account, "campaignKey": "0x" + c.campaign_key.hex()}
+                for c in history.custodians
+            ],
+            "rate": rate_series(index, history),
+            "createdAt": index.block_time(terms.block_number),
+            "hidden": hidden,
+        }
+    )
+    return out
+
+
+def rate_series(index: CampaignIndex, history: History) -> list[dict[str, int]]:
+    """The active count after each pledge and withdrawal, at most ``RATE_POINTS`` of them."""
+    points: list[tuple[int, int]] = [
+        (record.block_number, record.active)
+        for name, record in history.log
+        if name in ("Pledged", "Withdrawn")
+    ]
+    if len(points) > RATE_POINTS:
+        step = len(points) / RATE_POINTS
+        points = [points[int(i * step)] for i in range(RATE_POINTS - 1)] + [points[-1]]
+    return [{"time": index.block_time(block), "active": active} for block, active in points]
+
+
+def records(history: History, head: Snapshot) -> dict[str, Any]:
+    """The public chain data a member's browser reads the roster from (all of it public)."""
+    terms = history.terms
+    assert terms is not None and history.instructions is not None
+    withdrawn = sorted(w.index for w in history.withdrawals)
+
+    def record(r: Any) -> dict[str, Any]:
+        return {
+            "index": r.index,
+            "account": r.account,
+            "memberKey": "0x" + r.member_key.hex(),
+            "ciphertext": "0x" + r.ciphertext.hex(),
+            "boxes": "0x" + r.boxes.hex(),
+            "commitment": "0x" + r.commitment.hex(),
+        }
+
+    return {
+        "campaignId": history.campaign_id,
+        "n": len(history.custodians),
+        "t": terms.custodian_threshold,
+        "rosterMode": RosterMode(terms.roster_mode).label,
+        "status": status_label(history, head.timestamp),
+        "instructions": record(history.instructions),
+        "pledges": [record(r) for r in history.active_records()],
+        "withdrawn": withdrawn,
+        "releases": [
+            {"custodianIndex": r.custodian_index, "data": "0x" + r.data.hex()}
+            for r in history.releases
+        ],
+    }

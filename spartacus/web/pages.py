@@ -1,0 +1,135 @@
+"""The HTML pages: home, a campaign at its static URL, create, report, and the QR code.
+
+Pages are rendered from the shared index with Jinja's autoescaping; the browser script
+(frontend/src/app.js) does the pledging, withdrawing and roster reading. Reports are
+plain HTML forms that work without a script and ask for no identity.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import segno
+from flask import Blueprint, Response, render_template, request
+
+from ..exceptions import RequestRefused, UsageError
+from . import state
+from .api import campaign_or_404, listing
+from .index import detail, summary
+from .moderation import MAX_DETAILS, REASONS
+
+bp = Blueprint("pages", __name__)
+
+HOME_LIVE = 20
+HOME_RECENT = 10
+
+
+def _public_url(path: str) -> str:
+    base = state().config["PUBLIC_URL"] or request.url_root
+    return base.rstrip("/") + path
+
+
+def _page(**extra: Any) -> dict[str, Any]:
+    shared = state()
+    relayer = shared.relayer
+    return {
+        "chainId": shared.registry.chain_id,
+        "registry": shared.registry.address,
+        "relayer": relayer.address if relayer else None,
+        **extra,
+    }
+
+
+@bp.get("/")
+def home() -> str:
+    everything = listing(state())
+    live = [c for c in everything if c["status"] in ("open", "pending")][:HOME_LIVE]
+    recent = [c for c in everything if c["status"] not in ("open", "pending")][:HOME_RECENT]
+    return render_template("home.html", campaigns=live, recent=recent, page=_page())
+
+
+@bp.get("/c/<int:campaign_id>")
+def campaign(campaign_id: int) -> str:
+    shared = state()
+    history = campaign_or_404(campaign_id)
+    hidden = shared.store.hidden(campaign_id)
+    hidden_json = hidden.as_json() if hidden else None
+    c = detail(shared.index, history, shared.index.head, hidden_json)
+    url = _public_url(f"/c/{campaign_id}")
+    text = f"{c['title']}: join when it is safe. Nothing is revealed until {c['threshold']} join."
+    share = {
+        "url": url,
+        "qr": f"/c/{campaign_id}/qr.svg",
+        "links": share_links(url, c["title"], text),
+    }
+    description = (c["description"] or c["plan"] or text)[:300]
+    return render_template(
+        "campaign.html",
+        c=c,
+        hidden=hidden_json,
+        share=share,
+        explorer=shared.explorer,
+        og={"title": c["title"], "description": description, "url": url},
+        page=_page(campaignId=campaign_id, status=c["status"], hidden=hidden is not None),
+    )
+
+
+def share_links(url: str, title: str, text: str) -> list[dict[str, str]]:
+    """Plain links to share a campaign: nothing is loaded from these sites until clicked."""
+    both = f"{text} {url}"
+    return [
+        {"name": "E-mail", "href": "mailto:?" + urlencode(
+            {"subject": title, "body": f"{text}\n{url}"}, quote_via=quote)},
+        {"name": "Telegram", "href": "https://t.me/share/url?" + urlencode(
+            {"url": url, "text": text})},
+        {"name": "WhatsApp", "href": "https://wa.me/?" + urlencode({"text": both})},
+        {"name": "X", "href": "https://x.com/intent/post?" + urlencode({"url": url, "text": text})},
+        {"name": "Bluesky", "href": "https://bsky.app/intent/compose?" + urlencode({"text": both})},
+    ]  # fmt: skip
+
+
+@bp.get("/c/<int:campaign_id>/qr.svg")
+def qr(campaign_id: int) -> Response:
+    campaign_or_404(campaign_id)
+    out = io.BytesIO()
+    segno.make(_public_url(f"/c/{campaign_id}"), error="m").save(
+        out, kind="svg", scale=6, border=2, xmldecl=False, svgns=True
+    )
+    return Response(
+        out.getvalue(), mimetype="image/svg+xml", headers={"Cache-Control": "max-age=3600"}
+    )
+
+
+@bp.get("/create")
+def create() -> str:
+    shared = state()
+    custodians = [c.as_json() for c in shared.custodians]
+    return render_template(
+        "create.html",
+        custodians=custodians,
+        page=_page(
+            custodians=custodians, defaults={"threshold": 3, "deadlineDays": 14, "grace": 0}
+        ),
+    )
+
+
+@bp.route("/c/<int:campaign_id>/report", methods=["GET", "POST"])
+def report(campaign_id: int) -> Any:
+    shared = state()
+    history = campaign_or_404(campaign_id)
+    c = summary(history, shared.index.head, shared.is_hidden(campaign_id))
+    if request.method == "GET":
+        return render_template(
+            "report.html", c=c, done=False, reasons=REASONS, max_details=MAX_DETAILS, page=_page()
+        )
+    reason = request.form.get("reason", "")
+    details = request.form.get("details", "")
+    try:
+        shared.store.report(campaign_id, reason, details)
+    except UsageError as exc:
+        raise RequestRefused(str(exc), 400) from None
+    return render_template(
+        "report.html", c=c, done=True, reasons=REASONS, max_details=MAX_DETAILS, page=_page()
+    )
