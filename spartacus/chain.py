@@ -664,3 +664,26 @@ def sign_release(
         raise ChainError(f"the registry refused the release: {exc}") from None
     signed = sender.sign_transaction(dict(tx))  # type: ignore[arg-type]
     return SignedRelease(HexBytes(signed.hash).to_0x_hex(), bytes(signed.raw_transaction), nonce)
+
+
+# ---------------------------------------------------------------------- indexing support
+
+
+def apply_logs(registry: Registry, histories: dict[int, History], logs: Any) -> set[int]:
+    """Decode registry logs of any campaigns into ``histories``; returns the ids touched.
+
+    The web app's poller reads every campaign's logs of a block range in one call and
+    keeps one ``History`` per campaign, as ``Registry.history`` builds for one.
+    """
+    touched: set[int] = set()
+    decoders = registry._decoders
+    for log in logs:
+        topics = log["topics"]
+        decoder = decoders.get(bytes(HexBytes(topics[0]))) if topics else None
+        if decoder is None or len(topics) < 2:
+            continue
+        campaign_id = int.from_bytes(bytes(HexBytes(topics[1])), "big")
+        history = histories.setdefault(campaign_id, History(campaign_id))
+        _apply(history, decoder.name, decoder.decode(log), log)
+        touched.add(campaign_id)
+    return touched
