@@ -1,8 +1,11 @@
-"""``make up``: a local anvil chain with a deployed registry and a funded custodian.
+"""``make up``: a local anvil chain, a registry, a custodian daemon, the web app, a campaign.
 
 Everything lives under ``.spartacus/`` in the working directory (one home folder per role,
-so that creator, custodian and pledgers keep their secrets apart as they would for real).
-The chain runs until Ctrl-C; the script prints the commands to try next.
+so that creator, custodian, pledgers and the web operator keep their secrets apart as they
+would for real). The custodian's daemon issues campaign keys over HTTP and releases at the
+reveal; the web app runs under waitress (a production WSGI server) with a relayer paid by
+a development account. A demo campaign is created through the daemon, as a creator would.
+Everything runs until Ctrl-C; the script prints the URL to open and commands to try.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+import requests
 from web3 import HTTPProvider, Web3
 
 from .chain import Registry, transfer
@@ -27,6 +31,9 @@ from .files import write_private
 from .keystore import Keystore
 
 PORT = int(os.environ.get("SPARTACUS_PORT", "8545"))
+CUSTODIAN_PORT = int(os.environ.get("SPARTACUS_CUSTODIAN_PORT", str(PORT + 1)))
+WEB_PORT = int(os.environ.get("SPARTACUS_WEB_PORT", "8000"))
+RELAYER_ACCOUNT = 9  # the anvil development account that pays for relayed pledges
 ROOT = Path(os.environ.get("SPARTACUS_DEVNET_DIR", ".spartacus")).resolve()
 
 
@@ -67,12 +74,13 @@ def main() -> int:
     anvil = subprocess.Popen(
         [anvil_path(), "--host", "127.0.0.1", "--port", str(PORT)], stdout=log, stderr=log
     )
-    watcher: subprocess.Popen[bytes] | None = None
+    children: list[subprocess.Popen[bytes]] = []
     try:
         w3 = wait_for_chain(rpc, anvil)
         deployer = dev_account(0)
         registry = Registry.deploy(w3, deployer)
-        homes = {role: ROOT / role for role in ("creator", "custodian", "alice", "bob")}
+        roles = ("creator", "custodian", "alice", "bob", "web")
+        homes = {role: ROOT / role for role in roles}
         for home in homes.values():
             home.mkdir(mode=0o700, exist_ok=True)
             Context(rpc=rpc, home_option=str(home)).record_deployment(registry)
@@ -86,17 +94,31 @@ def main() -> int:
         endorsement = endorse(keystore, registry, expiry)
         endorsement_file = ROOT / "endorsement.json"
         write_private(endorsement_file, json.dumps(endorsement, indent=2) + "\n")
-        watcher = _start_watcher(rpc, homes["custodian"], passphrase_file)
+        children.append(_start_watcher(rpc, homes["custodian"], passphrase_file))
+        custodian_url = f"http://127.0.0.1:{CUSTODIAN_PORT}"
+        _wait_for_http(f"{custodian_url}/health", children[-1], "the custodian daemon")
+        web_url = f"http://127.0.0.1:{WEB_PORT}"
+        children.append(_start_web(rpc, homes["web"], custodian_url))
+        _wait_for_http(f"{web_url}/api/health", children[-1], "the web app")
+        campaign = _demo_campaign(rpc, homes["creator"], custodian_url)
         _print_next_steps(rpc, registry, address, homes, passphrase_file, endorsement_file)
+        print(
+            f"""
+Web app (waitress): {web_url}/   relayer pays from anvil account {RELAYER_ACCOUNT}
+  demo campaign:    {web_url}/c/{campaign}  (threshold 2: join it from two browsers)
+  new campaigns:    {web_url}/create  (keys from the custodian daemon at {custodian_url})
+  logs:             {ROOT / "web.log"}, {ROOT / "watcher.log"}""",
+            flush=True,
+        )
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         anvil.wait()
         return 0
     except KeyboardInterrupt:
         return 0
     finally:
-        if watcher is not None:
-            watcher.terminate()
-            watcher.wait(timeout=70)
+        for child in reversed(children):
+            child.terminate()
+            child.wait(timeout=70)
         anvil.terminate()
         anvil.wait(timeout=10)
         print("\nchain stopped")
@@ -108,9 +130,53 @@ def _start_watcher(rpc: str, home: Path, passphrase_file: Path) -> subprocess.Po
     spartacus = Path(sys.executable).parent / "spartacus"
     return subprocess.Popen(
         [str(spartacus), "--rpc", rpc, "--home", str(home), "--passphrase-file",
-         str(passphrase_file), "watch", "--poll", "1"],
+         str(passphrase_file), "watch", "--poll", "1", "--listen", str(CUSTODIAN_PORT)],
         stdout=log, stderr=log,
     )  # fmt: skip
+
+
+def _start_web(rpc: str, home: Path, custodian_url: str) -> subprocess.Popen[bytes]:
+    """The web app under waitress, with a relayer paid by a development account."""
+    log = open(ROOT / "web.log", "wb")  # noqa: SIM115 - lives as long as the server
+    spartacus = Path(sys.executable).parent / "spartacus"
+    return subprocess.Popen(
+        [str(spartacus), "--rpc", rpc, "--home", str(home), "--dev-account",
+         str(RELAYER_ACCOUNT), "serve", "--port", str(WEB_PORT), "--custodian",
+         f"Local custodian={custodian_url}"],
+        stdout=log, stderr=log,
+    )  # fmt: skip
+
+
+def _wait_for_http(url: str, process: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{what} exited with code {process.returncode}; see {ROOT}/*.log")
+        try:
+            if requests.get(url, timeout=2).status_code < 500:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    raise SystemExit(f"{what} did not answer on {url} within 60 s; see {ROOT}/*.log")
+
+
+def _demo_campaign(rpc: str, home: Path, custodian_url: str) -> int:
+    """A campaign created with the CLI and a key from the daemon, as a creator would."""
+    spartacus = Path(sys.executable).parent / "spartacus"
+    out = subprocess.run(
+        [str(spartacus), "--rpc", rpc, "--home", str(home), "--dev-account", "1", "create",
+         "--title", "Fix the heating on the third floor",
+         "--description", "The third floor has been cold all winter. Facilities say nobody "
+         "complained; nobody wants to be the first.",
+         "--plan", "When two of us have joined, we send facilities one letter signed by all.",
+         "--instructions", "Meet Monday 9:00 at the canteen; bring a jumper.",
+         "--threshold", "2", "--deadline", "14d", "--custodian", custodian_url, "--json"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if out.returncode != 0:
+        raise SystemExit(f"creating the demo campaign failed: {out.stderr.strip()}")
+    return int(json.loads(out.stdout)["campaign"])
 
 
 def _print_next_steps(
@@ -132,10 +198,12 @@ Spartacus local chain is up.
              its daemon (spartacus watch) releases at the reveal; log {ROOT / "watcher.log"}
   endorsement for a new campaign: {endorsement_file}
 
-Try it in another terminal (each role has its own home folder):
+Try it in another terminal (each role has its own home folder). Campaign 1 is the demo;
+this creates campaign 2 with the endorsement above:
   {sp} --home {h["creator"]} --dev-account 1 create --title "Fix the heating" \\
       --instructions "Meet Monday 9:00 at the canteen" --threshold 2 --deadline 7d \\
       --endorsement {endorsement_file}
+Pledge to the demo campaign from the CLI (two pledges reveal it), then read the roster:
   {sp} --home {h["alice"]} --dev-account 2 pledge 1 --name Alice --contact alice@example.org
   {sp} --home {h["bob"]} --dev-account 3 pledge 1 --name Bob --contact bob@example.org
   {sp} --home {h["creator"]} status 1
@@ -143,7 +211,7 @@ Try it in another terminal (each role has its own home folder):
   {sp} --home {h["alice"]} roster 1
   {sp} --home {h["creator"]} verify 1
 
-Ctrl-C stops the chain (everything on it is gone; .spartacus/ keeps the local files).""",
+Ctrl-C stops everything (the chain and all on it is gone; .spartacus/ keeps the files).""",
         flush=True,
     )
 
