@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 SOLC_VERSION := 0.8.37
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: install up test lint build bench clean
+.PHONY: install up test lint build bench clean browser
 
 install: $(VENV)/.installed node_modules/.installed solc
 
@@ -35,8 +35,16 @@ build: install
 up: install
 	$(PY) -m spartacus.devnet
 
-test: install
-	$(PY) -m pytest -q
+# Debian's Chromium for the end-to-end tests (Playwright cannot download browsers here).
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { \
+	  command -v apt-get >/dev/null || { echo "Chromium is needed at $(CHROMIUM) (or set CHROMIUM=...)"; exit 1; }; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: install browser
+	SPARTACUS_CHROMIUM=$(CHROMIUM) $(PY) -m pytest -q
 	node --test tests/js/
 
 bench: install
