@@ -13,6 +13,7 @@ No request log is kept, and no client address is read.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +22,7 @@ from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 from hexbytes import HexBytes
-from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted
+from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted, Web3RPCError
 from web3.logs import DISCARD
 
 from .. import crypto
@@ -34,6 +35,7 @@ MAX_TITLE = 200
 MAX_TEXT = 4000
 MAX_INSTRUCTION_BLOCKS = 16
 SIGNATURE_SIZE = 65
+NONCE_RETRIES = 4
 
 
 class Relayer:
@@ -249,6 +251,27 @@ class Relayer:
         if self.balance() < self.min_balance:
             raise RequestRefused("the relayer is out of funds; try later or use a wallet", 503)
         with self._send_lock:
+            tx_hash = self._sign_and_send(fn)
+        try:
+            receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT)
+        except TimeExhausted:
+            raise RequestRefused(
+                f"transaction {tx_hash.to_0x_hex()} was sent but not mined within "
+                f"{RECEIPT_TIMEOUT} s; check the campaign page before trying again",
+                504,
+            ) from None
+        if receipt["status"] != 1:
+            raise ChainError(f"transaction {tx_hash.to_0x_hex()} reverted")
+        return receipt
+
+    def _sign_and_send(self, fn: Any) -> Any:
+        """Build (estimating gas, which runs the call), sign and send; caller holds the lock.
+
+        A nonce already taken (another process sharing this wallet, or a restart while a
+        transaction was in flight) is retried with the node's fresh count, a few times.
+        """
+        w3 = self.registry.w3
+        for attempt in range(NONCE_RETRIES):
             try:
                 tx = fn.build_transaction(
                     {
@@ -263,18 +286,13 @@ class Relayer:
             except ContractLogicError as exc:
                 raise RequestRefused(f"the registry refused the call: {exc}", 409) from None
             signed = self.account.sign_transaction(tx)
-            tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
-        try:
-            receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT)
-        except TimeExhausted:
-            raise RequestRefused(
-                f"transaction {tx_hash.to_0x_hex()} was sent but not mined within "
-                f"{RECEIPT_TIMEOUT} s; check the campaign page before trying again",
-                504,
-            ) from None
-        if receipt["status"] != 1:
-            raise ChainError(f"transaction {tx_hash.to_0x_hex()} reverted")
-        return receipt
+            try:
+                return w3.eth.send_raw_transaction(signed.raw_transaction)
+            except Web3RPCError as exc:
+                if "nonce" not in str(exc).lower() or attempt == NONCE_RETRIES - 1:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
+        raise AssertionError("unreachable")
 
 
 class _Claim:

@@ -1,0 +1,243 @@
+"""Concurrent pledges through the relayer over HTTP on loopback, and a count of what landed.
+
+Used by the web load test (a few hundred pledges, with the web app restarted midway) and
+by ``python -m bench.relay`` (1,000 pledges). Each pledger is sealed and signed like a
+browser would; a share of the requests are deliberately bad (duplicates, wrong sizes,
+re-targeted signatures) so refusals are exercised too. A client whose connection breaks
+asks the API whether its pledge is active before trying again, as the page does.
+Everything is bounded: a fixed number of requests, retries and seconds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+
+from spartacus import crypto
+from spartacus.chain import Registry
+
+RETRIES = 5
+TIMEOUT = 60.0
+
+
+@dataclass
+class Outcome:
+    account: str
+    status: int
+    error: str = ""
+    retried: int = 0
+    bad: bool = False
+
+
+@dataclass
+class LoadReport:
+    sent: int
+    accepted: int
+    refused: int
+    refused_reasons: dict[str, int]
+    on_chain: int
+    lost: int  # accepted, but no Pledged event for the account
+    duplicated: int  # more than one Pledged event for an account
+    unexpected: int  # a bad request that was accepted, or a good one refused without reason
+    seconds: float
+    active: int
+    outcomes: list[Outcome] = field(default_factory=list, repr=False)
+
+
+def pledge_bodies(
+    registry: Registry, campaign_id: int, custodian_keys: list[bytes], t: int, count: int
+) -> list[dict[str, Any]]:
+    """``count`` sealed and signed pledges, one fresh pledger each."""
+    bodies = []
+    for number in range(count):
+        keys = crypto.derive_keys(crypto.new_secret())
+        contact = crypto.Contact(f"Member {number}", f"member{number}@example.org")
+        sealed = crypto.seal_pledge(campaign_id, keys, contact, custodian_keys, t)
+        typed = crypto.pledge_typed_data(
+            registry.chain_id, registry.address, campaign_id, sealed, 0
+        )
+        signature = Account.sign_message(encode_typed_data(full_message=typed), keys.account_key)
+        bodies.append(
+            {
+                "campaignId": campaign_id,
+                "account": keys.account,
+                "memberKey": "0x" + sealed.member_key.hex(),
+                "ciphertext": "0x" + sealed.ciphertext.hex(),
+                "boxes": "0x" + sealed.boxes.hex(),
+                "commitment": "0x" + sealed.commitment.hex(),
+                "signature": "0x" + bytes(signature.signature).hex(),
+            }
+        )
+    return bodies
+
+
+def bad_requests(good: list[dict[str, Any]], every: int) -> list[dict[str, Any]]:
+    """Every ``every``-th good pledge again as a duplicate, a short ciphertext, or re-signed."""
+    out = []
+    for number, body in enumerate(good[::every]):
+        kind = number % 3
+        if kind == 0:
+            out.append(dict(body))  # the same pledge twice: exactly one may land
+        elif kind == 1:
+            out.append(dict(body, ciphertext=body["ciphertext"][:-2]))
+        else:
+            out.append(dict(body, account=good[-1 - number]["account"]))  # someone else's
+    return out
+
+
+def send(url: str, body: dict[str, Any], bad: bool) -> Outcome:
+    """POST one pledge; after a broken connection, ask whether it landed before retrying."""
+    account = body["account"]
+    for attempt in range(RETRIES):
+        try:
+            response = requests.post(f"{url}/api/relay/pledge", json=body, timeout=TIMEOUT)
+        except requests.RequestException:
+            time.sleep(0.5 * (attempt + 1))
+            if not bad and _active(url, body):
+                return Outcome(account, 200, retried=attempt + 1)
+            continue
+        if response.status_code == 429:
+            time.sleep(float(response.headers.get("Retry-After", "1")))
+            continue
+        if not response.ok and attempt and not bad and _active(url, body):
+            return Outcome(account, 200, retried=attempt)  # the broken attempt had landed
+        error = "" if response.ok else str(response.json().get("error", ""))
+        return Outcome(account, response.status_code, error, attempt, bad)
+    return Outcome(account, 0, "no answer after retries", RETRIES, bad)
+
+
+def _active(url: str, body: dict[str, Any]) -> bool:
+    try:
+        answer = requests.get(
+            f"{url}/api/campaigns/{body['campaignId']}/accounts/{body['account']}", timeout=10
+        )
+        return bool(answer.ok and answer.json()["active"])
+    except requests.RequestException:
+        return False
+
+
+def run(
+    url: str,
+    registry: Registry,
+    campaign_id: int,
+    good: list[dict[str, Any]],
+    bad: list[dict[str, Any]],
+    *,
+    workers: int = 32,
+    midway: Any = None,
+) -> LoadReport:
+    """Send everything concurrently; call ``midway()`` (e.g. a restart) halfway through."""
+    jobs = [(body, False) for body in good] + [(body, True) for body in bad]
+    # Interleave the bad among the good, deterministically.
+    jobs.sort(key=lambda job: hash(job[0]["account"] + str(job[1])) % 9973)
+    start = time.monotonic()
+    outcomes: list[Outcome] = []
+    with ThreadPoolExecutor(workers) as pool:
+        half = len(jobs) // 2
+        futures = [pool.submit(send, url, body, is_bad) for body, is_bad in jobs[:half]]
+        if midway is not None:
+            while sum(f.done() for f in futures) < half // 2:
+                time.sleep(0.05)
+            midway()
+        futures += [pool.submit(send, url, body, is_bad) for body, is_bad in jobs[half:]]
+        outcomes = [f.result() for f in futures]
+    seconds = time.monotonic() - start
+
+    history = registry.history(campaign_id)
+    landed = Counter(p.record.account.lower() for p in history.pledges)
+    accepted = [o for o in outcomes if o.status == 200]
+    refused = [o for o in outcomes if o.status != 200]
+    good_accounts = {b["account"].lower() for b in good}
+    return LoadReport(
+        sent=len(outcomes),
+        accepted=len(accepted),
+        refused=len(refused),
+        refused_reasons=dict(Counter(_reason(o.error) for o in refused)),
+        on_chain=sum(landed.values()),
+        lost=sum(1 for o in accepted if landed[o.account.lower()] == 0),
+        duplicated=sum(1 for n in landed.values() if n > 1),
+        unexpected=sum(1 for o in refused if not o.bad and not o.error)
+        + sum(1 for a in landed if a not in good_accounts),
+        seconds=seconds,
+        active=registry.info(campaign_id).active,
+        outcomes=outcomes,
+    )
+
+
+def _reason(error: str) -> str:
+    """The reason without the addresses in it, to count refusals by kind."""
+    words = [w for w in error.split() if not w.startswith("0x") and not w[:1].isdigit()]
+    return " ".join(words[:8]) or "(no reason)"
+
+
+def main() -> int:
+    """``python -m bench.relay [COUNT]``: COUNT (1,000) concurrent pledges, a restart midway."""
+    import json
+    import sys
+    import tempfile
+    import threading
+
+    import waitress
+
+    from spartacus.context import dev_account
+    from spartacus.web import create_app
+
+    from .node import anvil, machine
+    from .world import World
+
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    with anvil() as node, tempfile.TemporaryDirectory(prefix="spartacus-relay-") as home:
+        world = World.build(node)
+        campaign = world.create(threshold=count + 1)
+        config = {
+            "RPC": node.rpc,
+            "REGISTRY": world.registry.address,
+            "HOME": home,
+            "RELAYER_KEY": dev_account(8),
+            "RELAY_PER_CAMPAIGN_PER_MINUTE": 100_000,
+            "RELAY_PER_HOUR": 100_000,
+            "POLL_INTERVAL": 0.5,
+        }
+        servers: list[Any] = []
+
+        def start(port: int = 0) -> int:
+            app = create_app(config)
+            app.extensions["spartacus"].start()
+            server = waitress.create_server(app, host="127.0.0.1", port=port, threads=72)
+            threading.Thread(target=server.run, daemon=True).start()
+            servers.append((server, app.extensions["spartacus"]))
+            return int(server.effective_port)  # type: ignore[union-attr]
+
+        def restart() -> None:
+            server, state = servers[-1]
+            server.close()
+            state.stop()
+            start(port)
+
+        port = start()
+        good = pledge_bodies(world.registry, campaign.id, campaign.keys, campaign.t, count)
+        bad = bad_requests(good, every=10)
+        report = run(
+            f"http://127.0.0.1:{port}", world.registry, campaign.id, good, bad,
+            workers=64, midway=restart,
+        )  # fmt: skip
+        servers[-1][0].close()
+        figures = {k: v for k, v in vars(report).items() if k != "outcomes"}
+        figures["machine"] = machine(node)
+        print(json.dumps(figures, indent=2, default=str))
+        ok = report.lost == 0 and report.duplicated == 0 and report.unexpected == 0
+        ok = ok and report.accepted == report.on_chain == report.active == count
+        print("nothing lost" if ok else "SOMETHING WAS LOST OR DUPLICATED", file=sys.stderr)
+        world.close()
+        return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
