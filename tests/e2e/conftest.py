@@ -102,7 +102,7 @@ def site(
     state: WebState = app.extensions["spartacus"]
     state.start()
     recorder = BodyRecorder(app)
-    server = waitress.create_server(recorder, host="127.0.0.1", port=0, threads=24, _quiet=True)
+    server = waitress.create_server(recorder, host="127.0.0.1", port=0, threads=24)
     port = server.effective_port  # type: ignore[union-attr]
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
