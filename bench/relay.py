@@ -210,7 +210,9 @@ def main() -> int:
         def start(port: int = 0) -> int:
             app = create_app(config)
             app.extensions["spartacus"].start()
-            server = waitress.create_server(app, host="127.0.0.1", port=port, threads=72)
+            server = waitress.create_server(
+                app, host="127.0.0.1", port=port, threads=72, connection_limit=500
+            )
             threading.Thread(target=server.run, daemon=True).start()
             servers.append((server, app.extensions["spartacus"]))
             return int(server.effective_port)  # type: ignore[union-attr]
@@ -230,6 +232,9 @@ def main() -> int:
         )  # fmt: skip
         servers[-1][0].close()
         figures = {k: v for k, v in vars(report).items() if k != "outcomes"}
+        figures["good_refused"] = [
+            o.error for o in report.outcomes if not o.bad and o.status != 200
+        ]
         figures["machine"] = machine(node)
         print(json.dumps(figures, indent=2, default=str))
         ok = report.lost == 0 and report.duplicated == 0 and report.unexpected == 0

@@ -99,6 +99,7 @@ def serve(
         threads=threads or max_viewers + 32,
         ident="spartacus",
         channel_timeout=120,
+        connection_limit=max_viewers + 200,
         _quiet=True,
     )
 

@@ -28,10 +28,7 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 
 def campaign_or_404(campaign_id: int) -> History:
-    history = state().index.history(campaign_id)
-    if history is None:
-        raise RequestRefused(f"campaign {campaign_id} does not exist", 404)
-    return history
+    return state().index.require(campaign_id)
 
 
 def listing(shared: WebState) -> list[dict[str, Any]]:

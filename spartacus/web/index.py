@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from ..chain import History, Registry, RosterMode, apply_logs
+from ..exceptions import RequestRefused
 
 log = logging.getLogger("spartacus.web")
 
@@ -47,6 +49,7 @@ class CampaignIndex:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_error: str | None = None
+        self.ready = False  # True once the logs up to some head have been read
 
     # ------------------------------------------------------------ polling
 
@@ -84,11 +87,17 @@ class CampaignIndex:
             self._changed.notify_all()
         return True
 
-    def start(self) -> None:
-        """Catch up once (so the first page has data), then poll on a daemon thread."""
+    def start(self, catch_up_timeout: float = 30.0) -> None:
+        """Catch up (so the first page has data), then poll on a daemon thread.
+
+        A node that fails the first reads is retried for ``catch_up_timeout`` seconds;
+        after that the poller keeps trying and requests are told the site is not ready.
+        """
         if self._thread is not None:
             return
-        self._poll_once()
+        deadline = time.monotonic() + catch_up_timeout
+        while not self._poll_once() and time.monotonic() < deadline:
+            time.sleep(min(1.0, self.poll_interval))
         self._thread = threading.Thread(target=self._run, name="spartacus-poller", daemon=True)
         self._thread.start()
 
@@ -101,13 +110,16 @@ class CampaignIndex:
         while not self._stop.wait(self.poll_interval):
             self._poll_once()
 
-    def _poll_once(self) -> None:
+    def _poll_once(self) -> bool:
         try:
             self.sync()
             self.last_error = None
+            self.ready = True
+            return True
         except Exception as exc:  # noqa: BLE001 - a node outage must not kill the poller
             self.last_error = f"{type(exc).__name__}: {exc}"
             log.warning("poll failed: %s", self.last_error)
+            return False
 
     # ------------------------------------------------------------ reading
 
@@ -133,6 +145,18 @@ class CampaignIndex:
         with self._lock:
             history = self._histories.get(campaign_id)
         return history if history is not None and history.terms is not None else None
+
+    def require(self, campaign_id: int) -> History:
+        """The campaign's history, or a refusal that says why there is none."""
+        history = self.history(campaign_id)
+        if history is not None:
+            return history
+        if not self.ready:
+            raise RequestRefused("the site is still reading the chain; try again shortly", 503, 2)
+        if 1 <= campaign_id <= self.registry.campaign_count():
+            # Created after the poller's last read: it will be here within a poll.
+            raise RequestRefused(f"campaign {campaign_id} is not read yet; try again", 503, 1)
+        raise RequestRefused(f"campaign {campaign_id} does not exist", 404)
 
     def campaign_ids(self) -> list[int]:
         with self._lock:

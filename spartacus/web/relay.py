@@ -36,6 +36,8 @@ MAX_TEXT = 4000
 MAX_INSTRUCTION_BLOCKS = 16
 SIGNATURE_SIZE = 65
 NONCE_RETRIES = 4
+# What nodes say when a nonce is already used by a pending or mined transaction.
+NONCE_TAKEN = ("nonce", "underpriced", "already known")
 
 
 class Relayer:
@@ -230,10 +232,7 @@ class Relayer:
     # ------------------------------------------------------------ internals
 
     def _campaign(self, campaign_id: int) -> Any:
-        history = self.index.history(campaign_id)
-        if history is None:
-            raise RequestRefused(f"campaign {campaign_id} does not exist", 404)
-        return history
+        return self.index.require(campaign_id)
 
     def _limit(self, key: str) -> None:
         wait = self._limiter.check(key)
@@ -289,8 +288,9 @@ class Relayer:
             try:
                 return w3.eth.send_raw_transaction(signed.raw_transaction)
             except Web3RPCError as exc:
-                if "nonce" not in str(exc).lower() or attempt == NONCE_RETRIES - 1:
-                    raise
+                taken = any(word in str(exc).lower() for word in NONCE_TAKEN)
+                if not taken or attempt == NONCE_RETRIES - 1:
+                    raise RequestRefused(f"the node refused the transaction: {exc}", 502) from None
                 time.sleep(0.2 * (attempt + 1))
         raise AssertionError("unreachable")
 
