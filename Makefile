@@ -7,9 +7,9 @@ PY := $(VENV)/bin/python
 SOLC_VERSION := 0.8.37
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: install up test lint build bench clean browser
+.PHONY: install up test lint build bench clean browser frontend
 
-install: $(VENV)/.installed node_modules/.installed solc
+install: $(VENV)/.installed node_modules/.installed solc frontend
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -24,6 +24,12 @@ node_modules/.installed: package.json package-lock.json
 	@# registry does not serve. `npm install` installs exactly the locked versions all the same.
 	npm install --no-audit --no-fund --loglevel=error
 	touch $@
+
+# The pages' script, bundled offline by esbuild from frontend/src (and node_modules).
+BUNDLE := spartacus/web/static/dist/app.js
+frontend: $(BUNDLE)
+$(BUNDLE): node_modules/.installed frontend/build.mjs $(wildcard frontend/src/*.js)
+	node frontend/build.mjs
 
 # The offline solc (npm `solc` behind a shim) where py-solc-x and ape-solidity look for it.
 solc: node_modules/.installed
@@ -56,4 +62,4 @@ lint: install
 	$(VENV)/bin/mypy
 
 clean:
-	rm -rf $(VENV) node_modules .build .spartacus out
+	rm -rf $(VENV) node_modules .build .spartacus out spartacus/web/static/dist

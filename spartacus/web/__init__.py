@@ -159,6 +159,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(DEFAULTS)
     app.config.update(config or {})
     app.extensions["spartacus"] = WebState(app.config)
+    app.jinja_env.filters["utc"] = lambda unix: time.strftime(
+        "%d %b %Y, %H:%M UTC", time.gmtime(int(unix))
+    )
 
     from . import api, pages
 

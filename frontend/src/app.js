@@ -1,0 +1,37 @@
+// Entry point of the pages' script (bundled by frontend/build.mjs into
+// spartacus/web/static/dist/app.js). document.body.dataset.page picks the controller.
+//
+// Element ids the pages and the end-to-end tests share:
+//   campaign: #count #progress #status #countdown #rate-chart
+//             #join-form #join-name #join-contact #join-message #join-store #join-wallet
+//             #join-submit #join-progress #join-error #join-closed #hidden-notice
+//             #receipt #receipt-code #receipt-copy #receipt-download #receipt-status
+//             #withdraw-form #withdraw-stored #withdraw-code #withdraw-submit
+//             #withdraw-result #withdraw-error
+//             #roster-form #roster-stored #roster-code #roster-submit #roster-error
+//             #roster-result #roster-table #roster-instructions #roster-missing
+//             #roster-problems #roster-csv #roster-vcard
+//   create:   #create-form #create-title #create-description #create-plan
+//             #create-instructions #create-threshold #create-days #create-grace
+//             .create-custodian #create-custodian-url #create-endorsement #create-t
+//             #create-mode #create-store #create-submit #create-progress #create-error
+//             #create-link (then #create-open) and the #receipt box
+
+import { campaignPage } from "./campaign.js";
+import { createPage } from "./create.js";
+import { $, say } from "./ui.js";
+
+const pages = { campaign: campaignPage, create: createPage };
+
+async function main() {
+  document.documentElement.classList.add("js");
+  const run = pages[document.body.dataset.page];
+  if (!run) return;
+  try {
+    await run();
+  } catch (error) {
+    say($("#page-error"), `This page could not start: ${error?.message ?? error}`);
+  }
+}
+
+main();

@@ -1,0 +1,72 @@
+// What the browser sends to the relayer: sealed bytes, the pledge account and its
+// signature. Built here, apart from the page code, so a node test can check that no
+// plaintext contact detail is ever part of it.
+
+import {
+  SECRET_SIZE,
+  pledgeTypedData,
+  toHex,
+  typedDataDigest,
+  withdrawTypedData,
+} from "./crypto.js";
+import { SigningKey } from "ethers";
+
+const hex = (bytes) => "0x" + toHex(bytes);
+
+/** Sign EIP-712 typed data with a derived pledge account key; 65-byte 0x-hex (r, s, v). */
+export function signTyped(accountKey, typed) {
+  return new SigningKey(hex(accountKey)).sign(typedDataDigest(typed)).serialized;
+}
+
+/** The POST /api/relay/pledge body for a sealed pledge. */
+export function pledgeBody(chainId, registry, campaignId, keys, sealed, nonce) {
+  const typed = pledgeTypedData(chainId, registry, campaignId, sealed, nonce);
+  return {
+    campaignId: Number(campaignId),
+    account: keys.account,
+    memberKey: hex(sealed.memberKey),
+    ciphertext: hex(sealed.ciphertext),
+    boxes: hex(sealed.boxes),
+    commitment: hex(sealed.commitment),
+    signature: signTyped(keys.accountKey, typed),
+  };
+}
+
+/** The POST /api/relay/withdraw body. */
+export function withdrawBody(chainId, registry, campaignId, keys, nonce) {
+  const typed = withdrawTypedData(chainId, registry, campaignId, nonce);
+  return { campaignId: Number(campaignId), account: keys.account, signature: signTyped(keys.accountKey, typed) };
+}
+
+/** The POST /api/relay/create body. `terms` are the public terms as the form gave them. */
+export function createBody(terms, sealed, endorsements) {
+  return {
+    terms,
+    instructions: {
+      memberKey: hex(sealed.memberKey),
+      ciphertext: hex(sealed.ciphertext),
+      boxes: hex(sealed.boxes),
+      commitment: hex(sealed.commitment),
+    },
+    endorsements: endorsements.map((e) => ({
+      custodian: e.custodian,
+      campaignKey: e.campaignKey,
+      expiry: Number(e.expiry),
+      signature: e.signature,
+    })),
+  };
+}
+
+/** A record from GET /api/campaigns/<id>/records, as crypto.readRoster takes it. */
+export function recordFromJson(r, fromHex) {
+  return {
+    index: r.index,
+    account: r.account,
+    memberKey: fromHex(r.memberKey),
+    ciphertext: fromHex(r.ciphertext),
+    boxes: fromHex(r.boxes),
+    commitment: fromHex(r.commitment),
+  };
+}
+
+export { SECRET_SIZE };

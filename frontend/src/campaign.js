@@ -1,0 +1,273 @@
+// The campaign page: live count, pledge-rate chart, grace countdown; join, withdraw and
+// "my roster", all in the browser. The server only ever receives sealed bytes and
+// signatures (see bodies.js).
+
+import { Interface } from "ethers";
+
+import * as crypto from "./crypto.js";
+import { pledgeBody, recordFromJson, withdrawBody } from "./bodies.js";
+import { rosterCsv, rosterVcard } from "./files.js";
+import { campaignSlot, forgetReceipt, storeReceipt, storedReceipts } from "./receipts.js";
+import { showReceipt } from "./receipt-ui.js";
+import { $, api, busy, download, el, formatDate, formatDuration, pageData, say, show } from "./ui.js";
+
+const STATUS_WORDS = {
+  open: "Open: pledges are sealed; nothing is revealed until the threshold is reached.",
+  pending: "Threshold reached: the grace period is running. Pledges can still be withdrawn.",
+  revealed: "Revealed: members can now read the roster and the next steps.",
+  expired: "Expired: the deadline passed first. Nothing will ever be revealed.",
+};
+
+export async function campaignPage() {
+  const page = pageData();
+  const id = page.campaignId;
+  const slot = campaignSlot(page.registry, page.chainId, id);
+  await crypto.ready();
+  let info = await api(`/api/campaigns/${id}`);
+  const live = new Live(id, (summary) => {
+    info = { ...info, ...summary };
+    render(info);
+  });
+  render(info);
+  drawRate(info.rate);
+  live.start();
+  setInterval(() => render(info, true), 1000);
+
+  const joinForm = $("#join-form");
+  if (joinForm) {
+    if (window.ethereum) show($("#join-wallet-field"));
+    joinForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      busy($("#join-submit"), $("#join-error"), () => join(page, info, slot));
+    });
+  }
+  fillStored(slot);
+  $("#withdraw-form")?.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy($("#withdraw-submit"), $("#withdraw-error"), () => withdraw(page, slot));
+  });
+  $("#roster-form")?.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy($("#roster-submit"), $("#roster-error"), () => readRoster(page, info, slot));
+  });
+}
+
+// ---------------------------------------------------------------- live count
+
+class Live {
+  constructor(id, onSummary) {
+    this.id = id;
+    this.onSummary = onSummary;
+    this.timer = null;
+  }
+
+  start() {
+    if (!window.EventSource) return this.poll();
+    const source = new EventSource(`/api/campaigns/${this.id}/events`);
+    source.addEventListener("campaign", (event) => this.onSummary(JSON.parse(event.data)));
+    source.onerror = () => {
+      // The server is full or gone: poll every 5 s until a stream works again.
+      if (source.readyState === EventSource.CLOSED) this.poll();
+    };
+  }
+
+  poll() {
+    if (this.timer) return;
+    this.timer = setInterval(async () => {
+      try {
+        this.onSummary(await api(`/api/campaigns/${this.id}`));
+      } catch {
+        /* keep the last figures; the next poll may work */
+      }
+    }, 5000);
+  }
+}
+
+let lastActive = null;
+
+function render(info, clockOnly = false) {
+  const now = Math.max(info.now ?? 0, Math.floor(Date.now() / 1000));
+  const countdown = $("#countdown");
+  if (info.status === "pending" && info.graceEnd) {
+    countdown.textContent = `The reveal can happen in ${formatDuration(info.graceEnd - now)} (${formatDate(info.graceEnd)}) if ${info.threshold} pledges are still active then.`;
+  } else if (info.status === "open") {
+    countdown.textContent = `Deadline in ${formatDuration(info.deadline - now)} (${formatDate(info.deadline)}).`;
+  } else {
+    countdown.textContent = "";
+  }
+  if (clockOnly) return;
+  $("#count").textContent = String(info.active);
+  const bar = $("#progress");
+  bar.max = info.threshold;
+  bar.value = Math.min(info.active, info.threshold);
+  $("#status").textContent = STATUS_WORDS[info.status] ?? info.status;
+  $("#status").dataset.status = info.status;
+  document.body.dataset.status = info.status;
+  if (lastActive !== null && lastActive !== info.active && info.rate) {
+    info.rate = [...info.rate, { time: info.now, active: info.active }];
+    drawRate(info.rate);
+  }
+  lastActive = info.active;
+  const revealed = info.status === "revealed";
+  show($("#join-closed"), info.status === "expired");
+  show($("#withdraw-section"), !revealed && info.status !== "expired");
+}
+
+function drawRate(rate) {
+  const box = $("#rate-chart");
+  if (!box) return;
+  box.replaceChildren();
+  if (!rate || rate.length < 2) {
+    box.append(el("p", "The pledge rate appears here once there are a few pledges.", { class: "muted" }));
+    return;
+  }
+  const ns = "http://www.w3.org/2000/svg";
+  const w = 320;
+  const h = 80;
+  const t0 = rate[0].time;
+  const span = Math.max(1, rate[rate.length - 1].time - t0);
+  const top = Math.max(1, ...rate.map((p) => p.active));
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", `0 0 ${w} ${h}`);
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", `Active pledges over time: from ${rate[0].active} to ${rate[rate.length - 1].active}`);
+  const points = rate.map((p) => `${((p.time - t0) / span) * (w - 4) + 2},${h - 2 - (p.active / top) * (h - 4)}`);
+  const line = document.createElementNS(ns, "polyline");
+  line.setAttribute("points", points.join(" "));
+  line.setAttribute("class", "rate-line");
+  svg.append(line);
+  box.append(svg);
+}
+
+// ---------------------------------------------------------------- join
+
+async function join(page, info, slot) {
+  const name = $("#join-name").value.trim();
+  const contact = $("#join-contact").value.trim();
+  const message = $("#join-message").value.trim();
+  const progress = $("#join-progress");
+  say(progress, "Sealing your details in this browser...");
+  const secret = crypto.newSecret();
+  const keys = crypto.deriveKeys(secret);
+  const custodianKeys = info.custodians.map((c) => crypto.fromHex(c.campaignKey));
+  const sealed = await crypto.sealPledge(page.campaignId, keys, { name, contact, message }, custodianKeys, info.custodianThreshold);
+  const code = crypto.encodeReceipt(page.campaignId, secret);
+  // The receipt code is the pledge's only backup: show it before anything is sent.
+  if ($("#join-store").checked) storeReceipt(localStorage, slot, code, "member");
+  showReceipt(code, `spartacus-receipt-campaign-${page.campaignId}.txt`);
+  const { nonce } = await api(`/api/campaigns/${page.campaignId}/accounts/${keys.account}`);
+  const body = pledgeBody(page.chainId, page.registry, page.campaignId, keys, sealed, nonce);
+  if ($("#join-wallet")?.checked && window.ethereum) {
+    say(progress, "Asking your wallet to send the pledge...");
+    await sendWithWallet(page, "pledgeWithSig", [
+      body.campaignId, body.account,
+      [body.memberKey, body.ciphertext, body.boxes, body.commitment], body.signature,
+    ]);
+  } else {
+    say(progress, "Sending the sealed pledge through the relayer...");
+    await api("/api/relay/pledge", body);
+  }
+  say(progress, "You have joined. Keep your receipt code: it is the only way to withdraw or read the roster.");
+  $("#join-form").reset();
+  fillStored(slot);
+}
+
+const WALLET_ABI = [
+  "function pledgeWithSig(uint256 campaignId, address account, (bytes32 memberKey, bytes ciphertext, bytes boxes, bytes32 commitment) sealedPledge, bytes signature)",
+  "function withdrawWithSig(uint256 campaignId, address account, bytes signature)",
+];
+
+/** Send a registry call from the person's own EIP-1193 wallet, and wait until it is mined. */
+async function sendWithWallet(page, method, args) {
+  const [from] = await window.ethereum.request({ method: "eth_requestAccounts" });
+  const data = new Interface(WALLET_ABI).encodeFunctionData(method, args);
+  const hash = await window.ethereum.request({ method: "eth_sendTransaction", params: [{ from, to: page.registry, data }] });
+  for (let i = 0; i < 120; i++) {
+    const receipt = await window.ethereum.request({ method: "eth_getTransactionReceipt", params: [hash] });
+    if (receipt) {
+      if (receipt.status !== "0x1") throw new Error(`the transaction ${hash} failed`);
+      return hash;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  throw new Error(`the transaction ${hash} was not mined within two minutes; check the page later`);
+}
+
+// ---------------------------------------------------------------- withdraw and roster
+
+function fillStored(slot) {
+  const stored = storedReceipts(localStorage, slot);
+  for (const prefix of ["withdraw", "roster"]) {
+    const select = $(`#${prefix}-stored`);
+    if (!select) continue;
+    select.replaceChildren(el("option", "Paste a code below", { value: "" }));
+    stored.forEach((r, i) => {
+      const label = r.role === "organiser" ? "organiser" : "member";
+      select.append(el("option", `Receipt saved ${r.savedAt.slice(0, 10)} (${label})`, { value: String(i) }));
+    });
+    if (stored.length) select.value = "0";
+    show($(`#${prefix}-stored-field`), stored.length > 0);
+  }
+}
+
+function chosenReceipt(prefix, slot, campaignId) {
+  const pasted = $(`#${prefix}-code`).value.trim();
+  let code = pasted;
+  if (!code) {
+    const stored = storedReceipts(localStorage, slot);
+    const choice = $(`#${prefix}-stored`)?.value;
+    code = choice ? stored[Number(choice)]?.code : "";
+  }
+  if (!code) throw new Error("Paste your receipt code, or choose one saved in this browser.");
+  const { campaignId: forCampaign, secret } = crypto.decodeReceipt(code);
+  if (String(forCampaign) !== String(campaignId)) {
+    throw new Error(`This receipt code is for campaign ${forCampaign}, not this one (${campaignId}).`);
+  }
+  return { code, keys: crypto.deriveKeys(secret) };
+}
+
+async function withdraw(page, slot) {
+  await crypto.ready();
+  const { code, keys } = chosenReceipt("withdraw", slot, page.campaignId);
+  const account = await api(`/api/campaigns/${page.campaignId}/accounts/${keys.account}`);
+  if (!account.active) throw new Error("This receipt has no active pledge in this campaign (already withdrawn?).");
+  const result = await api("/api/relay/withdraw", withdrawBody(page.chainId, page.registry, page.campaignId, keys, account.nonce));
+  forgetReceipt(localStorage, slot, code);
+  fillStored(slot);
+  $("#withdraw-code").value = "";
+  say($("#withdraw-result"), `Your pledge is withdrawn; its details stay sealed for good. Active pledges now: ${result.active}.`);
+}
+
+async function readRoster(page, info, slot) {
+  await crypto.ready();
+  const { keys } = chosenReceipt("roster", slot, page.campaignId);
+  const data = await api(`/api/campaigns/${page.campaignId}/records`);
+  if (data.status !== "revealed") {
+    throw new Error("The roster is sealed until the campaign is revealed; nothing can be read yet.");
+  }
+  const records = [data.instructions, ...data.pledges].map((r) => recordFromJson(r, crypto.fromHex));
+  const releases = data.releases.map((r) => ({ custodianIndex: r.custodianIndex, data: crypto.fromHex(r.data) }));
+  const roster = await crypto.readRoster(page.campaignId, data.n, data.t, records, releases, { reader: keys });
+  showRoster(info, roster);
+}
+
+function showRoster(info, roster) {
+  const body = $("#roster-table tbody");
+  body.replaceChildren();
+  for (const m of roster.members) {
+    const row = el("tr");
+    for (const value of [m.contact.name, m.contact.contact, m.contact.message]) row.append(el("td", value));
+    body.append(row);
+  }
+  $("#roster-instructions").textContent = roster.instructions ?? "The organiser's next steps cannot be read yet.";
+  const waiting = roster.missing.length
+    ? `${roster.missing.length} pledge(s) cannot be read yet: the custodians have not released their keys. Try again in a minute.`
+    : "";
+  say($("#roster-missing"), waiting);
+  const problems = $("#roster-problems");
+  problems.replaceChildren(...roster.problems.map((p) => el("li", p)));
+  show(problems, roster.problems.length > 0);
+  $("#roster-csv").onclick = () => download(`spartacus-roster-${info.id}.csv`, rosterCsv(roster.members), "text/csv");
+  $("#roster-vcard").onclick = () => download(`spartacus-roster-${info.id}.vcf`, rosterVcard(roster.members, info.title), "text/vcard");
+  show($("#roster-result"));
+}

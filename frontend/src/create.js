@@ -1,0 +1,89 @@
+// The creator's page: endorsed keys from the custodians, the instructions sealed in this
+// browser, the campaign submitted through the relayer, and the organiser's receipt code.
+
+import * as crypto from "./crypto.js";
+import { createBody } from "./bodies.js";
+import { campaignSlot, storeReceipt } from "./receipts.js";
+import { showReceipt } from "./receipt-ui.js";
+import { $, $$, api, busy, el, pageData, say, show } from "./ui.js";
+
+export async function createPage() {
+  const page = pageData();
+  await crypto.ready();
+  $("#create-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy($("#create-submit"), $("#create-error"), () => create(page));
+  });
+}
+
+/** Endorsements for the chosen custodians, in the order: configured, URL, pasted. */
+async function endorsements(page, progress) {
+  const out = [];
+  for (const box of $$(".create-custodian:checked")) {
+    say(progress, `Asking ${box.dataset.name} for a fresh campaign key...`);
+    out.push(await api("/api/endorsements", { custodian: Number(box.value) }));
+  }
+  const url = $("#create-custodian-url").value.trim();
+  if (url) {
+    say(progress, `Asking ${url} for a fresh campaign key...`);
+    out.push(await api("/api/endorsements", { url }));
+  }
+  const pasted = $("#create-endorsement").value.trim();
+  if (pasted) {
+    let parsed;
+    try {
+      parsed = JSON.parse(pasted);
+    } catch {
+      throw new Error("The pasted endorsement is not JSON: paste the whole file a custodian gave you.");
+    }
+    for (const e of Array.isArray(parsed) ? parsed : [parsed]) {
+      if (String(e.chainId) !== String(page.chainId) || String(e.registry).toLowerCase() !== page.registry.toLowerCase()) {
+        throw new Error("The pasted endorsement is for another chain or registry; ask the custodian for one for this site.");
+      }
+      out.push(e);
+    }
+  }
+  if (!out.length) throw new Error("Choose at least one custodian.");
+  if (out.length > 5) throw new Error("A campaign has at most 5 custodians.");
+  return out;
+}
+
+async function create(page) {
+  const progress = $("#create-progress");
+  const threshold = Number($("#create-threshold").value);
+  const days = Number($("#create-days").value);
+  const graceHours = Number($("#create-grace").value || 0);
+  const t = Number($("#create-t").value || 1);
+  if (!Number.isInteger(threshold) || threshold < 2) throw new Error("The threshold must be a whole number, at least 2.");
+  if (!(days > 0)) throw new Error("The deadline must be at least a few hours away.");
+  const instructions = $("#create-instructions").value.trim();
+  if (!instructions) throw new Error("Write the next steps members will read at the reveal.");
+  const endorsed = await endorsements(page, progress);
+  if (!(t >= 1 && t <= endorsed.length)) throw new Error(`The custodian threshold must be between 1 and ${endorsed.length}.`);
+  say(progress, "Sealing the instructions in this browser...");
+  const secret = crypto.newSecret();
+  const keys = crypto.deriveKeys(secret);
+  const sealed = await crypto.sealInstructions(keys, instructions, endorsed.map((e) => crypto.fromHex(e.campaignKey)), t);
+  const terms = {
+    title: $("#create-title").value.trim(),
+    description: $("#create-description").value.trim(),
+    plan: $("#create-plan").value.trim(),
+    threshold,
+    deadline: Math.floor(Date.now() / 1000 + days * 86400),
+    gracePeriod: Math.round(graceHours * 3600),
+    custodianThreshold: t,
+    rosterMode: $("#create-mode").value,
+  };
+  say(progress, "Creating the campaign through the relayer...");
+  const result = await api("/api/relay/create", createBody(terms, sealed, endorsed));
+  const code = crypto.encodeReceipt(result.campaignId, secret);
+  if ($("#create-store").checked) {
+    storeReceipt(localStorage, campaignSlot(page.registry, page.chainId, result.campaignId), code, "organiser");
+  }
+  show($("#create-form"), false);
+  say(progress, `Campaign ${result.campaignId} is created.`);
+  const link = $("#create-link");
+  link.replaceChildren(el("a", "Open your campaign's page", { href: result.url, id: "create-open" }));
+  show(link);
+  showReceipt(code, `spartacus-organiser-campaign-${result.campaignId}.txt`);
+}
