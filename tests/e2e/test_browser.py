@@ -1,0 +1,136 @@
+"""The whole journey in headless Chromium: create, join from three browsers, watch the
+count move live in a fourth, withdraw, join again, cross the threshold, read the roster.
+
+Each browser context is a separate person with its own storage. The custodian daemon
+releases by itself at the reveal. Screenshots go to out/e2e/<test>/.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from .conftest import Site
+
+TIMEOUT = 60_000  # ms, for what waits on the chain, the poller or the daemon
+NAMES = {"alice": "Alice Martin", "bob": "Bob Okafor", "chloe": "Chloé Durand"}
+CONTACTS = {"alice": "alice@example.org", "bob": "+33 6 12 34 56 78", "chloe": "chloe@example.net"}
+INSTRUCTIONS = "Monday 9:00, canteen. Bring the letter."
+
+
+def person(browser: Browser, site: Site, third_party: list[str]) -> BrowserContext:
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    context.set_default_timeout(TIMEOUT)
+
+    def check(request: Any) -> None:
+        if not request.url.startswith((site.url, "data:", "blob:")):
+            third_party.append(request.url)
+
+    context.on("request", check)
+    return context
+
+
+def open_page(context: BrowserContext, url: str, errors: list[str]) -> Page:
+    page = context.new_page()
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(url)
+    return page
+
+
+def join(page: Page, who: str) -> str:
+    page.fill("#join-name", NAMES[who])
+    page.fill("#join-contact", CONTACTS[who])
+    page.fill("#join-message", f"{who} is in")
+    page.click("#join-submit")
+    expect(page.locator("#join-progress")).to_contain_text("You have joined")
+    code = page.locator("#receipt-code").inner_text()
+    assert re.fullmatch(r"sp1-\d+-[A-Z2-7-]+", code), code
+    return code
+
+
+def test_a_campaign_from_creation_to_roster(browser: Browser, site: Site) -> None:
+    third_party: list[str] = []
+    errors: list[str] = []
+    organiser = person(browser, site, third_party)
+    create = open_page(organiser, f"{site.url}/create", errors)
+    create.fill("#create-title", "Fix the heating <script>alert(1)</script>")
+    create.fill("#create-description", "The third floor is cold.")
+    create.fill("#create-plan", "We write to facilities together.")
+    create.fill("#create-instructions", INSTRUCTIONS)
+    create.fill("#create-threshold", "3")
+    create.fill("#create-days", "7")
+    create.click("#create-submit")
+    expect(create.locator("#create-open")).to_be_visible()
+    organiser_code = create.locator("#receipt-code").inner_text()
+    create.click("#create-open")
+    expect(create.locator("h1")).to_have_text("Fix the heating <script>alert(1)</script>")
+    campaign_url = create.url
+    campaign_id = int(campaign_url.rsplit("/", 1)[1])
+
+    watcher = open_page(person(browser, site, third_party), campaign_url, errors)
+    count = watcher.locator("#count")
+    expect(count).to_have_text("0")
+
+    members = {who: person(browser, site, third_party) for who in NAMES}
+    pages = {who: open_page(ctx, campaign_url, errors) for who, ctx in members.items()}
+    join(pages["alice"], "alice")
+    expect(count).to_have_text("1")
+    join(pages["bob"], "bob")
+    expect(count).to_have_text("2")
+
+    alice = pages["alice"]
+    alice.reload()
+    alice.click("#withdraw-submit")  # the receipt stored in Alice's browser is preselected
+    expect(alice.locator("#withdraw-result")).to_contain_text("withdrawn")
+    expect(count).to_have_text("1")
+    join(alice, "alice")
+    expect(count).to_have_text("2")
+    watcher.screenshot(path=str(site.shots / "campaign-before-reveal.png"), full_page=True)
+
+    join(pages["chloe"], "chloe")
+    expect(count).to_have_text("3")
+    expect(watcher.locator("#status")).to_have_attribute("data-status", "revealed")
+
+    rosters = {}
+    for who, page in pages.items():
+        rosters[who] = read_roster(page)
+    assert len(set(map(tuple, rosters.values()))) == 1
+    assert sorted(rosters["alice"]) == sorted((NAMES[w], CONTACTS[w], f"{w} is in") for w in NAMES)
+    expect(pages["bob"].locator("#roster-instructions")).to_have_text(INSTRUCTIONS)
+
+    # The organiser reads too, with the code pasted (as from another device).
+    organiser_page = open_page(organiser, campaign_url, errors)
+    organiser_page.fill("#roster-code", organiser_code)
+    assert sorted(read_roster(organiser_page)) == sorted(rosters["alice"])
+    watcher.reload()
+    expect(watcher.locator("#status")).to_have_attribute("data-status", "revealed")
+    watcher.screenshot(path=str(site.shots / "campaign-after-reveal.png"), full_page=True)
+    pages["alice"].screenshot(path=str(site.shots / "roster-alice.png"), full_page=True)
+
+    # Nothing secret reached the server, and nothing was loaded from elsewhere.
+    bodies = b"\n".join(site.bodies())
+    assert b"/api/relay/pledge" not in bodies  # bodies, not paths
+    for secret in [*NAMES.values(), *CONTACTS.values(), INSTRUCTIONS, "is in"]:
+        assert secret.encode() not in bodies, secret
+        assert secret.encode("unicode_escape") not in bodies, secret
+    assert organiser_code.encode() not in bodies
+    pledged = [p for m, p, _ in site.recorder.requests if p == "/api/relay/pledge" and m == "POST"]
+    assert len(pledged) == 4  # alice twice, bob, chloe
+    assert third_party == []
+    assert errors == []
+    assert site.state.registry.info(campaign_id).active == 3
+
+
+def read_roster(page: Page) -> list[tuple[str, ...]]:
+    """Click "Read the roster" until every member's row is there (the daemon may lag)."""
+    rows = page.locator("#roster-table tbody tr")
+    for _ in range(60):
+        page.click("#roster-submit")
+        expect(page.locator("#roster-result")).to_be_visible()
+        if page.locator("#roster-missing").is_hidden() and rows.count() == 3:
+            break
+        page.wait_for_timeout(1000)
+    return [tuple(cell.inner_text() for cell in row.locator("td").all()) for row in rows.all()]
