@@ -4,7 +4,8 @@
 // Element ids the pages and the end-to-end tests share:
 //   campaign: #count #progress #status #countdown #rate-chart
 //             #join-form #join-name #join-contact #join-message #join-store #join-wallet
-//             #join-submit #join-progress #join-error #join-closed #hidden-notice
+//             #join-submit #join-progress #join-error #join-closed #join-after-reveal
+//             #hidden-notice
 //             #receipt #receipt-code #receipt-copy #receipt-download #receipt-status
 //             #withdraw-form #withdraw-stored #withdraw-code #withdraw-submit
 //             #withdraw-result #withdraw-error

@@ -110,6 +110,7 @@ function render(info, clockOnly = false) {
   lastActive = info.active;
   const revealed = info.status === "revealed";
   show($("#join-closed"), info.status === "expired");
+  show($("#join-after-reveal"), revealed);
   show($("#withdraw-section"), !revealed && info.status !== "expired");
 }
 
