@@ -1,0 +1,111 @@
+// The browser code's pure parts: relay bodies (no plaintext), roster downloads, receipts.
+// Run from the repository root: node --test tests/js/
+
+import assert from "node:assert/strict";
+import { before, describe, test } from "node:test";
+
+import { Wallet, TypedDataEncoder, verifyTypedData } from "ethers";
+
+import * as c from "../../frontend/src/crypto.js";
+import { createBody, pledgeBody, withdrawBody } from "../../frontend/src/bodies.js";
+import { csvField, rosterCsv, rosterVcard, vcardText } from "../../frontend/src/files.js";
+import { STORAGE_KEY, campaignSlot, forgetReceipt, storeReceipt, storedReceipts } from "../../frontend/src/receipts.js";
+
+const REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+const CUSTODIAN = c.fromHex("8f40c5adb68f25624ae5b214ea767a6ec94d829d3d7b5e1ad1ba6f3e2138285f");
+
+before(async () => {
+  await c.ready();
+});
+
+describe("relay bodies", () => {
+  const contact = { name: "Zoé Lefèvre", contact: "zoe@example.org", message: "count me in" };
+
+  test("a pledge body carries sealed bytes and a valid signature, never the contact", async () => {
+    const keys = c.deriveKeys(c.newSecret());
+    const sealed = await c.sealPledge(7, keys, contact, [CUSTODIAN], 1);
+    const body = pledgeBody(31337, REGISTRY, 7, keys, sealed, 0);
+    const text = JSON.stringify(body);
+    for (const secret of [contact.name, contact.contact, contact.message, "Zo", "example.org"]) {
+      assert.ok(!text.includes(secret), secret);
+    }
+    assert.ok(!text.includes(c.toHex(keys.secret)) && !text.includes(c.toHex(keys.pledgeKey)));
+    assert.deepEqual(Object.keys(body).sort(), ["account", "boxes", "campaignId", "ciphertext", "commitment", "memberKey", "signature"]);
+    assert.equal(c.fromHex(body.ciphertext).length, 296);
+    const typed = c.pledgeTypedData(31337, REGISTRY, 7, sealed, 0);
+    assert.equal(verifyTypedData(typed.domain, typed.types, typed.message, body.signature), keys.account);
+  });
+
+  test("the signature is the one ethers' Wallet makes (same digest, same key)", async () => {
+    const keys = c.deriveKeys(c.newSecret());
+    const body = withdrawBody(1, REGISTRY, 3, keys, 5);
+    const typed = c.withdrawTypedData(1, REGISTRY, 3, 5);
+    const wallet = new Wallet("0x" + c.toHex(keys.accountKey));
+    assert.equal(body.signature, await wallet.signTypedData(typed.domain, typed.types, typed.message));
+    assert.equal(TypedDataEncoder.hash(typed.domain, typed.types, typed.message), "0x" + c.toHex(c.typedDataDigest(typed)));
+  });
+
+  test("a create body holds the sealed instructions, not their text", async () => {
+    const keys = c.deriveKeys(c.newSecret());
+    const sealed = await c.sealInstructions(keys, "Meet at the back door at six", [CUSTODIAN], 1);
+    const body = createBody({ title: "T" }, sealed, [{ custodian: REGISTRY, campaignKey: "0x00", expiry: "9", signature: "0x01" }]);
+    assert.ok(!JSON.stringify(body).includes("back door"));
+    assert.equal(body.endorsements[0].expiry, 9);
+  });
+});
+
+describe("roster downloads", () => {
+  const members = [
+    { index: 1, account: "0x1", contact: { name: 'Ann "A", Jr', contact: "ann@example.org", message: "line\nbreak" } },
+    { index: 2, account: "0x2", contact: { name: "=HYPERLINK(\"x\")", contact: "+33 6 12 34 56 78", message: "" } },
+  ];
+
+  test("CSV quotes commas, quotes and newlines, and defuses formulas", () => {
+    assert.equal(csvField('a,"b"'), '"a,""b"""');
+    assert.equal(csvField("=1+1"), "'=1+1");
+    assert.equal(csvField("-2"), "'-2");
+    const csv = rosterCsv(members);
+    assert.equal(csv.split("\r\n")[0], "index,name,contact,message,account");
+    assert.ok(csv.includes('"Ann ""A"", Jr"'));
+    assert.ok(csv.includes('"line\nbreak"'));
+    assert.ok(csv.includes(`"'=HYPERLINK(""x"")"`));
+  });
+
+  test("vCard escapes its special characters and types e-mail and phone", () => {
+    assert.equal(vcardText("a;b,c\\d\ne"), "a\\;b\\,c\\\\d\\ne");
+    const card = rosterVcard(members, "Heating");
+    assert.equal((card.match(/BEGIN:VCARD/g) ?? []).length, 2);
+    assert.ok(card.includes("EMAIL:ann@example.org"));
+    assert.ok(card.includes("TEL:+33 6 12 34 56 78"));
+    assert.ok(card.includes('FN:Ann "A"\\, Jr'));
+    assert.ok(!/\n(?!\s)[^\r]*\nbreak/.test(card), "a newline in a value would start a new property");
+  });
+});
+
+describe("receipts kept in the browser", () => {
+  const storage = () => {
+    const data = new Map();
+    return { getItem: (k) => data.get(k) ?? null, setItem: (k, v) => data.set(k, v), data };
+  };
+
+  test("stored per registry, chain and campaign; forgotten on withdrawal", () => {
+    const s = storage();
+    const slot = campaignSlot(REGISTRY, 31337, 4);
+    assert.equal(slot, `${REGISTRY.toLowerCase()}:31337:4`);
+    storeReceipt(s, slot, "sp1-4-AAAA", "member", new Date("2026-11-23T00:00:00Z"));
+    storeReceipt(s, slot, "sp1-4-AAAA", "member");
+    storeReceipt(s, campaignSlot(REGISTRY, 31337, 5), "sp1-5-BBBB", "organiser");
+    assert.deepEqual(storedReceipts(s, slot).map((r) => r.code), ["sp1-4-AAAA"]);
+    forgetReceipt(s, slot, "sp1-4-AAAA");
+    assert.deepEqual(storedReceipts(s, slot), []);
+    assert.deepEqual(Object.keys(JSON.parse(s.data.get(STORAGE_KEY))), [campaignSlot(REGISTRY, 31337, 5)]);
+  });
+
+  test("a damaged store reads as empty instead of breaking the page", () => {
+    const s = storage();
+    s.setItem(STORAGE_KEY, "{not json");
+    assert.deepEqual(storedReceipts(s, "x"), []);
+    s.setItem(STORAGE_KEY, "[1,2]");
+    assert.deepEqual(storedReceipts(s, "x"), []);
+  });
+});
