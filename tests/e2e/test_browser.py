@@ -134,3 +134,49 @@ def read_roster(page: Page) -> list[tuple[str, ...]]:
             break
         page.wait_for_timeout(1000)
     return [tuple(cell.inner_text() for cell in row.locator("td").all()) for row in rows.all()]
+
+
+def test_a_member_can_pay_with_their_own_wallet(browser: Browser, site: Site) -> None:
+    """An EIP-1193 wallet (here a bridge to one of anvil's unlocked accounts) sends the
+    pledge itself: the relayer is not asked, and the pledge is counted all the same."""
+    import requests
+
+    rpc = site.state.config["RPC"]
+    wallet = site.state.w3.eth.accounts[7]
+
+    def bridge(method: str, params: list[Any]) -> Any:
+        if method in ("eth_requestAccounts", "eth_accounts"):
+            return {"result": [wallet]}
+        return requests.post(
+            rpc, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params}, timeout=30
+        ).json()
+
+    errors: list[str] = []
+    third_party: list[str] = []
+    organiser = person(browser, site, third_party)
+    create = open_page(organiser, f"{site.url}/create", errors)
+    create.fill("#create-title", "Buy a bulk order together")
+    create.fill("#create-instructions", "Order on Friday")
+    create.fill("#create-threshold", "2")
+    create.click("#create-submit")
+    expect(create.locator("#create-open")).to_be_visible()
+    campaign_url = create.locator("#create-open").get_attribute("href")
+    assert campaign_url is not None
+
+    member = person(browser, site, third_party)
+    member.expose_function("__rpc", bridge)
+    member.add_init_script(
+        """window.ethereum = { request: async ({ method, params }) => {
+             const answer = await window.__rpc(method, params ?? []);
+             if (answer.error) throw new Error(answer.error.message);
+             return answer.result;
+           } };"""
+    )
+    page = open_page(member, site.url + campaign_url, errors)
+    expect(page.locator("#join-wallet-field")).to_be_visible()
+    page.check("#join-wallet")
+    join(page, "alice")
+    expect(page.locator("#count")).to_have_text("1")
+    relayed = [p for m, p, _ in site.recorder.requests if p == "/api/relay/pledge"]
+    assert relayed == []
+    assert errors == [] and third_party == []
