@@ -19,7 +19,6 @@ from ..exceptions import RequestRefused
 
 log = logging.getLogger("spartacus.web")
 
-LOG_CHUNK = 10_000  # blocks per eth_getLogs while catching up
 RATE_POINTS = 100  # points in a campaign's pledge-rate series
 
 
@@ -68,17 +67,8 @@ class CampaignIndex:
             self._block = self.registry.from_block - 1
         if number == self._block:
             return False
-        start = self._block + 1
-        logs: list[Any] = []
-        while start <= number:
-            end = min(number, start + LOG_CHUNK - 1)
-            logs.extend(
-                w3.eth.get_logs(
-                    {"address": self.registry.address, "fromBlock": start, "toBlock": end}
-                )
-            )
-            self.rpc_calls += 1
-            start = end + 1
+        logs = self.registry.raw_logs(self._block + 1, number)
+        self.rpc_calls += 1
         with self._changed:
             apply_logs(self.registry, self._histories, logs)
             self._block, self._timestamp = number, timestamp
