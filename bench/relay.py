@@ -103,7 +103,7 @@ def send(url: str, body: dict[str, Any], bad: bool) -> Outcome:
             if not bad and _active(url, body):
                 return Outcome(account, 200, retried=attempt + 1)
             continue
-        if response.status_code == 429:
+        if response.status_code in (429, 503):  # busy, or restarting: wait and try again
             time.sleep(float(response.headers.get("Retry-After", "1")))
             continue
         if not response.ok and attempt and not bad and _active(url, body):

@@ -124,6 +124,9 @@ class WebState:
             self.index.start()
 
     def stop(self) -> None:
+        """Stop polling and relaying (a stopping server must not start new transactions)."""
+        if "relayer" in self.__dict__ and self.relayer is not None:
+            self.relayer.closed = True
         if "index" in self.__dict__:
             self.index.stop()
 

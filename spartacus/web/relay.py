@@ -12,6 +12,7 @@ No request log is kept, and no client address is read.
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -35,7 +36,7 @@ MAX_TITLE = 200
 MAX_TEXT = 4000
 MAX_INSTRUCTION_BLOCKS = 16
 SIGNATURE_SIZE = 65
-NONCE_RETRIES = 4
+NONCE_RETRIES = 8
 # What nodes say when a nonce is already used by a pending or mined transaction.
 NONCE_TAKEN = ("nonce", "underpriced", "already known")
 
@@ -63,6 +64,7 @@ class Relayer:
         self._send_lock = threading.Lock()
         self._in_flight: set[tuple[int, str]] = set()
         self._in_flight_lock = threading.Lock()
+        self.closed = False  # set when the app stops: nothing more is sent
 
     @property
     def address(self) -> str:
@@ -250,6 +252,8 @@ class Relayer:
         if self.balance() < self.min_balance:
             raise RequestRefused("the relayer is out of funds; try later or use a wallet", 503)
         with self._send_lock:
+            if self.closed:
+                raise RequestRefused("the relayer is restarting; try again in a moment", 503, 1)
             tx_hash = self._sign_and_send(fn)
         try:
             receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT)
@@ -291,7 +295,7 @@ class Relayer:
                 taken = any(word in str(exc).lower() for word in NONCE_TAKEN)
                 if not taken or attempt == NONCE_RETRIES - 1:
                     raise RequestRefused(f"the node refused the transaction: {exc}", 502) from None
-                time.sleep(0.2 * (attempt + 1))
+                time.sleep(0.1 * (attempt + 1) + random.random() * 0.2)
         raise AssertionError("unreachable")
 
 
