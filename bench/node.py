@@ -66,8 +66,11 @@ class Node:
 
 
 @contextmanager
-def anvil() -> Iterator[Node]:
-    """Start anvil on a free loopback port (auto-impersonation on, for bulk pledges); stop it."""
+def anvil(*extra: str) -> Iterator[Node]:
+    """Start anvil on a free loopback port (auto-impersonation on, for bulk pledges); stop it.
+
+    ``extra`` arguments go to anvil as they are (e.g. ``"--block-time", "1"``).
+    """
     port = free_port()
     process = subprocess.Popen(
         [
@@ -80,6 +83,7 @@ def anvil() -> Iterator[Node]:
             "--auto-impersonate",
             "--accounts",
             "10",
+            *extra,
         ],  # fmt: skip
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

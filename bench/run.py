@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import cryptobench, gas, report, scale
+from . import cryptobench, gas, latency, relay, report, scale, web
 from .node import anvil, machine
 from .world import World, workers
 
@@ -75,6 +75,12 @@ def main(argv: list[str] | None = None) -> int:
             results["crypto"] = cryptobench.measure(quick=args.quick, runs=runs)
         finally:
             world.close()
+    _progress("reveal latency (anvil mining every second, the daemon running)")
+    results["latency"] = latency.measure(runs=2 if args.quick else latency.RUNS)
+    _progress("web: page latency, live viewers, RPC calls per block")
+    results["web"] = web.measure(50 if args.quick else web.VIEWERS, quick=args.quick)
+    _progress("relay: concurrent pledges with a restart midway")
+    results["relay"] = relay.measure(100 if args.quick else 1000)
     results["aims"] = report.aims(results)
     results["bench_seconds"] = round(time.monotonic() - started, 1)
     print(report.table(results))

@@ -22,9 +22,9 @@ DEFAULTS: dict[str, Any] = {
     "ALLOW_PRIVATE_CUSTODIAN_URLS": False,  # let creators name loopback/private daemons
     "EXPLORER": None,  # block explorer base URL; default by chain id
     "PUBLIC_URL": None,  # e.g. https://spartacus.example; default: the request's host
-    "POLL_INTERVAL": 1.0,  # seconds between the poller's eth_blockNumber calls
+    "POLL_INTERVAL": 0.5,  # seconds between the poller's reads of the latest block
     "MAX_VIEWERS": 480,  # concurrent live-count streams; past it the pages poll instead
-    "HEARTBEAT": 15.0,  # seconds between SSE comments on a quiet stream
+    "HEARTBEAT": 5.0,  # seconds between SSE comments: how soon a gone viewer's slot is freed
     "RELAY_PER_CAMPAIGN_PER_MINUTE": 30,
     "RELAY_PER_HOUR": 2000,  # all relayed transactions together
     "RELAY_MIN_BALANCE_WEI": 10**15,  # below this the relayer says it is out of funds

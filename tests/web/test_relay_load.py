@@ -10,9 +10,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-import waitress
-
 from bench import relay as load
+from bench.relay import listen
 from spartacus.web import WebState, create_app
 
 PLEDGES = 150
@@ -31,9 +30,7 @@ class Server:
         app = create_app(self.config)
         self.state: WebState = app.extensions["spartacus"]
         self.state.start()
-        self.server = waitress.create_server(
-            app, host="127.0.0.1", port=self.port, threads=WORKERS + 8
-        )
+        self.server = listen(app, self.port, threads=WORKERS + 8)
         self.port = self.server.effective_port  # type: ignore[union-attr]
         threading.Thread(target=self.server.run, daemon=True).start()
 

@@ -1,0 +1,118 @@
+"""Reveal latency: from the block that reaches the threshold to the block holding the release.
+
+anvil mines a block every second (``--block-time 1``), as a busy L2 would, and the
+custodian's daemon runs as ``spartacus watch --poll 1`` in its own process, exactly as a
+custodian runs it. For each of RUNS campaigns (threshold N) the bench sends the N-th
+pledge, then waits for the daemon's first and last ``Released`` of that campaign, and
+records the blocks and seconds between them (block timestamps, and this machine's clock
+from the crossing pledge's receipt to seeing the release).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from .node import anvil
+from .world import World
+
+BENCH_PASSPHRASE = "bench passphrase"  # World.build's keystore
+THRESHOLD = 5
+RUNS = 3
+WAIT = 90.0  # seconds before a run counts as missed
+SCRIPT = str(Path(sys.executable).parent / "spartacus")
+
+
+def measure(runs: int = RUNS, threshold: int = THRESHOLD) -> dict[str, Any]:
+    with anvil("--block-time", "1") as node:
+        world = World.build(node)
+        home = world.keystore.root.parent
+        env = dict(os.environ, SPARTACUS_PASSPHRASE=BENCH_PASSPHRASE)
+        env.pop("SPARTACUS_PRIVATE_KEY", None)
+        daemon = subprocess.Popen(
+            [SCRIPT, "--rpc", node.rpc, "--registry", world.registry.address,
+             "--home", str(home), "watch", "--poll", "1"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        samples: list[dict[str, float]] = []
+        missed = 0
+        try:
+            for _ in range(runs):
+                campaign = world.create(threshold=threshold, keystore_custodian=True)
+                for _ in range(threshold - 1):
+                    world.pledge(campaign)
+                crossing = world.pledge(campaign)
+                seen_at = time.monotonic()
+                sample = _wait_for_release(world, campaign.id, crossing.receipt, seen_at)
+                if sample is None:
+                    missed += 1
+                else:
+                    samples.append(sample)
+        finally:
+            daemon.terminate()
+            daemon.wait(timeout=70)
+            world.close()
+
+    def median(key: str) -> float | None:
+        return statistics.median(s[key] for s in samples) if samples else None
+
+    return {
+        "block_time_s": 1,
+        "daemon_poll_s": 1,
+        "threshold": threshold,
+        "runs": runs,
+        "missed": missed,
+        "first_release_blocks": median("first_blocks"),
+        "first_release_seconds": median("first_seconds"),
+        "last_release_blocks": median("last_blocks"),
+        "last_release_seconds": median("last_seconds"),
+        "wall_seconds_to_first_release": median("wall_first"),
+        "samples": samples,
+    }
+
+
+def _wait_for_release(
+    world: World, campaign_id: int, receipt: Any, sent_at: float
+) -> dict[str, float] | None:
+    """Blocks and seconds from the crossing pledge to the first and the last release part."""
+    w3 = world.node.w3
+    start_block = int(receipt["blockNumber"])
+    start_time = int(w3.eth.get_block(start_block)["timestamp"])
+    deadline = time.monotonic() + WAIT
+    first_wall: float | None = None
+    settled = 0
+    last_count = 0
+    while time.monotonic() < deadline:
+        history = world.registry.history(campaign_id)
+        if "ThresholdReached" not in [c.event for c in history.changes]:
+            raise RuntimeError(f"campaign {campaign_id} did not reveal at its threshold")
+        releases = history.releases
+        if releases and first_wall is None:
+            first_wall = time.monotonic() - sent_at
+        if releases and len(releases) == last_count:
+            settled += 1
+            if settled >= 3:  # no new part for three polls: the round is complete
+                first, last = releases[0].block_number, releases[-1].block_number
+                return {
+                    "first_blocks": first - start_block,
+                    "first_seconds": int(w3.eth.get_block(first)["timestamp"]) - start_time,
+                    "last_blocks": last - start_block,
+                    "last_seconds": int(w3.eth.get_block(last)["timestamp"]) - start_time,
+                    "wall_first": first_wall or 0.0,
+                }
+        else:
+            settled = 0
+        last_count = len(releases)
+        time.sleep(1.0)
+    return None
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(measure(), indent=2))
