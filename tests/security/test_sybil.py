@@ -1,0 +1,73 @@
+"""Sybil: one adversary pledges from many accounts to force an early reveal.
+
+Spartacus cannot stop one person from making many pledge accounts. What it promises is
+that a burst which reaches the threshold only starts the grace period: nothing is released
+while it runs, ``spartacus status`` shows it, members who withdraw bring the campaign back
+to open at ``finalize``, and then the custodian still releases nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from web3 import Web3
+
+from spartacus.chain import Registry
+from tests.cli.conftest import CustodianRole, Spartacus
+
+
+def _pledge(spartacus: Spartacus, campaign: int, name: str, dev: int) -> None:
+    spartacus.ok(
+        "pledge", str(campaign), "--name", name, "--contact", f"{name.lower()}@example.org",
+        role=name.lower(), dev=dev,
+    )  # fmt: skip
+
+
+def _release(spartacus: Spartacus, custodian: CustodianRole, campaign: int) -> Any:
+    return spartacus(
+        "custodian", "release", str(campaign),
+        role=custodian.role, passphrase=custodian.passphrase, dev=None,
+    )  # fmt: skip
+
+
+def test_a_sybil_burst_in_the_grace_period_is_undone_by_members_withdrawing(
+    spartacus: Spartacus,
+    w3: Web3,
+    create_campaign: Callable[..., tuple[int, list[CustodianRole]]],
+    travel: Callable[[int], None],
+) -> None:
+    campaign, (custodian,) = create_campaign(threshold=5, grace="2h")
+    _pledge(spartacus, campaign, "Alice", 2)
+    _pledge(spartacus, campaign, "Bob", 3)
+    assert spartacus.ok("status", str(campaign))["status"] == "open"
+
+    for sybil, dev in enumerate((4, 5, 6), start=1):  # one adversary, three accounts
+        _pledge(spartacus, campaign, f"Sybil{sybil}", dev)
+    status = spartacus.ok("status", str(campaign))
+    assert (status["status"], status["active"], status["pledges"]) == ("pending", 5, 5)
+    text = spartacus("status", str(campaign)).stdout
+    assert "status     pending (grace ends " in text and "active     5 of 5" in text
+    during = _release(spartacus, custodian, campaign)
+    assert during.exit_code == 1 and "pending" in during.stderr
+
+    # The members see the burst and leave before the grace period ends.
+    for name, dev in (("alice", 2), ("bob", 3)):
+        spartacus.ok("withdraw", str(campaign), role=name, dev=dev)
+    status = spartacus.ok("status", str(campaign))
+    assert (status["status"], status["active"]) == ("pending", 3)
+    early = spartacus("finalize", str(campaign))
+    assert early.exit_code == 1 and "grace period ends at" in early.stderr
+
+    travel(2 * 3600 + 1)
+    assert spartacus.ok("finalize", str(campaign))["status"] == "open"
+    status = spartacus.ok("status", str(campaign))
+    assert (status["status"], status["active"]) == ("open", 3)
+    text = spartacus("status", str(campaign)).stdout
+    assert "status     open" in text and "grace ends" not in text and "active     3 of 5" in text
+
+    after = _release(spartacus, custodian, campaign)
+    assert after.exit_code == 1 and "release only after the reveal" in after.stderr
+    history = Registry(w3, spartacus.registry).history(campaign)
+    assert history.releases == []
+    assert spartacus.ok("verify", str(campaign))["ok"] is True
