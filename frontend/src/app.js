@@ -12,11 +12,16 @@
 //             #roster-form #roster-stored #roster-code #roster-submit #roster-error
 //             #roster-result #roster-table #roster-instructions #roster-missing
 //             #roster-problems #roster-csv #roster-vcard
+//             #share-url #share-copy #share-status
 //   create:   #create-form #create-title #create-description #create-plan
-//             #create-instructions #create-threshold #create-days #create-grace
+//             #create-instructions #create-threshold #create-days #create-date #create-grace
 //             .create-custodian #create-custodian-url #create-endorsement #create-t
 //             #create-mode #create-store #create-submit #create-progress #create-error
-//             #create-link (then #create-open) and the #receipt box
+//             #create-link (then #create-open, once the site has read the new campaign)
+//             and the #receipt box
+//   report:   #report-form #report-reason #report-details #report-submit, then #report-done
+//             (a plain form; no script)
+//   any page: #page-error (the script could not start); error page: #error-message
 
 import { campaignPage } from "./campaign.js";
 import { createPage } from "./create.js";

@@ -57,6 +57,26 @@ export function createBody(terms, sealed, endorsements) {
   };
 }
 
+/**
+ * The deadline (unix seconds) from the create form: a date and time typed as local time
+ * ("YYYY-MM-DDTHH:MM", from <input type="datetime-local">) wins over a number of days.
+ */
+export function deadlineFrom(days, dateText, nowMs = Date.now()) {
+  let deadline;
+  if (dateText) {
+    const ms = new Date(dateText).getTime();
+    if (Number.isNaN(ms)) throw new Error("The deadline date is not a date: pick one in the calendar.");
+    deadline = Math.floor(ms / 1000);
+  } else {
+    if (!(Number(days) > 0)) throw new Error("Give the deadline as a number of days from now, or pick a date.");
+    deadline = Math.floor(nowMs / 1000 + Number(days) * 86400);
+  }
+  if (deadline <= Math.floor(nowMs / 1000) + 3600) {
+    throw new Error("The deadline must be at least an hour from now.");
+  }
+  return deadline;
+}
+
 /** A record from GET /api/campaigns/<id>/records, as crypto.readRoster takes it. */
 export function recordFromJson(r, fromHex) {
   return {

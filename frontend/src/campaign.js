@@ -9,7 +9,9 @@ import { pledgeBody, recordFromJson, withdrawBody } from "./bodies.js";
 import { rosterCsv, rosterVcard } from "./files.js";
 import { campaignSlot, forgetReceipt, storeReceipt, storedReceipts } from "./receipts.js";
 import { showReceipt } from "./receipt-ui.js";
-import { $, api, busy, download, el, formatDate, formatDuration, pageData, say, show } from "./ui.js";
+import {
+  $, Unsure, api, busy, copyText, download, el, formatDate, formatDuration, pageData, refused, say, show,
+} from "./ui.js";
 
 const STATUS_WORDS = {
   open: "Open: pledges are sealed; nothing is revealed until the threshold is reached.",
@@ -31,6 +33,8 @@ export async function campaignPage() {
   render(info);
   drawRate(info.rate);
   live.start();
+  const shareUrl = $("#share-url");
+  $("#share-copy")?.addEventListener("click", () => copyText(shareUrl.value, $("#share-status")));
   setInterval(() => render(info, true), 1000);
 
   const joinForm = $("#join-form");
@@ -150,23 +154,37 @@ async function join(page, info, slot) {
   say(progress, "Sealing your details in this browser...");
   const secret = crypto.newSecret();
   const keys = crypto.deriveKeys(secret);
-  const custodianKeys = info.custodians.map((c) => crypto.fromHex(c.campaignKey));
+  const custodians = [...info.custodians].sort((a, b) => a.index - b.index);
+  const custodianKeys = custodians.map((c) => crypto.fromHex(c.campaignKey));
   const sealed = await crypto.sealPledge(page.campaignId, keys, { name, contact, message }, custodianKeys, info.custodianThreshold);
   const code = crypto.encodeReceipt(page.campaignId, secret);
-  // The receipt code is the pledge's only backup: show it before anything is sent.
+  // The receipt code is the pledge's only backup: show it before anything is sent, so an
+  // answer lost on the way back does not lose a pledge that was recorded.
   if ($("#join-store").checked) storeReceipt(localStorage, slot, code, "member");
   showReceipt(code, `spartacus-receipt-campaign-${page.campaignId}.txt`);
-  const { nonce } = await api(`/api/campaigns/${page.campaignId}/accounts/${keys.account}`);
-  const body = pledgeBody(page.chainId, page.registry, page.campaignId, keys, sealed, nonce);
-  if ($("#join-wallet")?.checked && window.ethereum) {
-    say(progress, "Asking your wallet to send the pledge...");
-    await sendWithWallet(page, "pledgeWithSig", [
-      body.campaignId, body.account,
-      [body.memberKey, body.ciphertext, body.boxes, body.commitment], body.signature,
-    ]);
-  } else {
-    say(progress, "Sending the sealed pledge through the relayer...");
-    await api("/api/relay/pledge", body);
+  try {
+    const { nonce } = await api(`/api/campaigns/${page.campaignId}/accounts/${keys.account}`);
+    const body = pledgeBody(page.chainId, page.registry, page.campaignId, keys, sealed, nonce);
+    if ($("#join-wallet")?.checked && window.ethereum) {
+      say(progress, "Asking your wallet to send the pledge...");
+      await sendWithWallet(page, "pledgeWithSig", [
+        body.campaignId, body.account,
+        [body.memberKey, body.ciphertext, body.boxes, body.commitment], body.signature,
+      ]);
+    } else {
+      say(progress, "Sending the sealed pledge through the relayer...");
+      await api("/api/relay/pledge", body);
+    }
+  } catch (error) {
+    say(progress, "");
+    if (!refused(error)) {
+      throw new Error(`No answer came back (${error.message}). Your pledge may or may not be recorded: keep the receipt code and check with Withdraw below, or reload the page to see the count.`);
+    }
+    // Refused for sure: this code belongs to no pledge, so do not keep or show it.
+    forgetReceipt(localStorage, slot, code);
+    show($("#receipt"), false);
+    fillStored(slot);
+    throw new Error(`You have not joined: ${error.message}. Nothing was recorded; you can try again.`);
   }
   say(progress, "You have joined. Keep your receipt code: it is the only way to withdraw or read the roster.");
   $("#join-form").reset();
@@ -191,7 +209,7 @@ async function sendWithWallet(page, method, args) {
     }
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
-  throw new Error(`the transaction ${hash} was not mined within two minutes; check the page later`);
+  throw new Unsure(`the transaction ${hash} was not mined within two minutes`);
 }
 
 // ---------------------------------------------------------------- withdraw and roster

@@ -2,7 +2,7 @@
 // browser, the campaign submitted through the relayer, and the organiser's receipt code.
 
 import * as crypto from "./crypto.js";
-import { createBody } from "./bodies.js";
+import { createBody, deadlineFrom } from "./bodies.js";
 import { campaignSlot, storeReceipt } from "./receipts.js";
 import { showReceipt } from "./receipt-ui.js";
 import { $, $$, api, busy, el, pageData, say, show } from "./ui.js";
@@ -51,11 +51,10 @@ async function endorsements(page, progress) {
 async function create(page) {
   const progress = $("#create-progress");
   const threshold = Number($("#create-threshold").value);
-  const days = Number($("#create-days").value);
   const graceHours = Number($("#create-grace").value || 0);
   const t = Number($("#create-t").value || 1);
   if (!Number.isInteger(threshold) || threshold < 2) throw new Error("The threshold must be a whole number, at least 2.");
-  if (!(days > 0)) throw new Error("The deadline must be at least a few hours away.");
+  const deadline = deadlineFrom($("#create-days").value, $("#create-date").value.trim());
   const instructions = $("#create-instructions").value.trim();
   if (!instructions) throw new Error("Write the next steps members will read at the reveal.");
   const endorsed = await endorsements(page, progress);
@@ -69,7 +68,7 @@ async function create(page) {
     description: $("#create-description").value.trim(),
     plan: $("#create-plan").value.trim(),
     threshold,
-    deadline: Math.floor(Date.now() / 1000 + days * 86400),
+    deadline,
     gracePeriod: Math.round(graceHours * 3600),
     custodianThreshold: t,
     rosterMode: $("#create-mode").value,
@@ -81,9 +80,30 @@ async function create(page) {
     storeReceipt(localStorage, campaignSlot(page.registry, page.chainId, result.campaignId), code, "organiser");
   }
   show($("#create-form"), false);
-  say(progress, `Campaign ${result.campaignId} is created.`);
+  showReceipt(code, `spartacus-organiser-campaign-${result.campaignId}.txt`);
+  say(progress, `Campaign ${result.campaignId} is created. Waiting for this site to read it from the chain...`);
+  const seen = await visible(result.campaignId);
+  say(progress, seen
+    ? `Campaign ${result.campaignId} is created.`
+    : `Campaign ${result.campaignId} is created, but this site has not read it yet: its page may take a minute.`);
   const link = $("#create-link");
   link.replaceChildren(el("a", "Open your campaign's page", { href: result.url, id: "create-open" }));
   show(link);
-  showReceipt(code, `spartacus-organiser-campaign-${result.campaignId}.txt`);
+}
+
+/**
+ * Wait (up to a minute) until the site's index lists the new campaign, so its page opens.
+ * The list answers 200 meanwhile, where the campaign's own URL would answer 503.
+ */
+async function visible(campaignId) {
+  for (let i = 0; i < 60; i++) {
+    try {
+      const { campaigns } = await api("/api/campaigns");
+      if (campaigns.some((c) => String(c.id) === String(campaignId))) return true;
+    } catch {
+      /* not ready yet: ask again */
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  return false;
 }

@@ -35,6 +35,20 @@ export class ApiError extends Error {
   }
 }
 
+/** An attempt whose outcome is not known (no answer came back). */
+export class Unsure extends Error {}
+
+/**
+ * Was a send refused for certain, so nothing was recorded? True for the server's own
+ * refusals (4xx, 503 relayer off) and for a wallet's refusal; false when no answer came
+ * (network down: status 0; 500, 502, 504: the send may have gone through) or Unsure.
+ */
+export function refused(error) {
+  if (error instanceof Unsure) return false;
+  if (error instanceof ApiError) return error.status >= 400 && ![500, 502, 504].includes(error.status);
+  return true;
+}
+
 /** fetch JSON from this site; a non-2xx answer throws its "error" text. */
 export async function api(path, body = undefined) {
   const init = body === undefined ? {} : {

@@ -7,7 +7,8 @@ import { before, describe, test } from "node:test";
 import { Wallet, TypedDataEncoder, verifyTypedData } from "ethers";
 
 import * as c from "../../frontend/src/crypto.js";
-import { createBody, pledgeBody, withdrawBody } from "../../frontend/src/bodies.js";
+import { createBody, deadlineFrom, pledgeBody, withdrawBody } from "../../frontend/src/bodies.js";
+import { ApiError, Unsure, refused } from "../../frontend/src/ui.js";
 import { csvField, rosterCsv, rosterVcard, vcardText } from "../../frontend/src/files.js";
 import { STORAGE_KEY, campaignSlot, forgetReceipt, storeReceipt, storedReceipts } from "../../frontend/src/receipts.js";
 
@@ -107,5 +108,33 @@ describe("receipts kept in the browser", () => {
     assert.deepEqual(storedReceipts(s, "x"), []);
     s.setItem(STORAGE_KEY, "[1,2]");
     assert.deepEqual(storedReceipts(s, "x"), []);
+  });
+});
+
+describe("create form: the deadline", () => {
+  const now = Date.UTC(2026, 10, 23, 12, 0, 0);
+
+  test("days from now, or a local date and time that wins over the days", () => {
+    assert.equal(deadlineFrom("14", "", now), now / 1000 + 14 * 86400);
+    assert.equal(deadlineFrom("0.5", "", now), now / 1000 + 43200);
+    const typed = "2026-12-01T18:30";
+    assert.equal(deadlineFrom("14", typed, now), Math.floor(new Date(typed).getTime() / 1000));
+  });
+
+  test("refuses a deadline in the past, too close, or not a number", () => {
+    assert.throws(() => deadlineFrom("0.01", "", now), /at least an hour/);
+    assert.throws(() => deadlineFrom("14", "2020-01-01T00:00", now), /at least an hour/);
+    assert.throws(() => deadlineFrom("", "", now), /number of days/);
+    assert.throws(() => deadlineFrom("-3", "", now), /number of days/);
+    assert.throws(() => deadlineFrom("14", "next tuesday", now), /not a date/);
+  });
+});
+
+describe("a failed join", () => {
+  test("a refusal means nothing was recorded; a lost answer means it may have been", () => {
+    for (const status of [400, 403, 404, 409, 413, 429, 503]) assert.equal(refused(new ApiError("no", status)), true, status);
+    for (const status of [0, 500, 502, 504]) assert.equal(refused(new ApiError("?", status)), false, status);
+    assert.equal(refused(new Unsure("not mined yet")), false);
+    assert.equal(refused(new Error("User rejected the request")), true);
   });
 });
