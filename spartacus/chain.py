@@ -260,16 +260,23 @@ class Registry:
     # ------------------------------------------------------------ logs
 
     def history(self, campaign_id: int, *, to_block: int | None = None) -> History:
-        """Every event of one campaign, decoded (one ``eth_getLogs`` call where the node allows)."""
+        """Every event of one campaign, decoded.
+
+        Logs are read in ranges of ``LOG_CHUNK_BLOCKS`` blocks (one ``eth_getLogs`` call on
+        a younger registry), as hosted providers refuse wider queries; a range they still
+        refuse is halved until they answer (``raw_logs``).
+        """
         self._check_id(campaign_id)
         end = int(self.w3.eth.block_number) if to_block is None else to_block
         topics = [None, "0x" + campaign_id.to_bytes(32, "big").hex()]
         history = History(campaign_id)
         decoders = self._decoders
-        for log in self.raw_logs(self.from_block, end, topics):
-            decoder = decoders.get(log["topics"][0])
-            if decoder is not None:
-                _apply(history, decoder.name, decoder.decode(log), log)
+        for start in range(self.from_block, end + 1, LOG_CHUNK_BLOCKS):
+            stop = min(end, start + LOG_CHUNK_BLOCKS - 1)
+            for log in self.raw_logs(start, stop, topics):
+                decoder = decoders.get(log["topics"][0])
+                if decoder is not None:
+                    _apply(history, decoder.name, decoder.decode(log), log)
         return history
 
     def raw_logs(
@@ -429,6 +436,10 @@ class _EventDecoder:
             args[name] = _checksummed(kind, value)
         return args
 
+
+# Blocks per eth_getLogs call in Registry.history: the widest range most hosted providers
+# accept (narrower caps are met by halving on their refusal).
+LOG_CHUNK_BLOCKS = 10_000
 
 # What providers say when a log query spans too many blocks or returns too many results.
 _RANGE_WORDS = ("range", "too many", "response size", "query returned more")

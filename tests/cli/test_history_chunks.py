@@ -1,0 +1,138 @@
+"""Registry.history reads logs in fixed block ranges, as hosted RPC providers require.
+
+The node is anvil over JSON-RPC; a provider in front of it records every ``eth_getLogs``
+range (and can refuse wide ones, as a provider with a lower cap would). The chunk size is
+shrunk to a few blocks so that a short test campaign spans several chunks; history read in
+chunks must equal history read in one call.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from web3 import HTTPProvider, Web3
+from web3.providers.base import BaseProvider
+
+from spartacus import chain
+from spartacus.chain import Registry
+
+from .conftest import Spartacus
+
+
+class RecordingProvider(BaseProvider):
+    """Forwards to anvil, records eth_getLogs ranges, refuses ranges over ``cap`` blocks."""
+
+    def __init__(self, rpc: str, cap: int | None = None) -> None:
+        super().__init__()
+        self.inner = HTTPProvider(rpc)
+        self.cap = cap
+        self.queries: list[tuple[int, int]] = []
+        self.refused: list[tuple[int, int]] = []
+
+    def make_request(self, method: Any, params: Any) -> Any:
+        if method == "eth_getLogs":
+            start, end = int(params[0]["fromBlock"], 16), int(params[0]["toBlock"], 16)
+            self.queries.append((start, end))
+            if self.cap is not None and end - start + 1 > self.cap:
+                self.refused.append((start, end))
+                message = f"query exceeds max block range {self.cap}"
+                return {"jsonrpc": "2.0", "id": 1, "error": {"code": -32600, "message": message}}
+        return self.inner.make_request(method, params)
+
+
+def _busy_campaign(spartacus: Spartacus, create_campaign: Any) -> int:
+    """A campaign whose events lie in many blocks: four pledges and a withdrawal."""
+    campaign_id, _ = create_campaign(threshold=6)
+    for number, name in enumerate(["alice", "bob", "chloe", "dan"]):
+        spartacus.ok(
+            "pledge",
+            str(campaign_id),
+            "--name",
+            name,
+            "--contact",
+            f"{name}@x.org",
+            role=name,
+            dev=2 + number,
+        )
+    spartacus.ok("withdraw", str(campaign_id), role="bob", dev=3)
+    return campaign_id
+
+
+def _registry(provider: BaseProvider, address: str, start: int) -> Registry:
+    return Registry(Web3(provider), address, from_block=start)
+
+
+def test_history_in_chunks_equals_history_in_one_call(
+    spartacus: Spartacus,
+    create_campaign: Any,
+    anvil_rpc: str,
+    w3: Web3,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    start = int(w3.eth.block_number)  # the registry is deployed; its campaign comes next
+    campaign_id = _busy_campaign(spartacus, create_campaign)
+    end = int(w3.eth.block_number)
+    assert end - start + 1 >= 8  # at least four chunks of 2 blocks
+
+    once = RecordingProvider(anvil_rpc)
+    whole = _registry(once, spartacus.registry, start).history(campaign_id)
+    assert once.queries == [(start, end)]  # a young registry: one call
+
+    monkeypatch.setattr(chain, "LOG_CHUNK_BLOCKS", 2)
+    chunked = RecordingProvider(anvil_rpc)
+    parts = _registry(chunked, spartacus.registry, start).history(campaign_id)
+
+    expected = [(b, min(b + 1, end)) for b in range(start, end + 1, 2)]
+    assert chunked.queries == expected  # consecutive, no gap, no overlap, up to the head
+    assert len(whole.pledges) == 4 and len(whole.withdrawals) == 1
+    assert parts == whole
+    assert [r.index for r in parts.active_records()] == [1, 3, 4]
+
+
+def test_chunked_history_stops_at_to_block(
+    spartacus: Spartacus,
+    create_campaign: Any,
+    anvil_rpc: str,
+    w3: Web3,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    start = int(w3.eth.block_number)
+    campaign_id = _busy_campaign(spartacus, create_campaign)
+    registry = _registry(HTTPProvider(anvil_rpc), spartacus.registry, start)
+    second_pledge = registry.history(campaign_id).pledges[1].block_number
+
+    whole = registry.history(campaign_id, to_block=second_pledge)
+    monkeypatch.setattr(chain, "LOG_CHUNK_BLOCKS", 3)
+    chunked = RecordingProvider(anvil_rpc)
+    parts = _registry(chunked, spartacus.registry, start).history(
+        campaign_id, to_block=second_pledge
+    )
+
+    assert max(end for _, end in chunked.queries) == second_pledge
+    assert len(chunked.queries) >= 2
+    assert [p.record.index for p in parts.pledges] == [1, 2]
+    assert parts == whole
+
+
+def test_a_provider_cap_below_the_chunk_is_met_by_halving(
+    spartacus: Spartacus,
+    create_campaign: Any,
+    anvil_rpc: str,
+    w3: Web3,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    start = int(w3.eth.block_number)
+    campaign_id = _busy_campaign(spartacus, create_campaign)
+    end = int(w3.eth.block_number)
+    whole = _registry(HTTPProvider(anvil_rpc), spartacus.registry, start).history(campaign_id)
+
+    monkeypatch.setattr(chain, "LOG_CHUNK_BLOCKS", 4)
+    capped = RecordingProvider(anvil_rpc, cap=1)
+    parts = _registry(capped, spartacus.registry, start).history(campaign_id)
+
+    answered = [q for q in capped.queries if q not in capped.refused]
+    assert capped.refused  # the chunks really were refused and split
+    assert all(a == b for a, b in answered)
+    assert sorted(a for a, _ in answered) == list(range(start, end + 1))  # each block once
+    assert parts == whole
