@@ -66,25 +66,25 @@ def aims(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _latency_rows(latency: dict[str, Any] | None) -> list[tuple[str, str, str]]:
+    rows: list[tuple[str, str, str]] = []
+    for p in (latency or {}).get("polls", []):
+        poll = f"daemon pass every {p['daemon_poll_s']:g} s{' (default)' if p['default'] else ''}"
+        if p["first_release_blocks"] is None:
+            rows.append(("reveal", f"threshold -> release, {poll}", f"missed all {p['missed']}"))
+            continue
+        for which in ("first", "last"):
+            rows.append(
+                ("reveal", f"threshold -> {which} release part, {poll}, 1 s blocks",
+                 f"median {p[f'{which}_release_blocks']:g} blocks "
+                 f"({p[f'{which}_release_seconds']:g} s), most "
+                 f"{p[f'{which}_release_blocks_max']:g}; missed {p['missed']}")
+            )  # fmt: skip
+    return rows
+
+
 def _web_rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
     rows: list[tuple[str, str, str]] = []
-    latency = results.get("latency")
-    if latency and latency["first_release_blocks"] is not None:
-        rows.append(
-            (
-                "reveal",
-                "threshold block -> first release (blocks, s; 1 s blocks)",
-                f"{latency['first_release_blocks']:g} blocks, "
-                f"{latency['first_release_seconds']:g} s",
-            )
-        )
-        rows.append(
-            (
-                "reveal",
-                "threshold block -> last release part (blocks, s)",
-                f"{latency['last_release_blocks']:g} blocks, {latency['last_release_seconds']:g} s",
-            )
-        )
     web = results.get("web")
     if web:
         for key, label in (("page", "campaign page"), ("api", "campaign JSON")):
@@ -227,6 +227,7 @@ def table(results: dict[str, Any]) -> str:
     ]
     rows = _gas_rows(results["gas"]) + _scale_rows(results["scale"])
     rows += _crypto_rows(results["crypto"])
+    rows += _latency_rows(results.get("latency"))
     rows += _web_rows(results)
     rows += [("later", k, v) for k, v in results["not_measured"].items()]
     rows += [("skipped", k, v) for k, v in results.get("skipped", {}).items()]
