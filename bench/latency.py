@@ -7,13 +7,17 @@ chain), then with ``--poll 1``. For each of RUNS campaigns (threshold N, one cus
 members mode) the bench sends the N-th pledge, then waits for the daemon's first and last
 ``Released`` of that campaign, and records the blocks and seconds between them (block
 timestamps), and this machine's clock from the crossing pledge's receipt to seeing the
-first release. Members mode publishes two parts (key seals, then sealed shares), sent one
-after the other, so the last part lands at least one block after the first.
+first release. The crossing pledge is sent after a random pause of up to one daemon pass,
+so that runs sample every phase of the daemon's cycle instead of locking onto one (back to
+back, each run would start at the same point of the cycle). Members mode publishes two
+parts (key seals, then sealed shares), sent one after the other, so the last part lands at
+least one block after the first.
 """
 
 from __future__ import annotations
 
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -66,6 +70,7 @@ def _measure_poll(world: World, poll: float, runs: int, threshold: int) -> dict[
             campaign = world.create(threshold=threshold, keystore_custodian=True)
             for _ in range(threshold - 1):
                 world.pledge(campaign)
+            time.sleep(random.uniform(0, poll))  # a random phase of the daemon's cycle
             crossing = world.pledge(campaign)
             seen_at = time.monotonic()
             sample = _wait_for_release(world, campaign.id, crossing.receipt, seen_at)
