@@ -201,7 +201,7 @@ def measure(viewers: int = VIEWERS, *, quick: bool = False) -> dict[str, Any]:
             results["fan_out"] = []
             for count in steps:
                 results["fan_out"].append(fan_out(node, app, campaign.id, count))
-                time.sleep(HEARTBEAT + 1)  # the server frees a gone viewer's slot at its heartbeat
+                time.sleep(2 * HEARTBEAT + 1)  # at worst a gone viewer's slot is freed by then
         finally:
             app.stop()
             world.close()

@@ -100,6 +100,9 @@ def serve(
         ident="spartacus",
         channel_timeout=120,
         connection_limit=max_viewers + 200,
+        # Keep reading while a request (a live stream) runs, so a viewer who leaves is
+        # noticed at once and its slot freed, not at the next failed write.
+        channel_request_lookahead=5,
         _quiet=True,
     )
 
