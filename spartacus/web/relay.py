@@ -344,7 +344,9 @@ def _object(body: dict[str, Any], key: str) -> dict[str, Any]:
 
 def _uint(body: dict[str, Any], key: str, bits: int) -> int:
     value = body.get(key)
-    if isinstance(value, str) and value.isdigit():
+    # ASCII digits only, and no longer than 2^256 can be: int() refuses other "digits" such
+    # as '²', and Python caps the length of numbers it parses from text.
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 78:
         value = int(value)
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**bits:
         raise RequestRefused(f"{key} must be a whole number from 0 to 2^{bits} - 1")
