@@ -177,14 +177,14 @@ def _scale_rows(scale: dict[str, Any]) -> list[tuple[str, str, str]]:
         )  # fmt: skip
         r = size["roster"]
         rows.append(
-            ("roster", f"member reads {n}: fetch logs (rpc + decode)",
+            ("roster", f"member reads {n}: fetch logs (raw rpc + decode)",
              f"{r['fetch_seconds']:.3f} s ({r['fetch_rpc_seconds']:.3f} + "
              f"{r['fetch_decode_seconds']:.3f})")
         )  # fmt: skip
         rows.append(("roster", f"member reads {n}: decrypt", f"{r['decrypt_seconds']:.3f} s"))
         rows.append(("roster", f"member reads {n}: total", f"{r['total_seconds']:.3f} s"))
         rows.append(
-            ("roster", f"  (lean fetch, raw RPC + eth_abi, {n})",
+            ("roster", f"  (floor: raw rpc + eth_abi of 2 events, {n})",
              f"{r['lean_fetch_seconds']:.3f} s")
         )  # fmt: skip
         rel = size["release"]
