@@ -1,0 +1,381 @@
+"""Invariants: random sequences over several campaigns against a Python model of the rules.
+
+A Hypothesis RuleBasedStateMachine draws sequences of create (sometimes re-using a campaign
+key), pledge and pledgeWithSig, withdraw and withdrawWithSig (sometimes replaying an old
+signature), finalize, expire, release (by the custodian or by someone else) and time jumps.
+Each rule is predicted by the model: either the exact custom error, or success with exactly
+the events the model expects. After every step (the machine's invariant), for every
+campaign: the stored status, the effective status, the active count (= pledges minus
+withdrawals), each account's pledge slot and nonce, and every used key, as the model says.
+So nothing is released before the reveal or by a non-custodian, nothing is pledged or
+withdrawn after expiry, no key serves two campaigns, and only legal status transitions
+happen.
+
+derandomize=True: CI runs the same 40 sequences every time (a failure is reproducible from the
+test name alone); the examples still cover far more orders than the hand-written tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from ape.exceptions import ContractLogicError
+from eth_account import Account
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
+
+from .helpers import Sealed, Status, event_names, events, reverts
+
+HOUR = 3_600
+DAY = 86_400
+DIRECT = 3  # actors 0..2 pledge from funded accounts; the rest sign and the relayer sends
+SIGNERS = [Account.from_key(bytes([i + 1]) * 32) for i in range(3)]
+ACTORS = DIRECT + len(SIGNERS)
+
+# Legal moves of the stored status (from, to).
+TRANSITIONS = {
+    (Status.OPEN, Status.PENDING), (Status.OPEN, Status.REVEALED), (Status.OPEN, Status.EXPIRED),
+    (Status.PENDING, Status.OPEN), (Status.PENDING, Status.REVEALED),
+    (Status.PENDING, Status.EXPIRED),
+}  # fmt: skip
+
+campaign = st.integers(0, 2)  # taken modulo the number of campaigns: no step is wasted
+actor = st.integers(0, ACTORS - 1)
+
+
+@dataclass
+class Model:
+    id: int
+    threshold: int
+    deadline: int
+    grace: int
+    key: bytes
+    status: int = Status.OPEN
+    grace_end: int = 0
+    pledges: int = 0
+    active: set[int] = field(default_factory=set)
+    index: dict[int, int] = field(default_factory=dict)
+    nonce: dict[int, int] = field(default_factory=dict)
+    # A signer's last signed request: (kind, sealed pledge or None, signature).
+    last_signature: dict[int, tuple[str, Sealed | None, bytes]] = field(default_factory=dict)
+
+    def effective(self, now: int) -> int:
+        if self.status == Status.OPEN and now > self.deadline:
+            return Status.EXPIRED
+        return self.status
+
+
+SETTINGS = settings(
+    max_examples=40,
+    stateful_step_count=20,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+FIXTURES = (
+    "chain registry create_campaign endorse terms creator custodians pledgers relayer now"
+    " travel sign"
+).split()
+
+
+def test_random_sequences_keep_every_invariant(request: pytest.FixtureRequest) -> None:
+    fixtures = {name: request.getfixturevalue(name) for name in FIXTURES}
+    fixtures["chain"].mine()
+
+    class OnTheseFixtures(World):
+        def __init__(self) -> None:
+            super().__init__(**fixtures)
+
+    run_state_machine_as_test(OnTheseFixtures, settings=SETTINGS)
+
+
+class World(RuleBasedStateMachine):
+    """The chain, with a Python model of every campaign on it; one instance per example."""
+
+    def __init__(self, **fixtures: Any) -> None:
+        super().__init__()
+        self.chain = fixtures["chain"]
+        self.registry = fixtures["registry"]
+        self.create_campaign = fixtures["create_campaign"]
+        self.endorse, self.terms = fixtures["endorse"], fixtures["terms"]
+        self.creator, self.relayer = fixtures["creator"], fixtures["relayer"]
+        self.custodians, self.pledgers = fixtures["custodians"], fixtures["pledgers"]
+        self.now, self.travel, self.sign = fixtures["now"], fixtures["travel"], fixtures["sign"]
+        self.snapshot = self.chain.snapshot()  # every example starts from the same chain
+        self.campaigns: list[Model] = []
+        self.used_keys: list[bytes] = []
+        self.seen: dict[int, int] = {}  # status of each campaign after the previous step
+
+    def teardown(self) -> None:
+        try:  # nonceOf repeats pledgeOf's nonce: compared once per example, for speed
+            for c in self.campaigns:
+                for who in range(ACTORS):
+                    nonce = self.registry.nonceOf(c.id, self._address(who))
+                    assert nonce == c.nonce.get(who, 0)
+        finally:
+            self.chain.restore(self.snapshot)
+
+    # ------------------------------------------------------------ actions
+
+    @initialize(thresholds=st.tuples(st.integers(2, 3), st.integers(2, 3)))
+    def first(self, thresholds: tuple[int, int]) -> None:
+        """Two campaigns to start: one with a grace period, one revealing at once."""
+        self.create(thresholds[0], 2 * HOUR, False)
+        self.create(thresholds[1], 0, False)
+
+    @rule(
+        threshold=st.integers(2, 3), grace=st.sampled_from([0, 2 * HOUR]), reuse_key=st.booleans()
+    )
+    def create(self, threshold: int, grace: int, reuse_key: bool) -> None:
+        if (reuse_key or len(self.campaigns) >= 3) and self.used_keys:
+            key = self.used_keys[0]
+            endorsement = self.endorse(self.custodians[0], key=key)
+            with reverts("CampaignKeyUsed", campaignKey=key):
+                self.registry.createCampaign(
+                    self.terms(threshold=threshold), Sealed.random().abi, [endorsement],
+                    sender=self.creator,
+                )  # fmt: skip
+            return
+        made = self.create_campaign(threshold=threshold, grace=grace, deadline=self.now() + DAY)
+        self.campaigns.append(Model(made.id, threshold, made.deadline, grace, made.keys[0]))
+        self.used_keys.append(made.keys[0])
+
+    def _campaign(self, number: int) -> Model | None:
+        return self.campaigns[number % len(self.campaigns)] if self.campaigns else None
+
+    @rule(number=campaign, who=actor)
+    def pledge(self, number: int, who: int) -> None:
+        c = self._campaign(number)
+        if c is None:
+            return
+        now = self.now()
+        status = c.effective(now)
+        sealed = Sealed.random()
+        if status == Status.EXPIRED or now > c.deadline:
+            with reverts("CampaignClosed", campaignId=c.id, status=status, deadline=c.deadline):
+                self._send_pledge(c, who, sealed)
+            return
+        if who in c.active:
+            with reverts("AlreadyPledged", campaignId=c.id, account=self._address(who)):
+                self._send_pledge(c, who, sealed)
+            return
+        receipt = self._send_pledge(c, who, sealed)
+        c.pledges += 1
+        c.active.add(who)
+        c.index[who] = c.pledges
+        c.nonce[who] = c.nonce.get(who, 0) + 1
+        expected = ["Pledged"]
+        if c.status == Status.OPEN and len(c.active) >= c.threshold:
+            if c.grace == 0:
+                c.status = Status.REVEALED
+                expected.append("ThresholdReached")
+            else:
+                c.status = Status.PENDING
+                c.grace_end = min(now + c.grace, c.deadline)
+                expected.append("GraceStarted")
+                assert events(receipt, "GraceStarted")[0]["graceEnd"] == c.grace_end
+        assert event_names(receipt) == expected
+        pledged = events(receipt, "Pledged")[0]
+        assert (pledged["index"], pledged["active"]) == (c.pledges, len(c.active))
+        assert pledged["account"] == self._address(who)
+
+    @rule(number=campaign, count=st.integers(2, ACTORS))
+    def crowd(self, number: int, count: int) -> None:
+        """Several actors pledge one after another (a burst, e.g. during a grace period)."""
+        for who in range(count):
+            self.pledge(number, who)
+            self.transitions()  # the chain itself is compared once, after the burst
+
+    @rule(number=campaign, pick=st.integers(0, ACTORS - 1))
+    def withdraw_a_member(self, number: int, pick: int) -> None:
+        """Withdraw someone who has pledged (a plain random actor rarely has)."""
+        c = self._campaign(number)
+        if c is not None and c.active:
+            members = sorted(c.active)
+            self.withdraw(number, members[pick % len(members)])
+
+    @rule(number=campaign, who=actor)
+    def withdraw(self, number: int, who: int) -> None:
+        c = self._campaign(number)
+        if c is None:
+            return
+        status = c.effective(self.now())
+        if status not in (Status.OPEN, Status.PENDING):
+            with reverts("WrongStatus", campaignId=c.id, status=status):
+                self._send_withdraw(c, who)
+            return
+        if who not in c.active:
+            with reverts("NotPledged", campaignId=c.id, account=self._address(who)):
+                self._send_withdraw(c, who)
+            return
+        receipt = self._send_withdraw(c, who)
+        c.active.remove(who)
+        c.nonce[who] += 1
+        assert event_names(receipt) == ["Withdrawn"]
+        withdrawn = events(receipt, "Withdrawn")[0]
+        assert (withdrawn["index"], withdrawn["active"]) == (c.index[who], len(c.active))
+
+    @rule(number=campaign, who=actor)
+    def replay(self, number: int, who: int) -> None:
+        """Send a signer's last signature again: a used nonce never works twice."""
+        c = self._campaign(number)
+        if c is None or who < DIRECT or who not in c.last_signature:
+            return
+        kind, sealed, signature = c.last_signature[who]
+        account = self._address(who)
+        with pytest.raises(ContractLogicError):
+            if sealed is None:
+                self.registry.withdrawWithSig(c.id, account, signature, sender=self.relayer)
+            else:
+                self.registry.pledgeWithSig(
+                    c.id, account, sealed.abi, signature, sender=self.relayer
+                )
+
+    @rule(
+        number=campaign,
+        leave_late=st.sampled_from([(False, False), (True, False), (True, True), (False, True)]),
+    )
+    def grace_runs_out(self, number: int, leave_late: tuple[bool, bool]) -> None:
+        """Members react in a grace period: if ``leave``, enough withdraw to fall below the
+        threshold; the grace period ends (``late``: the deadline passes too); someone
+        finalizes. Made of the other rules, each checked by the model: one rule because a
+        random walk too rarely strings them together."""
+        leave, late = leave_late
+        c = self._campaign(number)
+        if c is None or c.status != Status.PENDING:
+            return
+        while leave and len(c.active) >= c.threshold:
+            self.withdraw(self.campaigns.index(c), min(c.active))
+            self.transitions()
+        self.travel(max(self.now(), c.deadline if late else c.grace_end) + 1)
+        self.finalize(self.campaigns.index(c))
+
+    @rule(number=campaign)
+    def finalize(self, number: int) -> None:
+        c = self._campaign(number)
+        if c is None:
+            return
+        now = self.now()
+        if c.status != Status.PENDING:
+            with reverts("WrongStatus", campaignId=c.id, status=c.effective(now)):
+                self.registry.finalize(c.id, sender=self.relayer)
+            return
+        if now < c.grace_end:
+            with reverts("GraceNotOver", campaignId=c.id, graceEnd=c.grace_end, timestamp=now):
+                self.registry.finalize(c.id, sender=self.relayer)
+            return
+        receipt = self.registry.finalize(c.id, sender=self.relayer)
+        if len(c.active) >= c.threshold:
+            c.status, event = Status.REVEALED, "ThresholdReached"
+        elif now > c.deadline:
+            c.status, event = Status.EXPIRED, "Expired"
+        else:
+            c.status, event = Status.OPEN, "Reopened"
+        assert event_names(receipt) == [event]
+
+    @rule(number=campaign)
+    def expire(self, number: int) -> None:
+        c = self._campaign(number)
+        if c is None:
+            return
+        now = self.now()
+        if c.status != Status.OPEN:
+            with reverts("WrongStatus", campaignId=c.id, status=c.status):
+                self.registry.expire(c.id, sender=self.relayer)
+            return
+        if now <= c.deadline:
+            with reverts("DeadlineNotPassed", campaignId=c.id, deadline=c.deadline, timestamp=now):
+                self.registry.expire(c.id, sender=self.relayer)
+            return
+        receipt = self.registry.expire(c.id, sender=self.relayer)
+        c.status = Status.EXPIRED
+        assert event_names(receipt) == ["Expired"]
+
+    @rule(number=campaign, by_custodian=st.booleans())
+    def release(self, number: int, by_custodian: bool) -> None:
+        c = self._campaign(number)
+        if c is None:
+            return
+        sender = self.custodians[0] if by_custodian else self.custodians[1]
+        status = c.effective(self.now())
+        if status != Status.REVEALED:
+            with reverts("WrongStatus", campaignId=c.id, status=status):
+                self.registry.release(c.id, b"\x01" * 40, sender=sender)
+            return
+        if not by_custodian:
+            with reverts("NotCustodian", campaignId=c.id, caller=sender.address):
+                self.registry.release(c.id, b"\x01" * 40, sender=sender)
+            return
+        receipt = self.registry.release(c.id, b"\x01" * 40, sender=sender)
+        assert event_names(receipt) == ["Released"]
+
+    @rule(seconds=st.sampled_from([HOUR, 3 * HOUR, DAY // 2, 2 * DAY]))
+    def jump(self, seconds: int) -> None:
+        self.travel(self.now() + seconds)
+
+    # ------------------------------------------------------------ sending
+
+    def _address(self, who: int) -> str:
+        return str(self.pledgers[who].address if who < DIRECT else SIGNERS[who - DIRECT].address)
+
+    def _send_pledge(self, c: Model, who: int, sealed: Sealed) -> Any:
+        if who < DIRECT:
+            return self.registry.pledge(c.id, sealed.abi, sender=self.pledgers[who])
+        signer = SIGNERS[who - DIRECT]
+        nonce = c.nonce.get(who, 0)
+        signature = self.sign(signer.key, "Pledge", sealed.message(c.id, nonce))
+        receipt = self.registry.pledgeWithSig(
+            c.id, signer.address, sealed.abi, signature, sender=self.relayer
+        )
+        c.last_signature[who] = ("pledge", sealed, signature)
+        return receipt
+
+    def _send_withdraw(self, c: Model, who: int) -> Any:
+        if who < DIRECT:
+            return self.registry.withdraw(c.id, sender=self.pledgers[who])
+        signer = SIGNERS[who - DIRECT]
+        message = {"campaignId": c.id, "nonce": c.nonce.get(who, 0)}
+        signature = self.sign(signer.key, "Withdraw", message)
+        receipt = self.registry.withdrawWithSig(
+            c.id, signer.address, signature, sender=self.relayer
+        )
+        c.last_signature[who] = ("withdraw", None, signature)
+        return receipt
+
+    # ------------------------------------------------------------ invariants
+
+    def transitions(self) -> None:
+        for c in self.campaigns:
+            if c.id in self.seen and self.seen[c.id] != c.status:
+                assert (self.seen[c.id], c.status) in TRANSITIONS, (self.seen[c.id], c.status)
+            self.seen[c.id] = c.status
+
+    @invariant()
+    def check(self) -> None:
+        self.transitions()
+        now = int(self.chain.blocks.head.timestamp)  # what view calls see
+        assert self.registry.campaignCount() == len(self.campaigns)
+        for c in self.campaigns:
+            info = self.registry.campaign(c.id)
+            assert (info.status, info.active, info.pledges) == (c.status, len(c.active), c.pledges)
+            assert info.active <= info.pledges
+            assert info.graceEnd == c.grace_end
+            assert self.registry.statusOf(c.id) == c.effective(now)
+            for who in range(ACTORS):
+                account = self._address(who)
+                assert tuple(self.registry.pledgeOf(c.id, account)) == (
+                    who in c.active, c.index.get(who, 0), c.nonce.get(who, 0),
+                )  # fmt: skip
+        for key in self.used_keys:
+            assert self.registry.keyUsed(key)
