@@ -70,25 +70,7 @@ class Context:
 
     @cached_property
     def registry(self) -> Registry:
-        from_block = 0
-        address = self.registry_address
-        recorded = recorded_deployment(self.home, self.chain_id)
-        if recorded and (address is None or address.lower() == recorded[0].lower()):
-            address, from_block = recorded
-        if address is None:
-            raise RegistryNotFound(
-                f"no registry is recorded for chain {self.chain_id} under {self.home}; "
-                "pass --registry / SPARTACUS_REGISTRY or run `spartacus deploy`"
-            )
-        if not Web3.is_address(address):
-            raise UsageError(f"--registry {address!r} is not an address")
-        registry = Registry(self.w3, address, from_block=from_block)
-        if not registry.has_code():
-            raise RegistryNotFound(
-                f"no contract at {registry.address} on chain {self.chain_id}; "
-                "is this the right --rpc and --registry?"
-            )
-        return registry
+        return find_registry(self.w3, self.home, self.registry_address)
 
     # ------------------------------------------------------------ accounts
 
@@ -124,6 +106,32 @@ class Context:
     def chain_now(self) -> int:
         """The latest block's time: deadlines follow the chain's clock, not this machine's."""
         return int(self.w3.eth.get_block("latest")["timestamp"])
+
+
+def find_registry(w3: Web3, home: Path, address: str | None) -> Registry:
+    """The registry at ``address``, or the one recorded under ``home`` for this chain.
+
+    The recorded deployment block is used when the addresses agree, so log reads start there.
+    """
+    chain_id = int(w3.eth.chain_id)
+    from_block = 0
+    recorded = recorded_deployment(home, chain_id)
+    if recorded and (address is None or address.lower() == recorded[0].lower()):
+        address, from_block = recorded
+    if address is None:
+        raise RegistryNotFound(
+            f"no registry is recorded for chain {chain_id} under {home}; "
+            "pass --registry / SPARTACUS_REGISTRY or run `spartacus deploy`"
+        )
+    if not Web3.is_address(address):
+        raise UsageError(f"--registry {address!r} is not an address")
+    registry = Registry(w3, address, from_block=from_block)
+    if not registry.has_code():
+        raise RegistryNotFound(
+            f"no contract at {registry.address} on chain {chain_id}; "
+            "is this the right --rpc and --registry?"
+        )
+    return registry
 
 
 def record_deployment(home: Path, chain_id: int, address: str, block: int) -> None:

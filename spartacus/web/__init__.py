@@ -25,8 +25,8 @@ from web3.exceptions import Web3Exception
 from werkzeug.exceptions import HTTPException
 
 from ..chain import Registry
-from ..context import recorded_deployment
-from ..exceptions import RegistryNotFound, RequestRefused, SpartacusError, UsageError
+from ..context import find_registry
+from ..exceptions import RequestRefused, SpartacusError
 from ..files import resolve_home
 from .config import DEFAULTS, EXPLORERS, CustodianEntry, parse_custodians
 from .index import CampaignIndex
@@ -72,22 +72,7 @@ class WebState:
 
     @cached_property
     def registry(self) -> Registry:
-        chain_id = int(self.w3.eth.chain_id)
-        address, from_block = self.config["REGISTRY"], 0
-        recorded = recorded_deployment(self.home, chain_id)
-        if recorded and (address is None or address.lower() == recorded[0].lower()):
-            address, from_block = recorded
-        if address is None:
-            raise RegistryNotFound(
-                f"no registry is recorded for chain {chain_id} under {self.home}; "
-                "set SPARTACUS_REGISTRY or pass --registry"
-            )
-        if not Web3.is_address(address):
-            raise UsageError(f"registry {address!r} is not an address")
-        registry = Registry(self.w3, address, from_block=from_block)
-        if not registry.has_code():
-            raise RegistryNotFound(f"no contract at {registry.address} on chain {chain_id}")
-        return registry
+        return find_registry(self.w3, self.home, self.config["REGISTRY"])
 
     @cached_property
     def index(self) -> CampaignIndex:
