@@ -1,9 +1,10 @@
-"""Registry.history reads logs in fixed block ranges, as hosted RPC providers require.
+"""Registry.history reads logs in block ranges, as hosted RPC providers require.
 
 The node is anvil over JSON-RPC; a provider in front of it records every ``eth_getLogs``
-range (and can refuse wide ones, as a provider with a lower cap would). The chunk size is
-shrunk to a few blocks so that a short test campaign spans several chunks; history read in
-chunks must equal history read in one call.
+range and can refuse wide ones with the kind of error such providers send. The chunk size
+is shrunk to a few blocks so that a short test campaign spans several chunks; history read
+in chunks or in halved parts must equal history read in one call, and other log errors
+are reported, not split.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from web3.providers.base import BaseProvider
 
 from spartacus import chain
 from spartacus.chain import Registry
+from spartacus.exceptions import ChainError
 
 from .conftest import Spartacus
 
@@ -23,10 +25,13 @@ from .conftest import Spartacus
 class RecordingProvider(BaseProvider):
     """Forwards to anvil, records eth_getLogs ranges, refuses ranges over ``cap`` blocks."""
 
-    def __init__(self, rpc: str, cap: int | None = None) -> None:
+    def __init__(
+        self, rpc: str, cap: int | None = None, message: str = "query exceeds max block range"
+    ) -> None:
         super().__init__()
         self.inner = HTTPProvider(rpc)
         self.cap = cap
+        self.message = message
         self.queries: list[tuple[int, int]] = []
         self.refused: list[tuple[int, int]] = []
 
@@ -36,8 +41,8 @@ class RecordingProvider(BaseProvider):
             self.queries.append((start, end))
             if self.cap is not None and end - start + 1 > self.cap:
                 self.refused.append((start, end))
-                message = f"query exceeds max block range {self.cap}"
-                return {"jsonrpc": "2.0", "id": 1, "error": {"code": -32600, "message": message}}
+                error = {"code": -32005, "message": self.message}
+                return {"jsonrpc": "2.0", "id": 1, "error": error}
         return self.inner.make_request(method, params)
 
 
@@ -136,3 +141,31 @@ def test_a_provider_cap_below_the_chunk_is_met_by_halving(
     assert all(a == b for a, b in answered)
     assert sorted(a for a, _ in answered) == list(range(start, end + 1))  # each block once
     assert parts == whole
+
+
+def test_history_read_in_parts_equals_history_read_at_once(
+    spartacus: Spartacus, create_campaign: Any, anvil_rpc: str
+) -> None:
+    campaign_id = _busy_campaign(spartacus, create_campaign)
+
+    whole = Registry(Web3(HTTPProvider(anvil_rpc)), spartacus.registry).history(campaign_id)
+    capped = RecordingProvider(anvil_rpc, cap=3, message="block range too large: 10000 max")
+    parts = Registry(Web3(capped), spartacus.registry).history(campaign_id)
+
+    assert len(capped.queries) > 3  # it really was split
+    answered = [(s, e) for s, e in capped.queries if e - s + 1 <= 3]
+    assert sum(e - s + 1 for s, e in answered) == capped.queries[0][1] + 1  # all, once
+    assert [name for name, _ in parts.log] == [name for name, _ in whole.log]
+    assert parts.pledges == whole.pledges and parts.withdrawals == whole.withdrawals
+    assert parts.terms == whole.terms and parts.instructions == whole.instructions
+    assert [r.index for r in parts.active_records()] == [1, 3, 4]
+
+
+def test_other_log_errors_are_not_split_but_reported(
+    spartacus: Spartacus, create_campaign: Any, anvil_rpc: str
+) -> None:
+    campaign_id, _ = create_campaign(threshold=5)
+    capped = RecordingProvider(anvil_rpc, cap=0, message="rate limited, slow down")
+    with pytest.raises(ChainError, match="eth_getLogs failed.*rate limited"):
+        Registry(Web3(capped), spartacus.registry).history(campaign_id)
+    assert len(capped.queries) == 1
