@@ -111,6 +111,17 @@ class Spartacus:
         return result.data
 
 
+def pledge(spartacus: Spartacus, campaign: int, name: str, dev: int) -> dict[str, Any]:
+    """``name`` pledges from their own home (role ``name.lower()``), paying with dev account
+    ``dev``; the contact is ``<name>@example.org``. Returns the CLI's JSON answer."""
+    return dict(
+        spartacus.ok(
+            "pledge", str(campaign), "--name", name, "--contact", f"{name.lower()}@example.org",
+            role=name.lower(), dev=dev,
+        )
+    )  # fmt: skip
+
+
 @pytest.fixture
 def spartacus(anvil_rpc: str, tmp_path: Path) -> Spartacus:
     """A fresh registry on the shared anvil, and a runner bound to it."""

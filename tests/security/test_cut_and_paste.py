@@ -22,16 +22,7 @@ from spartacus import crypto
 from spartacus.chain import Registry
 from spartacus.context import dev_account
 from spartacus.sealing import Sealed
-from tests.cli.conftest import CustodianRole, Spartacus
-
-
-def _pledge(spartacus: Spartacus, campaign: int, name: str, dev: int) -> int:
-    return int(
-        spartacus.ok(
-            "pledge", str(campaign), "--name", name, "--contact", f"{name.lower()}@example.org",
-            role=name.lower(), dev=dev,
-        )["index"]
-    )  # fmt: skip
+from tests.cli.conftest import CustodianRole, Spartacus, pledge
 
 
 @pytest.mark.parametrize(("n", "t"), [(1, 1), (3, 2)], ids=["1-of-1", "2-of-3"])
@@ -45,7 +36,7 @@ def test_copied_boxes_are_refused_by_every_custodian_and_reveal_nothing(
     public: bool,
 ) -> None:
     campaign, custodians = create_campaign(threshold=3, custodians=n, t=t, public=public)
-    victim = _pledge(spartacus, campaign, "Victim", 2)
+    victim = int(pledge(spartacus, campaign, "Victim", 2)["index"])
     registry = Registry(w3, spartacus.registry)
     record = registry.history(campaign).pledges[0].record
     mallory = Account.create()

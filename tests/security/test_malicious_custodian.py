@@ -26,7 +26,7 @@ from spartacus import crypto
 from spartacus.chain import Registry, RosterMode
 from spartacus.custodian import plan_release
 from spartacus.keystore import Keystore
-from tests.cli.conftest import CustodianRole, Spartacus
+from tests.cli.conftest import CustodianRole, Spartacus, pledge
 
 MEMBERS = [("Alice", 2), ("Bob", 3), ("Carol", 4)]
 INSTRUCTIONS = "Meet Monday 9:00 at the canteen"
@@ -79,10 +79,7 @@ def test_one_of_one_custodian_releasing_wrong_shares_shows_nothing_garbage(
 ) -> None:
     campaign, (liar,) = create_campaign(threshold=3, public=public, instructions=INSTRUCTIONS)
     for name, dev in MEMBERS:
-        spartacus.ok(
-            "pledge", str(campaign), "--name", name, "--contact", f"{name.lower()}@example.org",
-            role=name.lower(), dev=dev,
-        )  # fmt: skip
+        pledge(spartacus, campaign, name, dev)
     registry = Registry(w3, spartacus.registry)
     _release_wrong_shares(spartacus, registry, campaign, liar, 1)
 
@@ -110,10 +107,7 @@ def test_a_custodian_releasing_wrong_shares_is_named_and_the_others_suffice(
         threshold=3, custodians=3, t=2, public=public, instructions=INSTRUCTIONS
     )
     for name, dev in MEMBERS:
-        spartacus.ok(
-            "pledge", str(campaign), "--name", name, "--contact", f"{name.lower()}@example.org",
-            role=name.lower(), dev=dev,
-        )  # fmt: skip
+        pledge(spartacus, campaign, name, dev)
     registry = Registry(w3, spartacus.registry)
     reader = "journalist" if public else "bob"
 

@@ -14,14 +14,7 @@ from typing import Any
 from web3 import Web3
 
 from spartacus.chain import Registry
-from tests.cli.conftest import CustodianRole, Spartacus
-
-
-def _pledge(spartacus: Spartacus, campaign: int, name: str, dev: int) -> None:
-    spartacus.ok(
-        "pledge", str(campaign), "--name", name, "--contact", f"{name.lower()}@example.org",
-        role=name.lower(), dev=dev,
-    )  # fmt: skip
+from tests.cli.conftest import CustodianRole, Spartacus, pledge
 
 
 def _release(spartacus: Spartacus, custodian: CustodianRole, campaign: int) -> Any:
@@ -38,12 +31,12 @@ def test_a_sybil_burst_in_the_grace_period_is_undone_by_members_withdrawing(
     travel: Callable[[int], None],
 ) -> None:
     campaign, (custodian,) = create_campaign(threshold=5, grace="2h")
-    _pledge(spartacus, campaign, "Alice", 2)
-    _pledge(spartacus, campaign, "Bob", 3)
+    pledge(spartacus, campaign, "Alice", 2)
+    pledge(spartacus, campaign, "Bob", 3)
     assert spartacus.ok("status", str(campaign))["status"] == "open"
 
     for sybil, dev in enumerate((4, 5, 6), start=1):  # one adversary, three accounts
-        _pledge(spartacus, campaign, f"Sybil{sybil}", dev)
+        pledge(spartacus, campaign, f"Sybil{sybil}", dev)
     status = spartacus.ok("status", str(campaign))
     assert (status["status"], status["active"], status["pledges"]) == ("pending", 5, 5)
     text = spartacus("status", str(campaign)).stdout

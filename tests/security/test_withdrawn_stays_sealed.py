@@ -14,23 +14,13 @@ tests/test_crypto.py::test_read_roster_withdrawn_pledge_never_readable.)
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from web3 import Web3
 
 from spartacus import crypto
 from spartacus.chain import History, Registry
-from tests.cli.conftest import CustodianRole, Spartacus
-
-
-def _pledge(spartacus: Spartacus, campaign: int, name: str, dev: int) -> dict[str, Any]:
-    return dict(
-        spartacus.ok(
-            "pledge", str(campaign), "--name", name, "--contact", f"{name.lower()}@example.org",
-            role=name.lower(), dev=dev,
-        )
-    )  # fmt: skip
+from tests.cli.conftest import CustodianRole, Spartacus, pledge
 
 
 def _shares_anyone_can_see(
@@ -66,11 +56,11 @@ def test_a_withdrawn_pledge_stays_sealed_with_every_release_and_receipt_public(
     public: bool,
 ) -> None:
     campaign, custodians = create_campaign(threshold=3, custodians=3, t=2, public=public)
-    alice = _pledge(spartacus, campaign, "Alice", 2)
-    bob = _pledge(spartacus, campaign, "Bob", 3)
+    alice = pledge(spartacus, campaign, "Alice", 2)
+    bob = pledge(spartacus, campaign, "Bob", 3)
     assert spartacus.ok("withdraw", str(campaign), role="bob", dev=3)["active"] == 1
-    carol = _pledge(spartacus, campaign, "Carol", 4)
-    dave = _pledge(spartacus, campaign, "Dave", 5)
+    carol = pledge(spartacus, campaign, "Carol", 4)
+    dave = pledge(spartacus, campaign, "Dave", 5)
     assert spartacus.ok("status", str(campaign))["status"] == "revealed"
     withdrawn = int(bob["index"])
     for custodian in custodians:
