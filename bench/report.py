@@ -150,10 +150,7 @@ def _gas_rows(gas: dict[str, Any]) -> list[tuple[str, str, str]]:
     rows.append(("gas", "withdraw, direct", f"{gas['withdraw']['direct']:,}"))
     rows.append(("gas", "withdrawWithSig, relayed", f"{gas['withdraw']['signed']:,}"))
     for n, f in sorted(gas["threshold_crossing"].items(), key=lambda kv: int(kv[0])):
-        rows.append(
-            ("gas", f"threshold-crossing pledge, N={int(n):,}",
-             f"{f['gas']:,} (execution {f['execution']:,})")
-        )  # fmt: skip
+        rows.append(_crossing_row("gas", f"{int(n):,}", f))
     rows.append(("gas", "finalize (grace over, reveals)", f"{gas['finalize']:,}"))
     for mode, r in gas["release_per_member"].items():
         rows.append(
@@ -164,17 +161,19 @@ def _gas_rows(gas: dict[str, Any]) -> list[tuple[str, str, str]]:
     return rows
 
 
+def _crossing_row(section: str, n: str, figures: dict[str, int]) -> tuple[str, str, str]:
+    """The gas of the pledge that reaches N, with its execution part."""
+    gas = f"{figures['gas']:,} (execution {figures['execution']:,})"
+    return (section, f"threshold-crossing pledge, N={n}", gas)
+
+
 def _scale_rows(scale: dict[str, Any]) -> list[tuple[str, str, str]]:
     rows: list[tuple[str, str, str]] = []
     for size in scale.values():
         n = f"{size['pledges']:,}"
         rows.append(("scale", f"status, {n} pledges (median)", f"{size['status_seconds']:.3f} s"))
         rows.append(("scale", f"verify, {n} pledges (median)", f"{size['verify_seconds']:.3f} s"))
-        c = size["threshold_crossing"]
-        rows.append(
-            ("scale", f"threshold-crossing pledge, N={n}",
-             f"{c['gas']:,} (execution {c['execution']:,})")
-        )  # fmt: skip
+        rows.append(_crossing_row("scale", n, size["threshold_crossing"]))
         r = size["roster"]
         rows.append(
             ("roster", f"member reads {n}: fetch logs (raw rpc + decode)",
