@@ -465,14 +465,52 @@ def _checksummed(kind: str, value: Any) -> Any:
     return to_checksum_address(value) if kind == "address" else value
 
 
+# Gas added to every estimate. An estimate is exact for the state it ran on, but a pledge
+# or withdrawal can be mined after another transaction of the same campaign and take a
+# costlier path: the pledge that reaches N, a withdrawal during the grace period that a
+# pledge mined just before started (tests/security/test_front_running.py). Out of gas, it
+# would revert and still cost its fee; unused gas is not charged.
+GAS_HEADROOM = 30_000
+
+
+def build_transaction(fn: Any, params: dict[str, Any]) -> dict[str, Any]:
+    """``fn.build_transaction(params)`` (which estimates gas, running the call) with
+    headroom on the gas limit: a quarter of the estimate, and at least ``GAS_HEADROOM``."""
+    tx = dict(fn.build_transaction(params))
+    tx["gas"] = int(tx["gas"]) + max(int(tx["gas"]) // 4, GAS_HEADROOM)
+    return tx
+
+
+def explain_revert(w3: Web3, tx_hash: bytes, receipt: Any, errors: dict[bytes, Any]) -> str:
+    """Why a mined transaction reverted, as far as the node can say without tracing.
+
+    The transaction is replayed as a call on the state after its block: the registry's
+    custom error then names what changed under it (e.g. the campaign was revealed by a
+    pledge mined first). If the replay passes, the gas ran out or the state moved again."""
+    tx = w3.eth.get_transaction(HexBytes(tx_hash))
+    call = {"from": tx["from"], "to": tx["to"], "data": tx["input"], "gas": tx["gas"]}
+    prefix = f"transaction {HexBytes(tx_hash).to_0x_hex()} reverted"
+    try:
+        w3.eth.call(call, block_identifier=receipt["blockNumber"])  # type: ignore[arg-type]
+    except ContractCustomError as exc:
+        revert = _decode_error(errors, exc.data if isinstance(exc.data, str) else "")
+        return f"{prefix}: {revert}"
+    except ContractLogicError as exc:
+        return f"{prefix}: {exc}"
+    if receipt["gasUsed"] >= tx["gas"]:
+        return f"{prefix}: out of gas ({receipt['gasUsed']:,} used of {tx['gas']:,})"
+    return f"{prefix}; replayed on the state after its block it passes (the state moved)"
+
+
 def _send(w3: Web3, fn: Any, sender: LocalAccount, errors: dict[bytes, Any]) -> Any:
     try:
-        tx = fn.build_transaction(
+        tx = build_transaction(
+            fn,
             {
                 "from": sender.address,
                 "nonce": w3.eth.get_transaction_count(sender.address, "pending"),
                 "chainId": int(w3.eth.chain_id),
-            }
+            },
         )
     except ContractCustomError as exc:
         raise _decode_error(errors, exc.data if isinstance(exc.data, str) else "") from None
@@ -487,7 +525,7 @@ def _send(w3: Web3, fn: Any, sender: LocalAccount, errors: dict[bytes, Any]) -> 
             f"transaction {tx_hash.to_0x_hex()} was not mined within {RECEIPT_TIMEOUT} s"
         ) from exc
     if receipt["status"] != 1:
-        raise ChainError(f"transaction {tx_hash.to_0x_hex()} reverted")
+        raise ChainError(explain_revert(w3, tx_hash, receipt, errors))
     return receipt
 
 
@@ -709,14 +747,14 @@ def sign_release(
     w3 = registry.w3
     nonce = w3.eth.get_transaction_count(sender.address, "pending")
     try:
-        tx = fn.build_transaction(
-            {"from": sender.address, "nonce": nonce, "chainId": registry.chain_id}
+        tx = build_transaction(
+            fn, {"from": sender.address, "nonce": nonce, "chainId": registry.chain_id}
         )
     except ContractCustomError as exc:
         raise registry.decode_error(exc.data if isinstance(exc.data, str) else "") from None
     except ContractLogicError as exc:
         raise ChainError(f"the registry refused the release: {exc}") from None
-    signed = sender.sign_transaction(dict(tx))  # type: ignore[arg-type]
+    signed = sender.sign_transaction(tx)
     return SignedRelease(HexBytes(signed.hash).to_0x_hex(), bytes(signed.raw_transaction), nonce)
 
 
