@@ -8,6 +8,7 @@ import click
 from eth_account import Account
 
 from .. import crypto, mail
+from ..activity import recent_pledges
 from ..chain import RosterMode, Status, iso
 from ..cli import cli, json_option, output, pass_context
 from ..context import Context, parse_deadline, parse_duration
@@ -283,6 +284,9 @@ def status(ctx: Context, campaign_id: int) -> None:
         {"index": c.index, "account": c.account, "campaignKey": c.campaign_key}
         for c in history.custodians
     ]
+    recent = recent_pledges(
+        history, ctx.chain_now(), lambda block: int(ctx.w3.eth.get_block(block)["timestamp"])
+    )
     data = {
         "campaign": campaign_id,
         "title": terms.title if terms else "",
@@ -296,12 +300,14 @@ def status(ctx: Context, campaign_id: int) -> None:
         "custodianThreshold": info.custodian_threshold,
         "rosterMode": info.roster_mode.label,
         "custodians": custodians,
+        "recentPledges": recent.as_dict(),
     }
     lines = [
         f"Campaign {campaign_id}: {data['title']}",
         f"  status     {current.label}"
         + (f" (grace ends {iso(info.grace_end)})" if current == Status.PENDING else ""),
         f"  active     {info.active} of {info.threshold}",
+        f"  pledged    {recent.text()}",
         f"  deadline   {iso(info.deadline)}",
         f"  roster     {info.roster_mode.label}",
         f"  custodians {info.custodian_threshold} of {len(custodians)} must release "

@@ -2,7 +2,8 @@
 
 Spartacus cannot stop one person from making many pledge accounts. What it promises is
 that a burst which reaches the threshold only starts the grace period: nothing is released
-while it runs, ``spartacus status`` shows it, members who withdraw bring the campaign back
+while it runs, ``spartacus status`` shows it (pending, and how many pledges came in the last
+hour), members who withdraw bring the campaign back
 to open at ``finalize``, and then the custodian still releases nothing.
 """
 
@@ -32,15 +33,20 @@ def test_a_sybil_burst_in_the_grace_period_is_undone_by_members_withdrawing(
 ) -> None:
     campaign, (custodian,) = create_campaign(threshold=5, grace="2h")
     pledge(spartacus, campaign, "Alice", 2)
+    travel(3 * 3600)  # the members joined over hours; the burst comes within a minute
     pledge(spartacus, campaign, "Bob", 3)
-    assert spartacus.ok("status", str(campaign))["status"] == "open"
+    status = spartacus.ok("status", str(campaign))
+    assert status["status"] == "open"
+    assert status["recentPledges"] == {"lastHour": 1, "lastDay": 2, "atLeast": False}
 
     for sybil, dev in enumerate((4, 5, 6), start=1):  # one adversary, three accounts
         pledge(spartacus, campaign, f"Sybil{sybil}", dev)
     status = spartacus.ok("status", str(campaign))
     assert (status["status"], status["active"], status["pledges"]) == ("pending", 5, 5)
+    assert status["recentPledges"] == {"lastHour": 4, "lastDay": 5, "atLeast": False}
     text = spartacus("status", str(campaign)).stdout
     assert "status     pending (grace ends " in text and "active     5 of 5" in text
+    assert "pledged    4 in the last hour, 5 in the last day" in text
     during = _release(spartacus, custodian, campaign)
     assert during.exit_code == 1 and "pending" in during.stderr
 
