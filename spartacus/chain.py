@@ -24,7 +24,12 @@ from eth_utils import keccak, to_checksum_address
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted
+from web3.exceptions import (
+    ContractCustomError,
+    ContractLogicError,
+    TimeExhausted,
+    Web3Exception,
+)
 from web3.logs import DISCARD
 
 from .crypto import (
@@ -191,6 +196,7 @@ class Registry:
         self.address = to_checksum_address(address)
         self.from_block = from_block
         self.contract = w3.eth.contract(address=self.address, abi=artifact["abi"])
+        self._created: dict[int, int] = {}  # campaign id -> creation block, once found
         self._errors = {
             keccak(text=_signature(item))[:4]: item
             for item in artifact["abi"]
@@ -271,13 +277,45 @@ class Registry:
         topics = [None, "0x" + campaign_id.to_bytes(32, "big").hex()]
         history = History(campaign_id)
         decoders = self._decoders
-        for start in range(self.from_block, end + 1, LOG_CHUNK_BLOCKS):
+        first = self.from_block
+        if end - first + 1 > BISECT_AFTER_CHUNKS * LOG_CHUNK_BLOCKS:
+            first = self.creation_block(campaign_id, end)
+        for start in range(first, end + 1, LOG_CHUNK_BLOCKS):
             stop = min(end, start + LOG_CHUNK_BLOCKS - 1)
             for log in self.raw_logs(start, stop, topics):
                 decoder = decoders.get(log["topics"][0])
                 if decoder is not None:
                     _apply(history, decoder.name, decoder.decode(log), log)
         return history
+
+    def creation_block(self, campaign_id: int, head: int) -> int:
+        """The block that created ``campaign_id`` (at or before ``head``), so that its logs
+        are read from there rather than from the registry's deployment: ``campaignCount()``
+        is bisected over past blocks, about log2(registry age) calls instead of one per
+        ``LOG_CHUNK_BLOCKS``. A node that keeps no old state (not an archive node) refuses
+        those calls: then the deployment block it is, which is slower but just as right.
+        """
+        known = self._created.get(campaign_id)
+        if known is not None:
+            return known
+        low, high = self.from_block, head
+        try:
+            while low < high:
+                middle = (low + high) // 2
+                if self._count_at(middle) >= campaign_id:
+                    high = middle
+                else:
+                    low = middle + 1
+        except (Web3Exception, ValueError):
+            return self.from_block
+        self._created[campaign_id] = low
+        return low
+
+    def _count_at(self, block: int) -> int:
+        """``campaignCount()`` as of ``block``; 0 before the registry existed."""
+        data = self.contract.functions.campaignCount()._encode_transaction_data()
+        raw = self.w3.eth.call({"to": self.address, "data": data}, block_identifier=block)
+        return int.from_bytes(raw, "big") if raw else 0
 
     def raw_logs(
         self, from_block: int, to_block: int, topics: list[Any] | None = None
@@ -440,6 +478,9 @@ class _EventDecoder:
 # Blocks per eth_getLogs call in Registry.history: the widest range most hosted providers
 # accept (narrower caps are met by halving on their refusal).
 LOG_CHUNK_BLOCKS = 10_000
+# A campaign's history is read from its creation block (found by bisection) once the
+# registry is older than this many chunks; younger registries are read from deployment.
+BISECT_AFTER_CHUNKS = 8
 
 # What providers say when a log query spans too many blocks or returns too many results.
 _RANGE_WORDS = ("range", "too many", "response size", "query returned more")

@@ -169,3 +169,57 @@ def test_other_log_errors_are_not_split_but_reported(
     with pytest.raises(ChainError, match="eth_getLogs failed.*rate limited"):
         Registry(Web3(capped), spartacus.registry).history(campaign_id)
     assert len(capped.queries) == 1
+
+
+class PrunedNode(RecordingProvider):
+    """A node that keeps no old state (not an archive node): calls on past blocks fail."""
+
+    def make_request(self, method: Any, params: Any) -> Any:
+        if method == "eth_call" and params[1] not in ("latest", "pending"):
+            error = {"code": -32000, "message": "missing trie node (state pruned)"}
+            return {"jsonrpc": "2.0", "id": 1, "error": error}
+        return super().make_request(method, params)
+
+
+def _old_registry_campaign(
+    spartacus: Spartacus, create_campaign: Any, w3: Web3, monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, int, int]:
+    """A registry 40 blocks old when its campaign is created, with chunks of 2 blocks and
+    bisection from 4 chunks on: (campaign id, creation block, head)."""
+    w3.provider.make_request("anvil_mine", [40])  # type: ignore[arg-type]
+    before = int(w3.eth.block_number)
+    campaign_id = _busy_campaign(spartacus, create_campaign)
+    monkeypatch.setattr(chain, "LOG_CHUNK_BLOCKS", 2)
+    monkeypatch.setattr(chain, "BISECT_AFTER_CHUNKS", 4)
+    created = _registry(HTTPProvider(spartacus.rpc), spartacus.registry, 0).creation_block(
+        campaign_id, int(w3.eth.block_number)
+    )
+    assert before < created <= before + 2  # endorsing sends nothing; creating is one tx
+    return campaign_id, created, int(w3.eth.block_number)
+
+
+def test_an_old_registry_is_read_from_the_campaigns_creation_block(
+    spartacus: Spartacus, create_campaign: Any, w3: Web3, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    campaign_id, created, head = _old_registry_campaign(spartacus, create_campaign, w3, monkeypatch)
+    whole = _registry(HTTPProvider(spartacus.rpc), spartacus.registry, 0)
+    # The deployment block is not known (from_block 0): bisection starts at genesis and
+    # sees no registry code there, which counts as no campaign yet.
+    node = RecordingProvider(spartacus.rpc)
+    history = _registry(node, spartacus.registry, 0).history(campaign_id)
+    assert node.queries[0][0] == created and node.queries[-1][1] == head
+    assert len(node.queries) == (head - created) // 2 + 1
+    assert [e.record.index for e in history.pledges] == [1, 2, 3, 4]
+    monkeypatch.setattr(chain, "BISECT_AFTER_CHUNKS", 10**6)
+    assert whole.history(campaign_id) == history  # read from genesis, chunk by chunk
+
+
+def test_a_node_without_old_state_is_read_from_the_deployment_block(
+    spartacus: Spartacus, create_campaign: Any, w3: Web3, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deployed = int(w3.eth.block_number)  # the registry is the fixture's last transaction
+    campaign_id, created, head = _old_registry_campaign(spartacus, create_campaign, w3, monkeypatch)
+    node = PrunedNode(spartacus.rpc)
+    history = _registry(node, spartacus.registry, deployed).history(campaign_id)
+    assert node.queries[0][0] == deployed < created and node.queries[-1][1] == head
+    assert [e.record.index for e in history.pledges] == [1, 2, 3, 4]
