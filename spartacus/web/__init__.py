@@ -49,6 +49,9 @@ SECURITY_HEADERS = {
 }
 
 
+CHAIN_DOWN_RETRY_AFTER = 5  # seconds a client is asked to wait while the node is away
+
+
 class WebState:
     """What the app shares across requests: chain, index, relayer, store. Built lazily."""
 
@@ -107,6 +110,13 @@ class WebState:
         """Connect, catch up with the registry's logs and start the poller (once)."""
         with self._start_lock:
             self.index.start()
+            # The chain id never changes: read it now, so that pages, /api/config and
+            # /api/health do not need the node (they failed with 503 when the node went
+            # away before anything had asked for it).
+            try:
+                _ = self.registry.chain_id
+            except Exception:  # noqa: BLE001 - node down at start: the first use reads it
+                pass
 
     def stop(self) -> None:
         """Stop polling and relaying (a stopping server must not start new transactions)."""
@@ -186,7 +196,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     @app.errorhandler(requests.exceptions.RequestException)
     @app.errorhandler(Web3Exception)
     def chain_down(exc: Exception) -> Any:
-        return _error(f"the chain cannot be reached right now ({type(exc).__name__})", 503)
+        # Only failures before anything was sent reach here (the relayer answers 504 itself
+        # once a transaction may have reached the node): 503 tells the page that nothing
+        # was recorded, and Retry-After when to try again.
+        return _error(
+            f"the chain cannot be reached right now ({type(exc).__name__}); try again in a moment",
+            503,
+            CHAIN_DOWN_RETRY_AFTER,
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:

@@ -22,7 +22,7 @@ from ..chain import History
 from ..exceptions import RequestRefused, SpartacusError
 from ..watcher.client import request_endorsement
 from . import WebState, state
-from .index import detail, records, summary
+from .index import describe_failure, detail, records, summary
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -223,25 +223,35 @@ def _public_url(value: Any, allow_private: bool) -> str:
 
 @bp.get("/health")
 def health() -> Any:
+    """Poller, node and relayer state; 503 when the node cannot be reached or funds are low.
+
+    The node is unreachable when the poller's last read failed or the balance read here
+    fails (then the balance is unknown: null, not a number). Errors never name the node's
+    URL, which for a hosted node carries its API key.
+    """
     shared = state()
     index = shared.index
     head = index.head
     relayer = shared.relayer
     relayer_report = None
-    ok = index.last_error is None
+    node_error = index.last_error
+    funded = True
     if relayer is not None:
+        balance: int | None
         try:
             balance = relayer.balance()
-        except Exception:  # noqa: BLE001 - health says what it can
-            balance = -1
-        funded = balance >= relayer.min_balance
+        except Exception as exc:  # noqa: BLE001 - health says what it can
+            balance = None
+            node_error = node_error or describe_failure(exc)
+        funded = balance is not None and balance >= relayer.min_balance
         relayer_report = {"address": relayer.address, "balanceWei": balance, "ok": funded}
-        ok = ok and funded
+    ok = node_error is None and funded
     report = {
         "ok": ok,
         "block": head.block,
         "chainId": shared.registry.chain_id,
         "registry": shared.registry.address,
+        "node": {"reachable": node_error is None, "error": node_error},
         "relayer": relayer_report,
         "pollerError": index.last_error,
         "rpcCalls": index.rpc_calls,

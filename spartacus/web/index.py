@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import requests
+
 from ..chain import History, Registry, RosterMode, apply_logs
 from ..exceptions import RequestRefused
 
@@ -107,8 +109,8 @@ class CampaignIndex:
             self.ready = True
             return True
         except Exception as exc:  # noqa: BLE001 - a node outage must not kill the poller
-            self.last_error = f"{type(exc).__name__}: {exc}"
-            log.warning("poll failed: %s", self.last_error)
+            log.warning("poll failed: %s: %s", type(exc).__name__, exc)
+            self.last_error = describe_failure(exc)
             return False
 
     # ------------------------------------------------------------ reading
@@ -153,12 +155,36 @@ class CampaignIndex:
             return sorted(cid for cid, h in self._histories.items() if h.terms is not None)
 
     def block_time(self, block: int) -> int:
-        """A block's timestamp, fetched once and kept (for the pledge-rate series)."""
+        """A block's timestamp, fetched once and kept (for the pledge-rate series).
+
+        While the node is unreachable the page is served from the index all the same: a
+        block whose time was never fetched gets the time of the nearest later block the
+        index knows (at most one poll later), not kept, instead of failing the page.
+        """
         known = self._block_times.get(block)
-        if known is None:
-            known = int(self.registry.w3.eth.get_block(block)["timestamp"])
-            self._block_times[block] = known
-        return known
+        if known is not None:
+            return known
+        if self.last_error is None:
+            try:
+                known = int(self.registry.w3.eth.get_block(block)["timestamp"])
+            except Exception as exc:  # noqa: BLE001 - the node went away: estimate below
+                self.last_error = describe_failure(exc)  # until the poller's next success
+            else:
+                self._block_times[block] = known
+                return known
+        later = [stamp for number, stamp in list(self._block_times.items()) if number >= block]
+        return min(later, default=self._timestamp)
+
+
+def describe_failure(exc: Exception) -> str:
+    """A failed node call in words fit for the public (``/api/health``).
+
+    Connection errors name the node's URL, and a hosted node's URL carries its API key:
+    say only that it cannot be reached (the operator's log has the whole message).
+    """
+    if isinstance(exc, requests.RequestException):
+        return f"the node cannot be reached ({type(exc).__name__})"
+    return f"{type(exc).__name__}: {exc}"
 
 
 # ---------------------------------------------------------------------- summaries

@@ -18,12 +18,20 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import requests
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 from hexbytes import HexBytes
-from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted, Web3RPCError
+from web3.exceptions import (
+    ContractCustomError,
+    ContractLogicError,
+    TransactionIndexingInProgress,
+    TransactionNotFound,
+    Web3Exception,
+    Web3RPCError,
+)
 from web3.logs import DISCARD
 
 from .. import crypto
@@ -37,6 +45,8 @@ MAX_TEXT = 4000
 MAX_INSTRUCTION_BLOCKS = 16
 SIGNATURE_SIZE = 65
 NONCE_RETRIES = 8
+RECEIPT_POLL = 0.1  # seconds between receipt reads while a transaction waits to be mined
+RESEND_CHECK = 1.0  # seconds between checks that the node still knows the transaction
 # What nodes say when a nonce is already used by a pending or mined transaction.
 NONCE_TAKEN = ("nonce", "underpriced", "already known")
 
@@ -248,27 +258,82 @@ class Relayer:
 
     def _submit(self, fn: Any) -> Any:
         """Estimate (which runs the call: a revert is refused unmined), send, wait."""
-        w3 = self.registry.w3
         if self.balance() < self.min_balance:
             raise RequestRefused("the relayer is out of funds; try later or use a wallet", 503)
         with self._send_lock:
             if self.closed:
                 raise RequestRefused("the relayer is restarting; try again in a moment", 503, 1)
-            tx_hash = self._sign_and_send(fn)
+            tx_hash, raw = self._sign_and_send(fn)
         try:
-            receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT)
-        except TimeExhausted:
+            receipt = self._wait(tx_hash, raw)
+        except (requests.RequestException, Web3Exception):
+            # The node went away after taking the transaction: it may be mined, or lost
+            # with the node's pool. Never 503 here: the page reads 503 as "nothing was
+            # recorded" and forgets the receipt code of a pledge that may have landed.
+            raise RequestRefused(
+                f"transaction {tx_hash.to_0x_hex()} was sent, but the node stopped answering "
+                "before it was mined; check the campaign page before trying again",
+                504,
+            ) from None
+        if receipt is None:
             raise RequestRefused(
                 f"transaction {tx_hash.to_0x_hex()} was sent but not mined within "
                 f"{RECEIPT_TIMEOUT} s; check the campaign page before trying again",
                 504,
-            ) from None
+            )
         if receipt["status"] != 1:
             raise ChainError(f"transaction {tx_hash.to_0x_hex()} reverted")
         return receipt
 
-    def _sign_and_send(self, fn: Any) -> Any:
+    def _wait(self, tx_hash: HexBytes, raw: bytes) -> Any:
+        """The transaction's receipt, or None after ``RECEIPT_TIMEOUT`` seconds.
+
+        A node that restarted without its pool (or evicted the transaction) no longer knows
+        it: then the same signed bytes are sent again. Before, such a pledge was waited for
+        until the timeout and answered 504 although it could never be mined. The same bytes
+        have the same hash and nonce, so this can never make a second transaction.
+        """
+        w3 = self.registry.w3
+        deadline = time.monotonic() + RECEIPT_TIMEOUT
+        check_at = time.monotonic() + RESEND_CHECK
+        while time.monotonic() < deadline:
+            try:
+                return w3.eth.get_transaction_receipt(tx_hash)
+            except (TransactionNotFound, TransactionIndexingInProgress):
+                pass
+            if time.monotonic() >= check_at:
+                check_at = time.monotonic() + RESEND_CHECK
+                try:
+                    w3.eth.get_transaction(tx_hash)
+                except TransactionNotFound:
+                    self._send_again(tx_hash, raw)
+            time.sleep(RECEIPT_POLL)
+        return None
+
+    def _send_again(self, tx_hash: HexBytes, raw: bytes) -> None:
+        w3 = self.registry.w3
+        try:
+            w3.eth.send_raw_transaction(raw)
+        except Web3RPCError as exc:
+            if "nonce too low" not in str(exc).lower():
+                return  # "already known" and the like: it is back in the pool
+            try:
+                w3.eth.get_transaction_receipt(tx_hash)
+                return  # mined meanwhile: the next round reads the receipt
+            except TransactionNotFound:
+                pass
+            # Its nonce went to another transaction, so it should never be mined; a node
+            # behind a load balancer may still be catching up, so "check" rather than "no".
+            raise RequestRefused(
+                f"transaction {tx_hash.to_0x_hex()} was dropped by the node and its nonce "
+                "was used by another; check the campaign page before trying again",
+                504,
+            ) from None
+
+    def _sign_and_send(self, fn: Any) -> tuple[HexBytes, bytes]:
         """Build (estimating gas, which runs the call), sign and send; caller holds the lock.
+
+        Returns the hash and the signed bytes (to send again if the node loses them).
 
         A nonce already taken (another process sharing this wallet, or a restart while a
         transaction was in flight) is retried with the node's fresh count, a few times.
@@ -290,12 +355,20 @@ class Relayer:
                 raise RequestRefused(f"the registry refused the call: {exc}", 409) from None
             signed = self.account.sign_transaction(tx)
             try:
-                return w3.eth.send_raw_transaction(signed.raw_transaction)
+                return w3.eth.send_raw_transaction(signed.raw_transaction), signed.raw_transaction
             except Web3RPCError as exc:
                 taken = any(word in str(exc).lower() for word in NONCE_TAKEN)
                 if not taken or attempt == NONCE_RETRIES - 1:
                     raise RequestRefused(f"the node refused the transaction: {exc}", 502) from None
                 time.sleep(0.1 * (attempt + 1) + random.random() * 0.2)
+            except requests.RequestException:
+                # The connection failed mid-send: the node may have taken it (see _submit).
+                raise RequestRefused(
+                    f"the node stopped answering while transaction "
+                    f"{HexBytes(signed.hash).to_0x_hex()} was being sent; check the campaign "
+                    "page before trying again",
+                    504,
+                ) from None
         raise AssertionError("unreachable")
 
 
