@@ -419,6 +419,10 @@ class Registry:
     def _send(self, fn: ContractFunction, sender: LocalAccount) -> Any:
         return _send(self.w3, fn, sender, self._errors)
 
+    def explain_revert(self, tx_hash: bytes, receipt: Any) -> str:
+        """Why a mined transaction to the registry reverted (see ``explain_revert``)."""
+        return explain_revert(self.w3, tx_hash, receipt, self._errors)
+
     def decode_error(self, data: str | bytes) -> ContractRevert:
         return _decode_error(self._errors, data)
 

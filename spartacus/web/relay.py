@@ -35,8 +35,8 @@ from web3.exceptions import (
 from web3.logs import DISCARD
 
 from .. import crypto
-from ..chain import RECEIPT_TIMEOUT, Registry, RosterMode
-from ..exceptions import ChainError, RequestRefused
+from ..chain import RECEIPT_TIMEOUT, Registry, RosterMode, build_transaction
+from ..exceptions import RequestRefused
 from ..watcher.http import RateLimiter
 from .index import CampaignIndex, active_count, status_label
 
@@ -282,7 +282,9 @@ class Relayer:
                 504,
             )
         if receipt["status"] != 1:
-            raise ChainError(f"transaction {tx_hash.to_0x_hex()} reverted")
+            # Mined and refused: nothing was recorded, so a 409 with the registry's reason
+            # (e.g. a withdrawal overtaken by the pledge that revealed the campaign).
+            raise RequestRefused(self.registry.explain_revert(tx_hash, receipt), 409)
         return receipt
 
     def _wait(self, tx_hash: HexBytes, raw: bytes) -> Any:
@@ -341,12 +343,13 @@ class Relayer:
         w3 = self.registry.w3
         for attempt in range(NONCE_RETRIES):
             try:
-                tx = fn.build_transaction(
+                tx = build_transaction(
+                    fn,
                     {
                         "from": self.account.address,
                         "nonce": w3.eth.get_transaction_count(self.account.address, "pending"),
                         "chainId": self.registry.chain_id,
-                    }
+                    },
                 )
             except ContractCustomError as exc:
                 revert = self.registry.decode_error(exc.data if isinstance(exc.data, str) else "")

@@ -1,4 +1,5 @@
-"""Adversarial tests on anvil through the CLI: the fixtures of tests/cli (own anvil)."""
+"""Adversarial tests on anvil through the CLI and the web relayer: the fixtures of tests/cli
+(own anvil) and of tests/web."""
 
 from __future__ import annotations
 
@@ -10,3 +11,4 @@ from tests.cli.conftest import (  # noqa: F401 - fixtures
     travel,
     w3,
 )
+from tests.web.conftest import web, web_config  # noqa: F401 - fixtures

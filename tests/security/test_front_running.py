@@ -32,6 +32,7 @@ from spartacus.chain import Registry, Status
 from spartacus.context import dev_account
 from spartacus.sealing import Sealed
 from tests.cli.conftest import CustodianRole, Result, Spartacus, pledge
+from tests.web.conftest import Web, new_pledger, pledge_body, withdraw_body
 
 GWEI = 10**9
 TIMEOUT = 30.0
@@ -222,3 +223,47 @@ def test_a_copied_withdrawal_signature_only_withdraws_its_signer(
     assert withdrawn.index == 1  # Alice's pledge, and nobody else's
     assert [r.index for r in history.active_records()] == [2]
     assert registry.info(campaign).active == 1
+
+
+@pytest.mark.parametrize(("grace", "status"), [("1h", 200), ("0", 409)], ids=["grace", "no-grace"])
+def test_a_relayed_withdrawal_overtaken_by_the_nth_pledge(
+    spartacus: Spartacus,
+    w3: Web3,
+    create_campaign: Callable[..., tuple[int, list[CustodianRole]]],
+    mempool: Callable[[], list[str]],
+    web: Web,
+    grace: str,
+    status: int,
+) -> None:
+    """The same race through the web relayer: with a grace period the withdrawal lands
+    (gas headroom); without, the relayer answers 409 with the registry's reason, so the
+    page knows nothing was recorded rather than 'maybe sent'."""
+    campaign, _ = create_campaign(threshold=3, grace=grace)
+    alice, bob = new_pledger("Alice", "a@x.org"), new_pledger("Bob", "b@x.org")
+    web.sync()
+    for pledger in (alice, bob):
+        assert web.post("/api/relay/pledge", pledge_body(web, campaign, pledger)).status_code == 200
+    body = withdraw_body(web, campaign, alice, nonce=1)
+    registry = Registry(w3, spartacus.registry)
+    mallory_fn = _mallory_pledge(registry, campaign)
+    _automine(w3, False)
+
+    thread, out = _in_background(lambda: web.post("/api/relay/withdraw", body))
+    (alice_tx,) = _wait_for_pool(mempool, 1)
+    mallory_tx = _send_ahead(w3, mallory_fn, dev_account(6))
+    _wait_for_pool(mempool, 2)
+    w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    thread.join(TIMEOUT)
+    assert not thread.is_alive() and out
+    assert _block_order(w3) == [mallory_tx, alice_tx]
+    _automine(w3, True)
+
+    answer = out[0]
+    reply = answer.get_json()
+    assert answer.status_code == status, reply
+    if status == 200:
+        assert reply["txHash"] == alice_tx and reply["active"] == 2  # Bob and Mallory
+    else:
+        assert reply["error"] == f"transaction {alice_tx} reverted: campaign {campaign} is revealed"
+    active = registry.pledge_of(campaign, alice.keys.account)[0]
+    assert active is (status != 200)
