@@ -101,6 +101,7 @@ function render(info, clockOnly = false) {
   }
   if (clockOnly) return;
   $("#count").textContent = String(info.active);
+  if (info.recentText) $("#recent-counts").textContent = info.recentText;
   const bar = $("#progress");
   bar.max = info.threshold;
   bar.value = Math.min(info.active, info.threshold);

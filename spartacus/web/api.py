@@ -112,7 +112,7 @@ def events(campaign_id: int) -> Any:
                 head = index.head
                 history = index.history(campaign_id)
                 if history is not None:
-                    now = summary(history, head, shared.is_hidden(campaign_id))
+                    now = summary(history, head, shared.is_hidden(campaign_id), index)
                     if now != last:
                         yield f"event: campaign\ndata: {json.dumps(now)}\n\n"
                         last = now

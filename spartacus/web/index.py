@@ -16,6 +16,7 @@ from typing import Any
 
 import requests
 
+from ..activity import recent_pledges
 from ..chain import History, Registry, RosterMode, apply_logs
 from ..exceptions import RequestRefused
 
@@ -211,10 +212,14 @@ def grace_end(history: History) -> int:
     return next((c.grace_end for c in reversed(history.changes) if c.event == "GraceStarted"), 0)
 
 
-def summary(history: History, head: Snapshot, hidden: bool) -> dict[str, Any]:
+def summary(
+    history: History, head: Snapshot, hidden: bool, index: CampaignIndex | None = None
+) -> dict[str, Any]:
+    """What a list row or a live update shows; with ``index``, also the pledges of the last
+    hour and day (block times from the index's cache), so a burst shows as it happens."""
     terms = history.terms
     assert terms is not None
-    return {
+    out = {
         "id": history.campaign_id,
         "title": terms.title,
         "status": status_label(history, head.timestamp),
@@ -227,6 +232,11 @@ def summary(history: History, head: Snapshot, hidden: bool) -> dict[str, Any]:
         "block": head.block,
         "now": head.timestamp,
     }
+    if index is not None:
+        recent = recent_pledges(history, head.timestamp, index.block_time)
+        out["recentPledges"] = recent.as_dict()
+        out["recentText"] = recent.text()
+    return out
 
 
 def detail(
@@ -234,7 +244,7 @@ def detail(
 ) -> dict[str, Any]:
     terms = history.terms
     assert terms is not None
-    out = summary(history, head, hidden is not None)
+    out = summary(history, head, hidden is not None, index)
     out.update(
         {
             "description": terms.description,
