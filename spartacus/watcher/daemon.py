@@ -83,6 +83,7 @@ class Watcher:
         self.last_pass: float | None = None
         self.failures = 0
         self.last_error: str | None = None
+        self.public_error: str | None = None
         # campaign -> number of its mined releases when its roster was last mailed in full
         self._mailed: dict[int, int] = {}
 
@@ -113,6 +114,11 @@ class Watcher:
                 failures += 1
                 self.failures = failures
                 self.last_error = f"{type(exc).__name__}: {exc}"[:500]
+                # /health is public: a connection error names the RPC URL, and a hosted
+                # node's URL carries its API key. The log (stderr) keeps the whole message.
+                self.public_error = (
+                    "the node cannot be reached" if _is_connection_error(exc) else self.last_error
+                )
                 delay = min(self.settings.max_backoff, self.settings.poll * 2 ** (failures - 1))
                 event = "rpc_unavailable" if _is_connection_error(exc) else "problem"
                 emit(
@@ -144,7 +150,7 @@ class Watcher:
             "custodian": self.account.address,
             "lastPass": int(self.last_pass) if self.last_pass else None,
             "failures": self.failures,
-            "lastError": self.last_error if self.failures else None,
+            "lastError": self.public_error if self.failures else None,
         }
 
     def run_pass(self) -> None:
