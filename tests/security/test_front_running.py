@@ -136,6 +136,17 @@ def _release(spartacus: Spartacus, campaign: int, custodian: CustodianRole) -> R
     )  # fmt: skip
 
 
+def _alice_and_bob(
+    spartacus: Spartacus, w3: Web3, create_campaign: Callable[..., Any], grace: str
+) -> tuple[int, CustodianRole]:
+    """A campaign for 3 with Alice and Bob in it; automine off from here on."""
+    campaign, (custodian,) = create_campaign(threshold=3, grace=grace)
+    pledge(spartacus, campaign, "Alice", 2)
+    pledge(spartacus, campaign, "Bob", 3)
+    _automine(w3, False)
+    return campaign, custodian
+
+
 def test_a_withdrawal_overtaken_by_the_nth_pledge_still_counts_in_the_grace_period(
     spartacus: Spartacus,
     w3: Web3,
@@ -143,10 +154,7 @@ def test_a_withdrawal_overtaken_by_the_nth_pledge_still_counts_in_the_grace_peri
     travel: Callable[[int], None],
     mempool: Callable[[], list[str]],
 ) -> None:
-    campaign, (custodian,) = create_campaign(threshold=3, grace="1h")
-    pledge(spartacus, campaign, "Alice", 2)
-    pledge(spartacus, campaign, "Bob", 3)
-    _automine(w3, False)
+    campaign, custodian = _alice_and_bob(spartacus, w3, create_campaign, "1h")
 
     alice, _, _ = _front_run_alice(spartacus, w3, campaign, mempool)
 
@@ -169,10 +177,7 @@ def test_without_a_grace_period_the_overtaking_pledge_reveals_and_the_withdrawal
     create_campaign: Callable[..., tuple[int, list[CustodianRole]]],
     mempool: Callable[[], list[str]],
 ) -> None:
-    campaign, (custodian,) = create_campaign(threshold=3, grace="0")
-    pledge(spartacus, campaign, "Alice", 2)
-    pledge(spartacus, campaign, "Bob", 3)
-    _automine(w3, False)
+    campaign, custodian = _alice_and_bob(spartacus, w3, create_campaign, "0")
 
     alice, order, _ = _front_run_alice(spartacus, w3, campaign, mempool)
 
@@ -192,11 +197,8 @@ def test_a_copied_withdrawal_signature_only_withdraws_its_signer(
     create_campaign: Callable[..., tuple[int, list[CustodianRole]]],
     mempool: Callable[[], list[str]],
 ) -> None:
-    campaign, _ = create_campaign(threshold=3, grace="1h")
-    pledge(spartacus, campaign, "Alice", 2)
-    pledge(spartacus, campaign, "Bob", 3)
+    campaign, _ = _alice_and_bob(spartacus, w3, create_campaign, "1h")
     registry = Registry(w3, spartacus.registry)
-    _automine(w3, False)
 
     thread, out = _in_background(
         lambda: spartacus("withdraw", str(campaign), "--json", role="alice", dev=2)
