@@ -22,6 +22,7 @@ from eth_account.signers.local import LocalAccount
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from web3 import HTTPProvider, Web3
 from web3.exceptions import Web3Exception
+from web3.providers.rpc.utils import ExceptionRetryConfiguration
 from werkzeug.exceptions import HTTPException
 
 from ..chain import Registry
@@ -71,7 +72,15 @@ class WebState:
         given = self.config.get("WEB3")
         if isinstance(given, Web3):
             return given
-        return Web3(HTTPProvider(self.config["RPC"], request_kwargs={"timeout": 30}))
+        retry = ExceptionRetryConfiguration(
+            errors=(requests.ConnectionError, requests.HTTPError, requests.Timeout), retries=1
+        )
+        provider = HTTPProvider(
+            self.config["RPC"],
+            request_kwargs={"timeout": float(self.config["RPC_TIMEOUT"])},
+            exception_retry_configuration=retry,
+        )
+        return Web3(provider)
 
     @cached_property
     def registry(self) -> Registry:

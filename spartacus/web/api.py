@@ -237,12 +237,11 @@ def health() -> Any:
     node_error = index.last_error
     funded = True
     if relayer is not None:
-        balance: int | None
-        try:
-            balance = relayer.balance()
+        balance: int | None = None
+        try:  # not while the poller finds the node down: a hung node would hang health
+            balance = relayer.balance() if node_error is None else None
         except Exception as exc:  # noqa: BLE001 - health says what it can
-            balance = None
-            node_error = node_error or describe_failure(exc)
+            node_error = describe_failure(exc)
         funded = balance is not None and balance >= relayer.min_balance
         relayer_report = {"address": relayer.address, "balanceWei": balance, "ok": funded}
     ok = node_error is None and funded

@@ -23,6 +23,9 @@ DEFAULTS: dict[str, Any] = {
     "EXPLORER": None,  # block explorer base URL; default by chain id
     "PUBLIC_URL": None,  # e.g. https://spartacus.example; default: the request's host
     "POLL_INTERVAL": 0.5,  # seconds between the poller's reads of the latest block
+    # Seconds a node call may take (tried twice). A node that takes connections but never
+    # answers then costs the poller that long, and relayed requests fail fast meanwhile.
+    "RPC_TIMEOUT": 10.0,
     "MAX_VIEWERS": 480,  # concurrent live-count streams; past it the pages poll instead
     "HEARTBEAT": 5.0,  # seconds between SSE comments: how soon a gone viewer's slot is freed
     "RELAY_PER_CAMPAIGN_PER_MINUTE": 30,

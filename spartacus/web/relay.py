@@ -244,7 +244,19 @@ class Relayer:
     # ------------------------------------------------------------ internals
 
     def _campaign(self, campaign_id: int) -> Any:
+        self._node_up()
         return self.index.require(campaign_id)
+
+    def _node_up(self) -> None:
+        """Refuse at once (503: nothing sent) while the poller's last read failed: a node
+        that hangs rather than refusing would otherwise hold every relayed request, and
+        the server thread serving it, for its full timeout on each of several calls."""
+        if self.index.last_error is not None:
+            raise RequestRefused(
+                "the node cannot be reached right now; nothing was sent, try again in a moment",
+                503,
+                5,
+            )
 
     def _limit(self, key: str) -> None:
         wait = self._limiter.check(key)
@@ -258,6 +270,7 @@ class Relayer:
 
     def _submit(self, fn: Any) -> Any:
         """Estimate (which runs the call: a revert is refused unmined), send, wait."""
+        self._node_up()
         if self.balance() < self.min_balance:
             raise RequestRefused("the relayer is out of funds; try later or use a wallet", 503)
         with self._send_lock:
