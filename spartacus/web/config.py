@@ -46,6 +46,7 @@ _ENV = (
     "MAX_VIEWERS",
     "RELAY_PER_CAMPAIGN_PER_MINUTE",
     "RELAY_PER_HOUR",
+    "RPC_TIMEOUT",
 )
 
 # Explorers of the networks Spartacus is meant for (address pages live at <base>/address/<a>).
@@ -67,7 +68,14 @@ def from_environment(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     for name in _ENV:
         value = env.get(f"SPARTACUS_{name}")
         if value:
-            config[name] = int(value) if isinstance(DEFAULTS[name], int) else value
+            kind = type(DEFAULTS[name])
+            if kind not in (int, float):
+                config[name] = value
+                continue
+            try:
+                config[name] = kind(value)
+            except ValueError:
+                raise UsageError(f"SPARTACUS_{name} must be a number, not {value!r}") from None
     return config
 
 

@@ -22,7 +22,9 @@ from typing import Any
 import pytest
 import requests
 
+from spartacus.exceptions import UsageError
 from spartacus.web import WebState, create_app
+from spartacus.web.config import DEFAULTS, from_environment
 from tests.watcher.conftest import wait_until
 
 from .conftest import Web, new_pledger, pledge_body
@@ -122,3 +124,11 @@ def test_a_hung_node_is_not_passed_on_to_visitors(
     landed = web.post("/api/relay/pledge", bob_body)
     assert landed.status_code == 200, landed.get_json()
     assert landed.get_json()["active"] == 2
+
+
+def test_the_node_timeout_is_set_from_the_environment() -> None:
+    assert from_environment({})["RPC_TIMEOUT"] == DEFAULTS["RPC_TIMEOUT"] == 10.0
+    assert from_environment({"SPARTACUS_RPC_TIMEOUT": "2.5"})["RPC_TIMEOUT"] == 2.5
+    assert from_environment({"SPARTACUS_MAX_VIEWERS": "7"})["MAX_VIEWERS"] == 7
+    with pytest.raises(UsageError, match="SPARTACUS_RPC_TIMEOUT must be a number, not 'soon'"):
+        from_environment({"SPARTACUS_RPC_TIMEOUT": "soon"})
