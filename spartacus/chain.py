@@ -17,6 +17,7 @@ from functools import cached_property
 from importlib import resources
 from typing import Any
 
+import requests
 from eth_abi import decode as abi_decode
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
@@ -508,6 +509,29 @@ def _plain_log(log: dict[str, Any]) -> dict[str, Any]:
 
 def _checksummed(kind: str, value: Any) -> Any:
     return to_checksum_address(value) if kind == "address" else value
+
+
+# What public health reports say when the node is unreachable: a connection error names the
+# RPC URL, and a hosted node's URL carries its API key (operators' logs keep the whole text).
+NODE_UNREACHABLE = "the node cannot be reached"
+
+
+def is_connection_error(exc: BaseException | None) -> bool:
+    """Whether ``exc``, or anything that caused it, means the node could not be reached."""
+    while exc is not None:
+        if isinstance(exc, requests.exceptions.RequestException | ConnectionError | OSError):
+            return True
+        if isinstance(exc, ChainError) and "cannot reach the chain" in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def describe_failure(exc: BaseException) -> str:
+    """A failed node call in words fit for the public (``/health``, ``/api/health``)."""
+    if is_connection_error(exc):
+        return NODE_UNREACHABLE
+    return f"{type(exc).__name__}: {exc}"[:500]
 
 
 # Gas added to every estimate. An estimate is exact for the state it ran on, but a pledge

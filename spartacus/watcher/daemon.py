@@ -37,7 +37,15 @@ from eth_account.signers.local import LocalAccount
 from web3.exceptions import TimeExhausted, TransactionNotFound
 
 from .. import crypto, mail
-from ..chain import Registry, Status, custodian_assignments, sign_release, status_at
+from ..chain import (
+    NODE_UNREACHABLE,
+    Registry,
+    Status,
+    custodian_assignments,
+    is_connection_error,
+    sign_release,
+    status_at,
+)
 from ..custodian import plan_release
 from ..exceptions import ChainError, CryptoError, SpartacusError
 from ..keystore import Keystore
@@ -113,14 +121,11 @@ class Watcher:
             except Exception as exc:  # noqa: BLE001 - the daemon must outlive any one failure
                 failures += 1
                 self.failures = failures
-                self.last_error = f"{type(exc).__name__}: {exc}"[:500]
-                # /health is public: a connection error names the RPC URL, and a hosted
-                # node's URL carries its API key. The log (stderr) keeps the whole message.
-                self.public_error = (
-                    "the node cannot be reached" if _is_connection_error(exc) else self.last_error
-                )
+                self.last_error = f"{type(exc).__name__}: {exc}"[:500]  # for the log
+                unreachable = is_connection_error(exc)
+                self.public_error = NODE_UNREACHABLE if unreachable else self.last_error
                 delay = min(self.settings.max_backoff, self.settings.poll * 2 ** (failures - 1))
-                event = "rpc_unavailable" if _is_connection_error(exc) else "problem"
+                event = "rpc_unavailable" if unreachable else "problem"
                 emit(
                     event,
                     logging.WARNING,
@@ -189,7 +194,7 @@ class Watcher:
                 try:
                     self._handle(int(key), record, confirmed, confirmed_time, latest_time)
                 except SpartacusError as exc:
-                    if isinstance(exc, ChainError) and _is_connection_error(exc.__cause__):
+                    if isinstance(exc, ChainError) and is_connection_error(exc.__cause__):
                         raise
                     problem("campaign step failed", campaign=int(key), error=str(exc)[:500])
         finally:
@@ -435,15 +440,3 @@ class Watcher:
 def _redact(text: str) -> str:
     """Error text without the addresses in it: members' contacts stay out of the logs."""
     return re.sub(r"\S+@\S+", "<address>", text)
-
-
-def _is_connection_error(exc: BaseException | None) -> bool:
-    import requests
-
-    while exc is not None:
-        if isinstance(exc, requests.exceptions.RequestException | ConnectionError | OSError):
-            return True
-        if isinstance(exc, ChainError) and "cannot reach the chain" in str(exc):
-            return True
-        exc = exc.__cause__ or exc.__context__
-    return False

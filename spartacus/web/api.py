@@ -18,11 +18,11 @@ from eth_account.messages import encode_typed_data
 from flask import Blueprint, Response, jsonify, request
 
 from .. import crypto
-from ..chain import History
+from ..chain import History, describe_failure
 from ..exceptions import RequestRefused, SpartacusError
 from ..watcher.client import request_endorsement
 from . import WebState, state
-from .index import describe_failure, detail, records, summary
+from .index import detail, records, summary
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

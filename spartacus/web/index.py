@@ -14,10 +14,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import requests
-
 from ..activity import recent_pledges
-from ..chain import History, Registry, RosterMode, apply_logs
+from ..chain import History, Registry, RosterMode, apply_logs, describe_failure
 from ..exceptions import RequestRefused
 
 log = logging.getLogger("spartacus.web")
@@ -175,17 +173,6 @@ class CampaignIndex:
                 return known
         later = [stamp for number, stamp in list(self._block_times.items()) if number >= block]
         return min(later, default=self._timestamp)
-
-
-def describe_failure(exc: Exception) -> str:
-    """A failed node call in words fit for the public (``/api/health``).
-
-    Connection errors name the node's URL, and a hosted node's URL carries its API key:
-    say only that it cannot be reached (the operator's log has the whole message).
-    """
-    if isinstance(exc, requests.RequestException):
-        return f"the node cannot be reached ({type(exc).__name__})"
-    return f"{type(exc).__name__}: {exc}"
 
 
 # ---------------------------------------------------------------------- summaries
