@@ -244,6 +244,29 @@ def bodies(registry: Registry, campaign_id: int, count: int) -> list[dict[str, A
     return load.pledge_bodies(registry, campaign_id, keys, history.terms.custodian_threshold, count)
 
 
+def pending_nonce(node: Node, server: Server) -> int:
+    """The relayer's next nonce counting its transactions waiting in the node's pool."""
+    relayer = server.state.relayer
+    assert relayer is not None
+    return int(node.call("eth_getTransactionCount", [relayer.address, "pending"]), 16)
+
+
+def send_into_pool(
+    node: Node, server: Server, body: dict[str, Any]
+) -> tuple[threading.Thread, list[requests.Response], int]:
+    """Pause mining, POST the pledge from a thread and return once its transaction waits
+    in the pool: (the thread, where its answer will be, the pending nonce before)."""
+    node.mine_every(3600)
+    answer: list[requests.Response] = []
+    before = pending_nonce(node, server)
+    sender = threading.Thread(target=lambda: answer.append(server.post("/api/relay/pledge", body)))
+    sender.start()
+    wait_until(
+        lambda: pending_nonce(node, server) > before, "the relayed pledge in the pool", timeout=20
+    )
+    return sender, answer, before
+
+
 def until_health(server: Server, status: int, timeout: float = 20.0) -> dict[str, Any]:
     def check() -> dict[str, Any] | None:
         response = server.get("/api/health")
@@ -333,21 +356,7 @@ def test_relayed_pledges_during_an_outage_are_refused_with_a_reason_and_not_lock
     # The node goes away while the transaction waits in its pool: the relayer cannot know
     # whether it will land, so it says "sent, check first" (504: the page keeps the
     # receipt code) and never "refused" (503: the page would drop it).
-    node.mine_every(3600)
-    answer: list[requests.Response] = []
-    sender = threading.Thread(target=lambda: answer.append(app.post("/api/relay/pledge", second)))
-    relayer = app.state.relayer
-    assert relayer is not None
-    sent_before = int(node.call("eth_getTransactionCount", [relayer.address, "pending"]), 16)
-    sender.start()
-    wait_until(
-        lambda: (
-            int(node.call("eth_getTransactionCount", [relayer.address, "pending"]), 16)
-            > sent_before
-        ),
-        "the relayed pledge to wait in the pool",
-        timeout=20,
-    )
+    sender, answer, _ = send_into_pool(node, app, second)
     node.stop()
     sender.join(timeout=TIMEOUT)
     assert answer, "the relayer did not answer while the node was down"
@@ -366,19 +375,7 @@ def test_relayed_pledges_during_an_outage_are_refused_with_a_reason_and_not_lock
     # 0.1 s) is likely to have read it: 504 again, and this time the client's check finds
     # the pledge active; sending it anyway is refused, not mined twice. (If the relayer
     # did read the receipt in time, the answer is a plain 200.)
-    node.mine_every(3600)
-    answer.clear()
-    sender = threading.Thread(target=lambda: answer.append(app.post("/api/relay/pledge", third)))
-    sent_before = int(node.call("eth_getTransactionCount", [relayer.address, "pending"]), 16)
-    sender.start()
-    wait_until(
-        lambda: (
-            int(node.call("eth_getTransactionCount", [relayer.address, "pending"]), 16)
-            > sent_before
-        ),
-        "the relayed pledge to wait in the pool",
-        timeout=20,
-    )
+    sender, answer, _ = send_into_pool(node, app, third)
     node.call("evm_mine", [])
     node.stop()
     sender.join(timeout=TIMEOUT)
@@ -410,22 +407,12 @@ def test_a_relayed_pledge_the_node_forgot_is_sent_again_not_waited_for(
     campaign_id, _ = create_campaign(threshold=10)
     app = server()
     registry = app.state.registry
-    relayer = app.state.relayer
-    assert relayer is not None
     first, second = bodies(registry, campaign_id, 2)
 
-    def pending() -> int:
-        return int(node.call("eth_getTransactionCount", [relayer.address, "pending"]), 16)
-
     def send_while_the_pool_is_dropped(body: dict[str, Any]) -> list[requests.Response]:
-        node.mine_every(3600)
-        answer: list[requests.Response] = []
-        before = pending()
-        sender = threading.Thread(target=lambda: answer.append(app.post("/api/relay/pledge", body)))
-        sender.start()
-        wait_until(lambda: pending() > before, "the relayed pledge in the pool", timeout=20)
+        _, answer, before = send_into_pool(node, app, body)
         node.call("anvil_dropAllTransactions", [])
-        assert pending() == before
+        assert pending_nonce(node, app) == before
         return answer
 
     # Sent again, mined, answered 200: once on-chain.
@@ -447,7 +434,7 @@ def test_a_relayed_pledge_the_node_forgot_is_sent_again_not_waited_for(
             "value": 0,
             "gas": 21_000,
             "gasPrice": 10 * int(node.call("eth_gasPrice", []), 16),
-            "nonce": pending(),
+            "nonce": pending_nonce(node, app),
             "chainId": registry.chain_id,
         }
     )
