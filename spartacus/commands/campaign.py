@@ -274,7 +274,7 @@ def withdraw(ctx: Context, campaign_id: int, receipt: str | None) -> None:
 @json_option
 @pass_context
 def status(ctx: Context, campaign_id: int) -> None:
-    """Show a campaign's status, active count, threshold, deadline and custodians."""
+    """Show a campaign's status, active count, recent pledges, deadline and custodians."""
     registry = ctx.registry
     info = registry.info(campaign_id)
     current = registry.status_of(campaign_id)
