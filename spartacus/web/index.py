@@ -41,6 +41,7 @@ class CampaignIndex:
         self.rpc_calls = 0  # what the poller asked of the node: flat in the number of viewers
         self._histories: dict[int, History] = {}
         self._block = registry.from_block - 1
+        self._hash: bytes | None = None  # of block ``_block``, once read
         self._timestamp = 0
         self._version = 0
         self._block_times: dict[int, int] = {}
@@ -54,29 +55,54 @@ class CampaignIndex:
     # ------------------------------------------------------------ polling
 
     def sync(self) -> bool:
-        """Read what is new on the chain; True if a new block was seen."""
+        """Read what is new on the chain; True if the index moved.
+
+        The index remembers the hash of the block it has read up to. A head that no longer
+        builds on it (a reorg, at any depth, or a dev chain restarted or reverted) means
+        some events it holds may be gone: the campaigns are read again from the deployment
+        block into a new index, which replaces the old one at once, so pages never see it
+        half-read. That costs one full read, which a reorg on a live chain makes rare.
+        """
         w3 = self.registry.w3
         latest = w3.eth.get_block("latest")
         self.rpc_calls += 1
         number, timestamp = int(latest["number"]), int(latest["timestamp"])
-        if number < self._block:
-            # The chain went back (a reorg deeper than its head, or a restarted dev chain):
-            # rebuild from the deployment block rather than keep events that are gone.
-            log.warning("chain head went back from %s to %s; re-reading", self._block, number)
-            with self._lock:
-                self._histories.clear()
-            self._block = self.registry.from_block - 1
-        if number == self._block:
+        head_hash = bytes(latest["hash"])
+        if number == self._block and head_hash == self._hash:
             return False
-        logs = self.registry.raw_logs(self._block + 1, number)
+        histories = self._histories
+        start = self._block + 1
+        if self._hash is not None and not self._builds_on_head(latest):
+            log.warning(
+                "the chain no longer holds block %s as read (now at %s): re-reading",
+                self._block,
+                number,
+            )
+            histories, start = {}, self.registry.from_block
+        logs = self.registry.raw_logs(start, number)
         self.rpc_calls += 1
         with self._changed:
-            apply_logs(self.registry, self._histories, logs)
-            self._block, self._timestamp = number, timestamp
+            apply_logs(self.registry, histories, logs)
+            if histories is not self._histories:
+                self._histories = histories
+                self._block_times = {}
+            self._block, self._timestamp, self._hash = number, timestamp, head_hash
             self._block_times[number] = timestamp
             self._version += 1
             self._changed.notify_all()
         return True
+
+    def _builds_on_head(self, latest: Any) -> bool:
+        """Whether ``latest`` is the block the index has read up to, or a descendant of it."""
+        number = int(latest["number"])
+        if number < self._block:
+            return False
+        if number == self._block:
+            return bytes(latest["hash"]) == self._hash
+        if number == self._block + 1:
+            return bytes(latest["parentHash"]) == self._hash
+        self.rpc_calls += 1
+        return bytes(self.registry.w3.eth.get_block(self._block)["hash"]) == self._hash
 
     def start(self, catch_up_timeout: float = 30.0) -> None:
         """Catch up (so the first page has data), then poll on a daemon thread.
@@ -132,7 +158,10 @@ class CampaignIndex:
         return self._stop.is_set()
 
     def history(self, campaign_id: int) -> History | None:
-        """The campaign's history if it has been created (its lists only ever grow)."""
+        """The campaign's history if it has been created.
+
+        Its lists only ever grow, except that after a reorg the index holds a new one.
+        """
         with self._lock:
             history = self._histories.get(campaign_id)
         return history if history is not None and history.terms is not None else None
