@@ -153,7 +153,10 @@ class Relayer:
             self.registry.chain_id, self.registry.address, campaign_id, nonce
         )
         _check_signer(typed, signature, account, nonce)
-        self._limit(f"campaign:{campaign_id}")
+        # Not rate-limited: a burst of pledges (a Sybil push in the grace period) filling the
+        # campaign's or the relayer's budget must not stop members from withdrawing, which
+        # is how such a burst is undone. Withdrawals cannot be sent without limit anyway:
+        # each needs an active pledge (checked above), one in flight per account.
         fn = self.registry.contract.functions.withdrawWithSig(campaign_id, account, signature)
         with self._claim(campaign_id, account):
             receipt = self._submit(fn)

@@ -150,13 +150,14 @@ def test_the_relayer_limits_each_campaign(web_config: dict[str, Any], create_cam
 
     from .conftest import Web as WebClient
 
-    app = create_app({**web_config, "RELAY_PER_CAMPAIGN_PER_MINUTE": 2})
+    app = create_app({**web_config, "RELAY_PER_CAMPAIGN_PER_MINUTE": 2, "RELAY_PER_HOUR": 2})
     web = WebClient(app, app.test_client(), app.extensions["spartacus"])
     web.state.start()
     campaign_id, _ = create_campaign(threshold=5)
     web.sync()
-    for name in ("Alice", "Bob"):
-        body = pledge_body(web, campaign_id, new_pledger(name, f"{name}@example.org"))
+    members = [new_pledger(name, f"{name}@example.org") for name in ("Alice", "Bob")]
+    for member in members:
+        body = pledge_body(web, campaign_id, member)
         assert web.post("/api/relay/pledge", body).status_code == 200
     third = web.post(
         "/api/relay/pledge", pledge_body(web, campaign_id, new_pledger("C", "c@x.org"))
@@ -164,6 +165,12 @@ def test_the_relayer_limits_each_campaign(web_config: dict[str, Any], create_cam
     assert third.status_code == 429
     assert int(third.headers["Retry-After"]) > 0
     assert "try again in" in third.get_json()["error"]
+    # With both budgets spent (by a burst of pledges, say), members can still withdraw.
+    web.sync()
+    for member in members:
+        response = web.post("/api/relay/withdraw", withdraw_body(web, campaign_id, member, 1))
+        assert response.status_code == 200, response.get_json()
+    assert web.state.registry.info(campaign_id).active == 0
     web.state.stop()
 
 
