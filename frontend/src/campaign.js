@@ -46,6 +46,7 @@ export async function campaignPage() {
     });
   }
   fillStored(slot);
+  if (window.ethereum) show($("#withdraw-wallet-field"));
   $("#withdraw-form")?.addEventListener("submit", (event) => {
     event.preventDefault();
     busy($("#withdraw-submit"), $("#withdraw-error"), () => withdraw(page, slot));
@@ -251,11 +252,24 @@ async function withdraw(page, slot) {
   const { code, keys } = chosenReceipt("withdraw", slot, page.campaignId);
   const account = await api(`/api/campaigns/${page.campaignId}/accounts/${keys.account}`);
   if (!account.active) throw new Error("This receipt has no active pledge in this campaign (already withdrawn?).");
-  const result = await api("/api/relay/withdraw", withdrawBody(page.chainId, page.registry, page.campaignId, keys, account.nonce));
+  const body = withdrawBody(page.chainId, page.registry, page.campaignId, keys, account.nonce);
+  let counted = "";
+  if ($("#withdraw-wallet")?.checked && window.ethereum) {
+    // The member's own wallet sends it: leaving does not depend on the site's relayer.
+    say($("#withdraw-result"), "Asking your wallet to send the withdrawal...");
+    try {
+      await sendWithWallet(page, "withdrawWithSig", [body.campaignId, body.account, body.signature]);
+    } finally {
+      say($("#withdraw-result"), "");
+    }
+  } else {
+    const result = await api("/api/relay/withdraw", body);
+    counted = ` Active pledges now: ${result.active}.`;
+  }
   forgetReceipt(localStorage, slot, code);
   fillStored(slot);
   $("#withdraw-code").value = "";
-  say($("#withdraw-result"), `Your pledge is withdrawn; its details stay sealed for good. Active pledges now: ${result.active}.`);
+  say($("#withdraw-result"), `Your pledge is withdrawn; its details stay sealed for good.${counted}`);
 }
 
 async function readRoster(page, info, slot) {

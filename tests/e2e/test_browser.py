@@ -177,6 +177,17 @@ def test_a_member_can_pay_with_their_own_wallet(browser: Browser, site: Site) ->
     page.check("#join-wallet")
     join(page, "alice")
     expect(page.locator("#count")).to_have_text("1")
-    relayed = [p for m, p, _ in site.recorder.requests if p == "/api/relay/pledge"]
+
+    # Leaving with the wallet too: the withdrawal does not need the site's relayer.
+    expect(page.locator("#withdraw-wallet-field")).to_be_visible()
+    page.check("#withdraw-wallet")
+    page.click("#withdraw-submit")
+    expect(page.locator("#withdraw-result")).to_contain_text("Your pledge is withdrawn")
+    expect(page.locator("#count")).to_have_text("0")
+    assert page.locator("#withdraw-error").is_hidden()
+    relayed = [
+        p for _, p, _ in site.recorder.requests if p in ("/api/relay/pledge", "/api/relay/withdraw")
+    ]
     assert relayed == []
+    assert site.state.registry.info(int(campaign_url.rsplit("/", 1)[1])).active == 0
     assert errors == [] and third_party == []
