@@ -107,6 +107,7 @@ class WebState:
             per_campaign_per_minute=int(self.config["RELAY_PER_CAMPAIGN_PER_MINUTE"]),
             per_hour=int(self.config["RELAY_PER_HOUR"]),
             min_balance=int(self.config["RELAY_MIN_BALANCE_WEI"]),
+            withdraw_reserve=int(self.config["RELAY_WITHDRAW_RESERVE_WEI"]),
             is_hidden=self.is_hidden,
         )
 

@@ -223,7 +223,8 @@ def _public_url(value: Any, allow_private: bool) -> str:
 
 @bp.get("/health")
 def health() -> Any:
-    """Poller, node and relayer state; 503 when the node cannot be reached or funds are low.
+    """Poller, node and relayer state; 503 when the node cannot be reached or the relayer is
+    too low on funds to take pledges (it may still relay withdrawals: ``relayer.ok``).
 
     The node is unreachable when the poller's last read failed or the balance read here
     fails (then the balance is unknown: null, not a number). Errors never name the node's
@@ -242,8 +243,15 @@ def health() -> Any:
             balance = relayer.balance() if node_error is None else None
         except Exception as exc:  # noqa: BLE001 - health says what it can
             node_error = describe_failure(exc)
-        funded = balance is not None and balance >= relayer.min_balance
-        relayer_report = {"address": relayer.address, "balanceWei": balance, "ok": funded}
+        known = balance if balance is not None else -1
+        relayer_report = {
+            "address": relayer.address,
+            "balanceWei": balance,
+            "ok": known >= relayer.min_balance,  # withdrawals are relayed
+            # pledges and new campaigns too: the reserve kept for withdrawals is untouched
+            "takesPledges": known >= relayer.min_balance + relayer.withdraw_reserve,
+        }
+        funded = bool(relayer_report["takesPledges"])
     ok = node_error is None and funded
     report = {
         "ok": ok,

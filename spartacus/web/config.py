@@ -31,6 +31,10 @@ DEFAULTS: dict[str, Any] = {
     "RELAY_PER_CAMPAIGN_PER_MINUTE": 30,
     "RELAY_PER_HOUR": 2000,  # all relayed transactions together
     "RELAY_MIN_BALANCE_WEI": 10**15,  # below this the relayer says it is out of funds
+    # Kept for withdrawals: pledges and new campaigns are refused once the balance is below
+    # minimum + reserve, so a flood of relayed pledges cannot spend what members need to
+    # leave with.
+    "RELAY_WITHDRAW_RESERVE_WEI": 10**15,
     "MAX_CONTENT_LENGTH": 64 * 1024,
 }
 
@@ -47,6 +51,8 @@ _ENV = (
     "RELAY_PER_CAMPAIGN_PER_MINUTE",
     "RELAY_PER_HOUR",
     "RPC_TIMEOUT",
+    "RELAY_MIN_BALANCE_WEI",
+    "RELAY_WITHDRAW_RESERVE_WEI",
 )
 
 # Explorers of the networks Spartacus is meant for (address pages live at <base>/address/<a>).

@@ -63,12 +63,14 @@ class Relayer:
         per_campaign_per_minute: int,
         per_hour: int,
         min_balance: int,
+        withdraw_reserve: int = 0,
         is_hidden: Callable[[int], bool],
     ) -> None:
         self.registry = registry
         self.index = index
         self.account = account
         self.min_balance = min_balance
+        self.withdraw_reserve = withdraw_reserve
         self.is_hidden = is_hidden
         self._limiter = RateLimiter(per_campaign_per_minute, per_hour)
         self._send_lock = threading.Lock()
@@ -159,7 +161,7 @@ class Relayer:
         # each needs an active pledge (checked above), one in flight per account.
         fn = self.registry.contract.functions.withdrawWithSig(campaign_id, account, signature)
         with self._claim(campaign_id, account):
-            receipt = self._submit(fn)
+            receipt = self._submit(fn, leaving=True)
         events = self.registry.contract.events.Withdrawn().process_receipt(receipt, errors=DISCARD)
         return {
             "campaignId": campaign_id,
@@ -271,11 +273,21 @@ class Relayer:
     def _claim(self, campaign_id: int, account: str) -> _Claim:
         return _Claim(self, (campaign_id, account.lower()))
 
-    def _submit(self, fn: Any) -> Any:
-        """Estimate (which runs the call: a revert is refused unmined), send, wait."""
+    def _submit(self, fn: Any, *, leaving: bool = False) -> Any:
+        """Estimate (which runs the call: a revert is refused unmined), send, wait.
+
+        Only a withdrawal (``leaving``) may spend the reserve kept above the minimum.
+        """
         self._node_up()
-        if self.balance() < self.min_balance:
+        balance = self.balance()
+        if balance < self.min_balance:
             raise RequestRefused("the relayer is out of funds; try later or use a wallet", 503)
+        if not leaving and balance < self.min_balance + self.withdraw_reserve:
+            raise RequestRefused(
+                "the relayer is low on funds and keeps what is left for withdrawals; "
+                "try later or use a wallet",
+                503,
+            )
         with self._send_lock:
             if self.closed:
                 raise RequestRefused("the relayer is restarting; try again in a moment", 503, 1)

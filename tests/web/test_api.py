@@ -297,6 +297,48 @@ def test_health_reports_the_relayer_balance(web: Web) -> None:
     assert report["relayer"]["balanceWei"] == web.state.w3.eth.get_balance(relayer.address)
 
 
+def test_a_relayer_low_on_funds_keeps_the_rest_for_withdrawals(
+    web: Web, web_config: dict[str, Any], create_campaign: Any
+) -> None:
+    from spartacus.web import create_app
+    from spartacus.web.config import from_environment
+
+    from .conftest import Web as WebClient
+
+    campaign_id, _ = create_campaign(threshold=5)
+    web.sync()
+    alice = new_pledger("Alice", "alice@example.org")
+    assert web.post("/api/relay/pledge", pledge_body(web, campaign_id, alice)).status_code == 200
+    relayer = web.state.relayer
+    assert relayer is not None
+    balance = web.state.w3.eth.get_balance(relayer.address)
+
+    # The same relayer with a reserve just above its balance: it may only relay withdrawals.
+    low = create_app(
+        {**web_config, "RELAY_MIN_BALANCE_WEI": 1, "RELAY_WITHDRAW_RESERVE_WEI": balance}
+    )
+    site = WebClient(low, low.test_client(), low.extensions["spartacus"])
+    site.state.start()
+    bob = site.post(
+        "/api/relay/pledge", pledge_body(site, campaign_id, new_pledger("B", "b@x.org"))
+    )
+    assert bob.status_code == 503
+    assert "keeps what is left for withdrawals" in bob.get_json()["error"]
+    health = site.get("/api/health")
+    assert health.status_code == 503
+    report = health.get_json()["relayer"]
+    assert (report["ok"], report["takesPledges"]) == (True, False), report
+    leave = site.post("/api/relay/withdraw", withdraw_body(site, campaign_id, alice, 1))
+    assert leave.status_code == 200, leave.get_json()
+    assert site.state.registry.info(campaign_id).active == 0
+    site.state.stop()
+
+    assert web.get("/api/health").get_json()["relayer"]["takesPledges"] is True
+    env = {"SPARTACUS_RELAY_WITHDRAW_RESERVE_WEI": "5", "SPARTACUS_RELAY_MIN_BALANCE_WEI": "7"}
+    config = from_environment(env)
+    assert (config["RELAY_WITHDRAW_RESERVE_WEI"], config["RELAY_MIN_BALANCE_WEI"]) == (5, 7)
+
+
 def test_without_a_relayer_relay_requests_get_503(web_config: dict[str, Any]) -> None:
     from spartacus.web import create_app
 
