@@ -21,6 +21,8 @@ from ..exceptions import RequestRefused
 log = logging.getLogger("spartacus.web")
 
 RATE_POINTS = 100  # points in a campaign's pledge-rate series
+KEPT_HEADS = 128  # heads remembered, to tell a lagging node from a reorg
+LAG_TOLERANCE = 30.0  # seconds a node may answer with a head the index has passed
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,9 @@ class CampaignIndex:
         self._histories: dict[int, History] = {}
         self._block = registry.from_block - 1
         self._hash: bytes | None = None  # of block ``_block``, once read
+        self._heads: dict[int, bytes] = {}  # the heads read lately, by number
+        self._behind_since: float | None = None  # when the node's head fell behind the index
+        self.lag_tolerance = LAG_TOLERANCE
         self._timestamp = 0
         self._version = 0
         self._block_times: dict[int, int] = {}
@@ -62,6 +67,9 @@ class CampaignIndex:
         some events it holds may be gone: the campaigns are read again from the deployment
         block into a new index, which replaces the old one at once, so pages never see it
         half-read. That costs one full read, which a reorg on a live chain makes rare.
+        A lower head that the index has read before is most likely a node lagging behind
+        (providers balance calls over several nodes): it is skipped for ``lag_tolerance``
+        seconds, then taken as the chain having gone back.
         """
         w3 = self.registry.w3
         latest = w3.eth.get_block("latest")
@@ -70,6 +78,16 @@ class CampaignIndex:
         head_hash = bytes(latest["hash"])
         if number == self._block and head_hash == self._hash:
             return False
+        if number < self._block and self._heads.get(number) == head_hash:
+            # A head the index has already read: a node behind the one that answered
+            # before (load-balanced providers do this), or a chain that went back to it.
+            # Only time tells them apart: a lagging node catches up.
+            now = time.monotonic()
+            if self._behind_since is None:
+                self._behind_since = now
+            if now - self._behind_since < self.lag_tolerance:
+                return False
+        self._behind_since = None
         histories = self._histories
         start = self._block + 1
         if self._hash is not None and not self._builds_on_head(latest):
@@ -86,7 +104,11 @@ class CampaignIndex:
             if histories is not self._histories:
                 self._histories = histories
                 self._block_times = {}
+                self._heads = {}
             self._block, self._timestamp, self._hash = number, timestamp, head_hash
+            self._heads[number] = head_hash
+            for old in [n for n in self._heads if n <= number - KEPT_HEADS]:
+                del self._heads[old]
             self._block_times[number] = timestamp
             self._version += 1
             self._changed.notify_all()

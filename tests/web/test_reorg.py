@@ -55,6 +55,13 @@ def test_a_pledge_the_chain_no_longer_holds_leaves_the_index(
     for _ in range(blocks_after):
         rpc(w3, "evm_mine")
     web.sync()
+    if blocks_after == 0:
+        # Back at a head the index has read: as a lagging node would answer. The index
+        # waits for it to catch up, for lag_tolerance seconds, then reads the chain again.
+        assert shown(web, campaign_id) == (2, 2)
+        assert web.state.index.head.version == version
+        web.state.index.lag_tolerance = 0.0
+        web.sync()
     assert shown(web, campaign_id) == (1, 1)
     assert web.state.index.head.version > version  # live-count streams are woken
     assert web.state.index.head.block == w3.eth.block_number
@@ -105,3 +112,36 @@ def test_without_a_reorg_only_new_blocks_are_read(web: Web, w3: Web3, create_cam
     assert index.sync() is True
     assert index.rpc_calls == calls + 3  # the head, the old head's hash, the logs
     assert shown(web, campaign_id) == (2, 2)
+
+
+def test_a_node_behind_the_last_one_is_waited_for_not_read_again(
+    web: Web, w3: Web3, create_campaign: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A provider balancing calls over nodes may answer "latest" with a block the index has
+    already passed. That block is on the index's chain: nothing is dropped or re-read."""
+    campaign_id, _ = create_campaign(threshold=5)
+    web.sync()
+    index = web.state.index
+    relay(web, campaign_id, "Alice")
+    index.sync()
+    behind = w3.eth.get_block("latest")
+    relay(web, campaign_id, "Bob")
+    index.sync()
+    assert shown(web, campaign_id) == (2, 2)
+    histories, version = index._histories, index.head.version
+
+    real = index.registry.w3.eth.get_block
+    monkeypatch.setattr(
+        index.registry.w3.eth,
+        "get_block",
+        lambda block, *a, **k: behind if block == "latest" else real(block, *a, **k),
+    )
+    calls = index.rpc_calls
+    assert index.sync() is False
+    assert index.rpc_calls == calls + 1  # the head only: no re-read
+    assert index._histories is histories and index.head.version == version
+    monkeypatch.undo()
+    relay(web, campaign_id, "Carol")
+    assert index.sync() is True
+    assert index._histories is histories
+    assert shown(web, campaign_id) == (3, 3)
