@@ -36,10 +36,10 @@ solc: node_modules/.installed
 	@tools/install-solc-shim.sh $(SOLC_VERSION) >/dev/null
 
 build: install
-	$(PY) -m spartacus.build
+	$(PY) -m spartacus.dev.build
 
 up: install
-	$(PY) -m spartacus.devnet
+	$(PY) -m spartacus.dev.devnet
 
 # Debian's Chromium for the end-to-end tests (Playwright cannot download browsers here).
 CHROMIUM ?= /usr/bin/chromium

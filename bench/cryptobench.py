@@ -8,7 +8,8 @@ from typing import Any
 import pyshamir
 from nacl.public import PrivateKey
 
-from spartacus import crypto, gf256
+from spartacus import protocol
+from spartacus.protocol import shamir
 
 from .scale import median_time
 
@@ -21,21 +22,21 @@ def _custodians(n: int) -> list[PrivateKey]:
 
 def _records(
     count: int, keys: list[bytes], t: int
-) -> tuple[list[crypto.PledgeRecord], crypto.PledgeKeys]:
+) -> tuple[list[protocol.PledgeRecord], protocol.PledgeKeys]:
     records = []
-    reader = crypto.derive_keys(crypto.new_secret())
+    reader = protocol.derive_keys(protocol.new_secret())
     for index in range(count + 1):
-        pledge = crypto.derive_keys(crypto.new_secret())
+        pledge = protocol.derive_keys(protocol.new_secret())
         if index == 0:
-            sealed = crypto.seal_instructions(pledge, "Meet Monday", keys, t)
-            account = crypto.ZERO_ACCOUNT
+            sealed = protocol.seal_instructions(pledge, "Meet Monday", keys, t)
+            account = protocol.ZERO_ACCOUNT
         else:
-            contact = crypto.Contact(f"Member {index}", f"m{index}@example.org", "In.")
-            sealed = crypto.seal_pledge(CAMPAIGN, pledge, contact, keys, t)
+            contact = protocol.Contact(f"Member {index}", f"m{index}@example.org", "In.")
+            sealed = protocol.seal_pledge(CAMPAIGN, pledge, contact, keys, t)
             account = pledge.account
         if index == 1:
             reader = pledge
-        records.append(crypto.PledgeRecord(index, account, *sealed.as_abi()))
+        records.append(protocol.PledgeRecord(index, account, *sealed.as_abi()))
     return records, reader
 
 
@@ -47,38 +48,40 @@ def _config(n: int, t: int, count: int, runs: int) -> dict[str, Any]:
     """Seal, open boxes and read a roster for one (n, t)."""
     custodians = _custodians(n)
     keys = [bytes(c.public_key) for c in custodians]
-    pledge = crypto.derive_keys(crypto.new_secret())
-    contact = crypto.Contact("Member", "m@example.org", "In.")
+    pledge = protocol.derive_keys(protocol.new_secret())
+    contact = protocol.Contact("Member", "m@example.org", "In.")
 
     def seal_only() -> None:
         for _ in range(count):
-            crypto.seal_pledge(CAMPAIGN, pledge, contact, keys, t)
+            protocol.seal_pledge(CAMPAIGN, pledge, contact, keys, t)
 
     def seal_whole() -> None:
         for _ in range(count):
-            fresh = crypto.derive_keys(crypto.new_secret())
-            crypto.seal_pledge(CAMPAIGN, fresh, contact, keys, t)
+            fresh = protocol.derive_keys(protocol.new_secret())
+            protocol.seal_pledge(CAMPAIGN, fresh, contact, keys, t)
 
     size = count if t == 1 else count // 2
     records, reader = _records(size, keys, t)
     secrets = [bytes(c) for c in custodians]
 
     def open_boxes() -> None:
-        crypto.custodian_shares(secrets[0], CAMPAIGN, 0, n, t, records)
+        protocol.custodian_shares(secrets[0], CAMPAIGN, 0, n, t, records)
 
     releases = []
     recipients = {r.index: r.member_key for r in records}
     for index, secret in enumerate(secrets):
-        shares, problems = crypto.custodian_shares(secret, CAMPAIGN, index, n, t, records)
+        shares, problems = protocol.custodian_shares(secret, CAMPAIGN, index, n, t, records)
         assert not problems
-        parts = crypto.build_release(
+        parts = protocol.build_release(
             CAMPAIGN, index, 0, shares, t, recipients=recipients,
-            release_key=crypto.release_key(secret, 0),
+            release_key=protocol.release_key(secret, 0),
         )  # fmt: skip
-        releases += [crypto.ReleaseRecord(index, part) for part in parts]
+        releases += [protocol.ReleaseRecord(index, part) for part in parts]
 
-    def read() -> crypto.Roster:
-        return crypto.read_roster(CAMPAIGN, n, t, records, releases, reader=reader, reader_index=1)
+    def read() -> protocol.Roster:
+        return protocol.read_roster(
+            CAMPAIGN, n, t, records, releases, reader=reader, reader_index=1
+        )
 
     roster = read()
     assert len(roster.members) == size and not roster.problems, roster.problems[:3]
@@ -109,9 +112,9 @@ def measure(*, quick: bool, runs: int) -> dict[str, Any]:
 
     def fast() -> None:
         for _ in range(reps * 10):
-            gf256.combine(parts[:2])
+            shamir.combine(parts[:2])
 
-    assert gf256.combine(parts[:2]) == key == bytes(pyshamir.combine(parts[1:]))
+    assert shamir.combine(parts[:2]) == key == bytes(pyshamir.combine(parts[1:]))
     out["shamir_combine_per_second"] = {
         "pyshamir": per_second(reps // 10, median_time(slow, runs)),
         "spartacus.gf256 (used by combine_shares)": per_second(reps * 10, median_time(fast, runs)),

@@ -8,10 +8,10 @@ from typing import Any
 from eth_account import Account
 from hexbytes import HexBytes
 
-from spartacus import crypto
-from spartacus.build import REMAPPINGS, ROOT, SETTINGS, SOLC_VERSION
-from spartacus.chain import RosterMode
-from spartacus.custodian import plan_release, send_release
+from spartacus import protocol
+from spartacus.chain.records import RosterMode
+from spartacus.custodian.release_plan import plan_release, send_release
+from spartacus.dev.build import REMAPPINGS, ROOT, SETTINGS, SOLC_VERSION
 
 from .floor import ERC20_STORAGE, PLEDGE_STORAGE, RELEASE_STORAGE, Floor, floor_of
 from .node import Node
@@ -172,4 +172,4 @@ def withdraw_figures(world: World, campaign: Campaign) -> dict[str, Any]:
 
 
 def _account_key(secret: bytes) -> bytes:
-    return crypto.derive_keys(secret).account_key
+    return protocol.derive_keys(secret).account_key

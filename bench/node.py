@@ -15,7 +15,7 @@ from typing import Any
 import requests
 from web3 import HTTPProvider, Web3
 
-from spartacus.cli import anvil_path
+from spartacus.chain.anvil import anvil_path
 
 START_TIMEOUT = 30.0
 BATCH = 250

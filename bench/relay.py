@@ -20,8 +20,8 @@ import requests
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
-from spartacus import crypto
-from spartacus.chain import Registry
+from spartacus import protocol
+from spartacus.chain.registry import Registry
 
 RETRIES = 5
 TIMEOUT = 60.0
@@ -57,10 +57,10 @@ def pledge_bodies(
     """``count`` sealed and signed pledges, one fresh pledger each."""
     bodies = []
     for number in range(count):
-        keys = crypto.derive_keys(crypto.new_secret())
-        contact = crypto.Contact(f"Member {number}", f"member{number}@example.org")
-        sealed = crypto.seal_pledge(campaign_id, keys, contact, custodian_keys, t)
-        typed = crypto.pledge_typed_data(
+        keys = protocol.derive_keys(protocol.new_secret())
+        contact = protocol.Contact(f"Member {number}", f"member{number}@example.org")
+        sealed = protocol.seal_pledge(campaign_id, keys, contact, custodian_keys, t)
+        typed = protocol.pledge_typed_data(
             registry.chain_id, registry.address, campaign_id, sealed, 0
         )
         signature = Account.sign_message(encode_typed_data(full_message=typed), keys.account_key)
@@ -196,7 +196,7 @@ def measure(count: int = 1000) -> dict[str, Any]:
     import tempfile
     import threading
 
-    from spartacus.context import dev_account
+    from spartacus.cli.context import dev_account
     from spartacus.web import create_app
 
     from .node import anvil

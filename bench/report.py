@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from spartacus.build import write_atomic
+from spartacus.dev.build import write_atomic
 
 PLEDGE_DIRECT_AIM = 72_000
 PLEDGE_SIGNED_AIM = 78_000

@@ -11,9 +11,9 @@ from eth_abi import decode as abi_decode
 from eth_utils import keccak
 from web3.types import RPCEndpoint
 
-from spartacus import crypto
-from spartacus.custodian import plan_release, send_release
-from spartacus.verify import verify_campaign
+from spartacus import protocol
+from spartacus.chain.verify import verify_campaign
+from spartacus.custodian.release_plan import plan_release, send_release
 
 from .gas import crossing_figures, release_totals
 from .world import Campaign, World
@@ -74,7 +74,7 @@ def release(world: World, campaign: Campaign) -> dict[str, Any]:
 def roster(world: World, campaign: Campaign, runs: int) -> dict[str, Any]:
     """A member (pledge 1) reads the roster: fetching the log and decrypting, timed apart."""
     registry = world.registry
-    reader = crypto.derive_keys(campaign.secrets[0])
+    reader = protocol.derive_keys(campaign.secrets[0])
     filter_params: Any = {
         "address": registry.address,
         "fromBlock": registry.from_block,
@@ -89,10 +89,10 @@ def roster(world: World, campaign: Campaign, runs: int) -> dict[str, Any]:
     history = registry.history(campaign.id)
     assert history.instructions is not None
     records = [history.instructions, *history.active_records()]
-    releases = [crypto.ReleaseRecord(r.custodian_index, r.data) for r in history.releases]
+    releases = [protocol.ReleaseRecord(r.custodian_index, r.data) for r in history.releases]
 
-    def read() -> crypto.Roster:
-        return crypto.read_roster(
+    def read() -> protocol.Roster:
+        return protocol.read_roster(
             campaign.id, campaign.n, campaign.t, records, releases, reader=reader, reader_index=1
         )
 

@@ -25,11 +25,13 @@ from eth_utils import keccak
 from nacl.public import PrivateKey
 from web3.logs import DISCARD
 
-from spartacus import crypto
-from spartacus.chain import Registry, RosterMode, transfer
-from spartacus.context import dev_account
-from spartacus.custodian import endorse
-from spartacus.keystore import Keystore
+from spartacus import protocol
+from spartacus.chain.records import RosterMode
+from spartacus.chain.registry import Registry
+from spartacus.chain.sender import transfer
+from spartacus.cli.context import dev_account
+from spartacus.custodian.endorsement import endorse
+from spartacus.custodian.keystore import Keystore
 
 from .floor import Floor, floor_of
 from .node import Node
@@ -75,8 +77,8 @@ def send(node: Node, fn: Any, sender: LocalAccount, gas: int | None = None) -> S
     return Sent(receipt, bytes(w3.eth.get_transaction(tx_hash)["input"]))
 
 
-def contact(i: int) -> crypto.Contact:
-    return crypto.Contact(f"Member {i:05d}", f"member{i}@example.org", "Count me in.")
+def contact(i: int) -> protocol.Contact:
+    return protocol.Contact(f"Member {i:05d}", f"member{i}@example.org", "Count me in.")
 
 
 @dataclass
@@ -152,8 +154,8 @@ class World:
                 signature = self.registry.sign_endorsement(account, key, expiry)
                 endorsements.append((account.address, key, expiry, signature))
         keys = [e[1] for e in endorsements]
-        instructions = crypto.seal_instructions(
-            crypto.derive_keys(crypto.new_secret()), INSTRUCTIONS, keys, t
+        instructions = protocol.seal_instructions(
+            protocol.derive_keys(protocol.new_secret()), INSTRUCTIONS, keys, t
         )
         terms = (
             "Fix the heating",
@@ -176,9 +178,9 @@ class World:
 
     # ------------------------------------------------------------ single pledges
 
-    def sealed(self, campaign: Campaign, i: int) -> tuple[crypto.PledgeKeys, crypto.Sealed]:
-        keys = crypto.derive_keys(crypto.new_secret())
-        sealed = crypto.seal_pledge(campaign.id, keys, contact(i), campaign.keys, campaign.t)
+    def sealed(self, campaign: Campaign, i: int) -> tuple[protocol.PledgeKeys, protocol.Sealed]:
+        keys = protocol.derive_keys(protocol.new_secret())
+        sealed = protocol.seal_pledge(campaign.id, keys, contact(i), campaign.keys, campaign.t)
         return keys, sealed
 
     def pledge(self, campaign: Campaign) -> Sent:
@@ -262,8 +264,8 @@ def _bulk_tx(account: str, target: str, data: bytes) -> dict[str, str]:
 def _seal_for_bulk(job: tuple[int, Sequence[bytes], int, int]) -> tuple[bytes, str, bytes]:
     """(secret, pledge account, pledge calldata) for one pledge; runs in a worker process."""
     campaign_id, custodian_keys, t, i = job
-    keys = crypto.derive_keys(crypto.new_secret())
-    sealed = crypto.seal_pledge(campaign_id, keys, contact(i), custodian_keys, t)
+    keys = protocol.derive_keys(protocol.new_secret())
+    sealed = protocol.seal_pledge(campaign_id, keys, contact(i), custodian_keys, t)
     data = PLEDGE_SELECTOR + abi_encode(
         ["uint256", "(bytes32,bytes,bytes,bytes32)"], [campaign_id, sealed.as_abi()]
     )

@@ -12,11 +12,12 @@ from ape.cli import ConnectedProviderCommand, account_option
 from ape.contracts import ContractInstance
 
 from spartacus.ape import registry_container
-from spartacus.context import parse_deadline, parse_duration, recorded_deployment
-from spartacus.creation import load_endorsement, prepare_campaign
+from spartacus.chain.creation import load_endorsement, prepare_campaign
+from spartacus.chain.deployments import recorded_deployment
+from spartacus.cli.context import parse_deadline, parse_duration
+from spartacus.cli.receipts import ReceiptBook
 from spartacus.exceptions import SpartacusError
 from spartacus.files import resolve_home
-from spartacus.receipts import ReceiptBook
 
 
 @click.command(cls=ConnectedProviderCommand)

@@ -11,7 +11,7 @@ import click
 from ape.cli import ConnectedProviderCommand, account_option
 
 from spartacus.ape import registry_container
-from spartacus.context import record_deployment
+from spartacus.chain.deployments import record_deployment
 from spartacus.files import resolve_home
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .chain import load_artifact
+from .chain.artifact import load_artifact
 
 
 def registry_container() -> Any:

@@ -22,7 +22,7 @@ from typing import Any
 
 from .exceptions import MailError, UsageError
 from .files import read_json, write_json
-from .release import RosterEntry
+from .protocol.roster import RosterEntry
 
 DEFAULT_SMTP = "127.0.0.1:25"
 DEFAULT_MAIL_FROM = "spartacus@localhost"

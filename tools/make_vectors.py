@@ -2,7 +2,7 @@
 
 Run from the repository root: ``.venv/bin/python tools/make_vectors.py`` (``--check`` only
 compares). Every input is fixed, so the output never changes unless the protocol does;
-tests/test_vectors.py fails if the file and this generator disagree.
+tests/protocol/test_vectors.py fails if the file and this generator disagree.
 
 Randomised constructions are made deterministic here only, never in the library:
 
@@ -29,8 +29,9 @@ from pyshamir._utils import Polynomial
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from spartacus import crypto, sealing  # noqa: E402
-from spartacus.crypto import Contact, PledgeKeys, PledgeRecord, ReleaseRecord  # noqa: E402
+from spartacus import protocol  # noqa: E402
+from spartacus.protocol import Contact, PledgeKeys, PledgeRecord, ReleaseRecord  # noqa: E402
+from spartacus.protocol.payload import contact_json as canonical_contact_json  # noqa: E402
 
 OUTPUT = ROOT / "tests" / "vectors" / "protocol.json"
 CHAIN_ID = 31337
@@ -50,7 +51,7 @@ def fixed(label: str, size: int = 32) -> bytes:
 def fixed_secret(label: str) -> bytes:
     """A fixed pledge secret whose account key is usable."""
     secret = fixed(label)
-    crypto.derive_keys(secret)
+    protocol.derive_keys(secret)
     return secret
 
 
@@ -121,7 +122,7 @@ def record_json(record: PledgeRecord) -> dict[str, Any]:
 
 def kdf_vectors() -> list[dict[str, str]]:
     secrets_ = [bytes(32), bytes(range(32)), fixed_secret("kdf")]
-    return [keys_json(crypto.derive_keys(secret)) for secret in secrets_]
+    return [keys_json(protocol.derive_keys(secret)) for secret in secrets_]
 
 
 def contact_vectors() -> dict[str, Any]:
@@ -136,21 +137,21 @@ def contact_vectors() -> dict[str, Any]:
         "valid": [
             {
                 **contact_json(c),
-                "json": sealing.contact_json(c).decode(),
-                "plain": crypto.encode_contact(c).hex(),
+                "json": canonical_contact_json(c).decode(),
+                "plain": protocol.encode_contact(c).hex(),
             }
             for c in good
         ],
         "too_large": [
-            {**contact_json(c), "json_bytes": len(sealing.contact_json(c))}
+            {**contact_json(c), "json_bytes": len(canonical_contact_json(c))}
             for c in (Contact("A", "B", "x" * (256 - base)), Contact("Ä" * 100, "B", "é" * 30))
         ],
         "invalid": [contact_json(Contact("", "x")), contact_json(Contact("x", ""))],
         "bad_plaintexts": [
-            crypto.pad(b'{"name": "A","contact":"B","message":""}').hex(),
-            crypto.pad(b'{"contact":"B","name":"A","message":""}').hex(),
-            crypto.pad(b'{"name":"A","contact":"B","message":"","x":""}').hex(),
-            crypto.pad(b'{"name":"\\u0041","contact":"B","message":""}').hex(),
+            protocol.pad(b'{"name": "A","contact":"B","message":""}').hex(),
+            protocol.pad(b'{"contact":"B","name":"A","message":""}').hex(),
+            protocol.pad(b'{"name":"A","contact":"B","message":"","x":""}').hex(),
+            protocol.pad(b'{"name":"\\u0041","contact":"B","message":""}').hex(),
             bytes(256).hex(),
             (b'{"name":"A","contact":"B","message":""}\x80' + bytes(217)).hex(),
         ],
@@ -159,7 +160,7 @@ def contact_vectors() -> dict[str, Any]:
 
 def instruction_vectors() -> list[dict[str, str]]:
     texts = ["", "Meet at the square at noon.", "Ünïcødé " * 40]
-    return [{"text": t, "plain": crypto.encode_instructions(t).hex()} for t in texts]
+    return [{"text": t, "plain": protocol.encode_instructions(t).hex()} for t in texts]
 
 
 def seal_vector(
@@ -172,13 +173,13 @@ def seal_vector(
     t: int,
 ) -> tuple[dict[str, Any], PledgeRecord]:
     """A pledge (index >= 1) or the instructions (index 0), sealed deterministically."""
-    account = crypto.ZERO_ACCOUNT if index == 0 else keys.account
+    account = protocol.ZERO_ACCOUNT if index == 0 else keys.account
     cid = 0 if index == 0 else campaign_id
     nonce = fixed("nonce/" + label, 24)
-    ciphertext = crypto.encrypt_payload(
+    ciphertext = protocol.encrypt_payload(
         keys.pledge_key, cid, keys.member_key, account, plain, nonce=nonce
     )
-    bind = crypto.binding(cid, keys.member_key, account, ciphertext)
+    bind = protocol.binding(cid, keys.member_key, account, ciphertext)
     shares = fixed_split(keys.pledge_key, len(custodians), t, label)
     boxes = [
         deterministic_seal(share + bind, public, f"{label}/box/{i}")
@@ -190,7 +191,7 @@ def seal_vector(
         keys.member_key,
         ciphertext,
         b"".join(boxes),
-        crypto.commitment(keys.pledge_key),
+        protocol.commitment(keys.pledge_key),
     )
     vector = {
         "label": label,
@@ -201,7 +202,7 @@ def seal_vector(
         "keys": keys_json(keys),
         "plain": plain.hex(),
         "nonce": nonce.hex(),
-        "ad": crypto.pledge_ad(cid, keys.member_key, account).hex(),
+        "ad": protocol.pledge_ad(cid, keys.member_key, account).hex(),
         "binding": bind.hex(),
         "shares": [share.hex() for share in shares],
         "record": record_json(record),
@@ -212,9 +213,9 @@ def seal_vector(
 def pledge_vectors(
     custodians: list[tuple[bytes, bytes]],
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    organiser = crypto.derive_keys(fixed_secret("organiser"))
-    alice = crypto.derive_keys(fixed_secret("alice"))
-    bob = crypto.derive_keys(fixed_secret("bob"))
+    organiser = protocol.derive_keys(fixed_secret("organiser"))
+    alice = protocol.derive_keys(fixed_secret("alice"))
+    bob = protocol.derive_keys(fixed_secret("bob"))
     cases: list[tuple[str, int, int, PledgeKeys, Contact | str, int, int]] = [
         ("pledge t=1", 7, 1, alice, Contact("Alice", "alice@example.org", "count me in"), 1, 1),
         ("pledge 2-of-3", 7, 2, bob, Contact("Bob", "@bob:matrix.org"), 3, 2),
@@ -224,9 +225,9 @@ def pledge_vectors(
     tampered = []
     for label, cid, index, keys, payload, n, t in cases:
         plain = (
-            crypto.encode_instructions(payload)
+            protocol.encode_instructions(payload)
             if isinstance(payload, str)
-            else crypto.encode_contact(payload)
+            else protocol.encode_contact(payload)
         )
         vector, record = seal_vector(label, cid, index, keys, plain, custodians[:n], t)
         if isinstance(payload, Contact):
@@ -235,7 +236,7 @@ def pledge_vectors(
             vector["instructions"] = payload
         vectors.append(vector)
         if index != 0:
-            mallory = crypto.derive_keys(fixed_secret("mallory"))
+            mallory = protocol.derive_keys(fixed_secret("mallory"))
             copied = PledgeRecord(
                 index + 10, mallory.account, mallory.member_key, *record_json_bytes(record)
             )
@@ -250,7 +251,7 @@ def pledge_vectors(
                     "error": "BindingMismatch",
                 }
             )
-            as_instructions = PledgeRecord(0, crypto.ZERO_ACCOUNT, *record_tail(record))
+            as_instructions = PledgeRecord(0, protocol.ZERO_ACCOUNT, *record_tail(record))
             tampered.append(
                 {
                     "description": f"{label}: a pledge's boxes presented as the instructions",
@@ -292,23 +293,25 @@ def key_seal_part(
         struct.pack(">I", index) + deterministic_seal(release_key, key, f"{label}/{index}")
         for index, key in sorted(recipients.items())
     )
-    return _part(crypto.KIND_KEYS, round, body)
+    return _part(protocol.KIND_KEYS, round, body)
 
 
 def release_vectors() -> dict[str, Any]:
     cid, custodian, t = 7, 1, 2
     shares = {index: fixed(f"release share {index}", 33) for index in (0, 1, 2, 5)}
-    public = crypto.build_release(cid, custodian, 0, shares, t, recipients=None)
+    public = protocol.build_release(cid, custodian, 0, shares, t, recipients=None)
     release_key = fixed("release key")
     nonce = fixed("release nonce", 24)
-    sealed = crypto.build_release(
+    sealed = protocol.build_release(
         cid, custodian, 3, shares, t, recipients={}, release_key=release_key, nonces=[nonce]
     )
-    members = {index: crypto.derive_keys(fixed_secret(f"member {index}")) for index in (0, 1, 2, 5)}
+    members = {
+        index: protocol.derive_keys(fixed_secret(f"member {index}")) for index in (0, 1, 2, 5)
+    }
     keys_part = key_seal_part(
         3, release_key, {i: k.member_key for i, k in members.items()}, "release"
     )
-    outsider = crypto.derive_keys(fixed_secret("outsider"))
+    outsider = protocol.derive_keys(fixed_secret("outsider"))
     return {
         "campaign_id": cid,
         "custodian_index": custodian,
@@ -319,7 +322,7 @@ def release_vectors() -> dict[str, Any]:
             "round": 3,
             "release_key": release_key.hex(),
             "nonce": nonce.hex(),
-            "ad": crypto.release_ad(cid, custodian, 3).hex(),
+            "ad": protocol.release_ad(cid, custodian, 3).hex(),
             "parts": [p.hex() for p in sealed],
         },
         "key_seals": {
@@ -351,8 +354,8 @@ def release_vectors() -> dict[str, Any]:
 def roster_vectors(custodians: list[tuple[bytes, bytes]]) -> dict[str, Any]:
     """A whole 2-of-3 campaign: instructions, two pledges, and releases in both modes."""
     cid, n, t = 11, 3, 2
-    organiser = crypto.derive_keys(fixed_secret("roster organiser"))
-    pledgers = {i: crypto.derive_keys(fixed_secret(f"roster pledger {i}")) for i in (1, 2, 3)}
+    organiser = protocol.derive_keys(fixed_secret("roster organiser"))
+    pledgers = {i: protocol.derive_keys(fixed_secret(f"roster pledger {i}")) for i in (1, 2, 3)}
     contacts = {
         1: Contact("Ada", "ada@example.org", "ready"),
         2: Contact("Grace", "+1 555 0100"),
@@ -360,12 +363,12 @@ def roster_vectors(custodians: list[tuple[bytes, bytes]]) -> dict[str, Any]:
     }
     text = "We meet on Friday. Bring a friend."
     records = [
-        seal_vector("roster 0", cid, 0, organiser, crypto.encode_instructions(text), custodians, t)[
-            1
-        ]
+        seal_vector(
+            "roster 0", cid, 0, organiser, protocol.encode_instructions(text), custodians, t
+        )[1]
     ]
     for index, keys in pledgers.items():
-        plain = crypto.encode_contact(contacts[index])
+        plain = protocol.encode_contact(contacts[index])
         records.append(seal_vector(f"roster {index}", cid, index, keys, plain, custodians, t)[1])
     active = [r for r in records if r.index != 3]
     recipients = {r.index: r.member_key for r in active}
@@ -373,7 +376,7 @@ def roster_vectors(custodians: list[tuple[bytes, bytes]]) -> dict[str, Any]:
     members_mode: list[ReleaseRecord] = []
     public_mode: list[ReleaseRecord] = []
     for custodian in (0, 2):
-        shares, problems = crypto.custodian_shares(
+        shares, problems = protocol.custodian_shares(
             custodians[custodian][0], cid, custodian, n, t, active
         )
         assert not problems, problems
@@ -386,7 +389,7 @@ def roster_vectors(custodians: list[tuple[bytes, bytes]]) -> dict[str, Any]:
         )
         members_mode += [
             ReleaseRecord(custodian, part)
-            for part in crypto.build_release(
+            for part in protocol.build_release(
                 cid,
                 custodian,
                 0,
@@ -399,12 +402,12 @@ def roster_vectors(custodians: list[tuple[bytes, bytes]]) -> dict[str, Any]:
         ]
         public_mode += [
             ReleaseRecord(custodian, part)
-            for part in crypto.build_release(cid, custodian, 0, shares, t, recipients=None)
+            for part in protocol.build_release(cid, custodian, 0, shares, t, recipients=None)
         ]
 
     def expect(releases: list[ReleaseRecord], reader: int | None) -> dict[str, Any]:
         keys = None if reader is None else (organiser if reader == 0 else pledgers[reader])
-        roster = crypto.read_roster(cid, n, t, active, releases, reader=keys, reader_index=reader)
+        roster = protocol.read_roster(cid, n, t, active, releases, reader=keys, reader_index=reader)
         assert not roster.problems, roster.problems
         return {
             "reader_index": reader,
@@ -444,7 +447,7 @@ def receipt_vectors() -> dict[str, Any]:
     cases = [(1, bytes(32)), (7, fixed_secret("alice")), (2**64 + 3, fixed_secret("bob"))]
     valid = []
     for cid, secret in cases:
-        code = crypto.encode_receipt(cid, secret)
+        code = protocol.encode_receipt(cid, secret)
         body = code.split("-", 2)[2]
         valid.append(
             {
@@ -458,7 +461,7 @@ def receipt_vectors() -> dict[str, Any]:
                 ],
             }
         )
-    code = crypto.encode_receipt(*cases[1])
+    code = protocol.encode_receipt(*cases[1])
     flipped = code[:-1] + ("A" if code[-1] != "A" else "B")
     invalid = [
         flipped,
@@ -473,26 +476,26 @@ def receipt_vectors() -> dict[str, Any]:
 
 
 def eip712_vectors() -> dict[str, Any]:
-    sealed = crypto.Sealed(fixed("P"), fixed("ciphertext", 296), fixed("boxes", 339), fixed("h"))
+    sealed = protocol.Sealed(fixed("P"), fixed("ciphertext", 296), fixed("boxes", 339), fixed("h"))
     cases = [
         (
             "Endorsement",
-            crypto.endorsement_typed_data(CHAIN_ID, REGISTRY, fixed("C"), 1_900_000_000),
+            protocol.endorsement_typed_data(CHAIN_ID, REGISTRY, fixed("C"), 1_900_000_000),
         ),
-        ("Pledge", crypto.pledge_typed_data(CHAIN_ID, REGISTRY, 7, sealed, 2)),
-        ("Withdraw", crypto.withdraw_typed_data(CHAIN_ID, REGISTRY, 7, 3)),
+        ("Pledge", protocol.pledge_typed_data(CHAIN_ID, REGISTRY, 7, sealed, 2)),
+        ("Withdraw", protocol.withdraw_typed_data(CHAIN_ID, REGISTRY, 7, 3)),
     ]
     out: dict[str, Any] = {
         "chain_id": CHAIN_ID,
         "verifying_contract": REGISTRY,
-        "name": crypto.DOMAIN_NAME,
-        "version": crypto.DOMAIN_VERSION,
+        "name": protocol.DOMAIN_NAME,
+        "version": protocol.DOMAIN_VERSION,
         "domain_separator": _domain_separator().hex(),
-        "types": {k: v for k, v in crypto.EIP712_TYPES.items() if k != "EIP712Domain"},
+        "types": {k: v for k, v in protocol.EIP712_TYPES.items() if k != "EIP712Domain"},
     }
     for primary, data in cases:
         message = {k: v.hex() if isinstance(v, bytes) else v for k, v in data["message"].items()}
-        out[primary] = {"message": message, "digest": crypto.typed_data_digest(data).hex()}
+        out[primary] = {"message": message, "digest": protocol.typed_data_digest(data).hex()}
     return out
 
 
@@ -529,7 +532,7 @@ def build_vectors() -> dict[str, Any]:
         ],
         "kdf": kdf_vectors(),
         "pad": [
-            {"data": data.hex(), "padded": crypto.pad(data).hex()}
+            {"data": data.hex(), "padded": protocol.pad(data).hex()}
             for data in (b"", b"\x80", b"x" * 255, b"y" * 256)
         ],
         "contacts": contact_vectors(),

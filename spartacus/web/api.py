@@ -17,10 +17,11 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from flask import Blueprint, Response, jsonify, request
 
-from .. import crypto
-from ..chain import History, describe_failure
+from .. import protocol
+from ..chain.health import describe_failure
+from ..chain.records import History
+from ..custodian.client import request_endorsement
 from ..exceptions import RequestRefused, SpartacusError
-from ..watcher.client import request_endorsement
 from . import WebState, state
 from .index import detail, records, summary
 
@@ -181,7 +182,7 @@ def endorsements() -> Any:
         endorsement = request_endorsement(
             url, registry=registry.address, chain_id=registry.chain_id
         )
-        typed = crypto.endorsement_typed_data(
+        typed = protocol.endorsement_typed_data(
             registry.chain_id,
             registry.address,
             bytes.fromhex(endorsement["campaignKey"][2:]),

@@ -14,8 +14,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from ..activity import recent_pledges
-from ..chain import History, Registry, RosterMode, apply_logs, describe_failure
+from ..chain.activity import recent_pledges
+from ..chain.events import apply_logs
+from ..chain.health import describe_failure
+from ..chain.records import History, RosterMode
+from ..chain.registry import Registry
 from ..exceptions import RequestRefused
 
 log = logging.getLogger("spartacus.web")

@@ -9,13 +9,13 @@ when, nothing about who sent them (no address, no headers).
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..chain import iso
-from ..context import wall_clock
+from ..chain.records import iso
 from ..exceptions import UsageError
 
 REASONS = ("threats", "doxxing", "illegal", "spam", "other")
@@ -81,7 +81,7 @@ class ModerationStore:
             raise UsageError("say why the campaign is hidden with --reason")
         if len(reason) > MAX_HIDE_REASON:
             raise UsageError(f"the reason is longer than {MAX_HIDE_REASON} characters")
-        hidden = Hidden(campaign_id, reason, wall_clock())
+        hidden = Hidden(campaign_id, reason, int(time.time()))
         with self._db() as db:
             db.execute(
                 "INSERT OR REPLACE INTO hidden (campaign_id, reason, at) VALUES (?, ?, ?)",
@@ -116,7 +116,7 @@ class ModerationStore:
             raise UsageError(f"the reason must be one of {', '.join(REASONS)}")
         if len(details) > MAX_DETAILS:
             raise UsageError(f"the details are longer than {MAX_DETAILS} characters")
-        at = wall_clock()
+        at = int(time.time())
         with self._db() as db:
             cursor = db.execute(
                 "INSERT INTO reports (campaign_id, reason, details, at) VALUES (?, ?, ?, ?)",

@@ -34,10 +34,12 @@ from web3.exceptions import (
 )
 from web3.logs import DISCARD
 
-from .. import crypto
-from ..chain import RECEIPT_TIMEOUT, Registry, RosterMode, build_transaction
+from .. import protocol
+from ..chain.records import RosterMode
+from ..chain.registry import Registry
+from ..chain.sender import RECEIPT_TIMEOUT, build_transaction
 from ..exceptions import RequestRefused
-from ..watcher.http import RateLimiter
+from ..ratelimit import RateLimiter
 from .index import CampaignIndex, active_count, status_label
 
 MAX_TITLE = 200
@@ -99,10 +101,10 @@ class Relayer:
             )
         assert history.terms is not None
         t, n = history.terms.custodian_threshold, len(history.custodians)
-        sealed = crypto.Sealed(
+        sealed = protocol.Sealed(
             _bytes(body, "memberKey", 32),
-            _bytes(body, "ciphertext", crypto.PLEDGE_CIPHERTEXT_SIZE),
-            _bytes(body, "boxes", n * crypto.box_size(t)),
+            _bytes(body, "ciphertext", protocol.PLEDGE_CIPHERTEXT_SIZE),
+            _bytes(body, "boxes", n * protocol.box_size(t)),
             _bytes(body, "commitment", 32),
         )
         signature = _bytes(body, "signature", SIGNATURE_SIZE)
@@ -116,7 +118,7 @@ class Relayer:
             raise RequestRefused(
                 f"{account} already has an active pledge in campaign {campaign_id}", 409
             )
-        typed = crypto.pledge_typed_data(
+        typed = protocol.pledge_typed_data(
             self.registry.chain_id, self.registry.address, campaign_id, sealed, nonce
         )
         _check_signer(typed, signature, account, nonce)
@@ -151,7 +153,7 @@ class Relayer:
         active, _, nonce = self.registry.pledge_of(campaign_id, account)
         if not active:
             raise RequestRefused(f"{account} has no active pledge in campaign {campaign_id}", 409)
-        typed = crypto.withdraw_typed_data(
+        typed = protocol.withdraw_typed_data(
             self.registry.chain_id, self.registry.address, campaign_id, nonce
         )
         _check_signer(typed, signature, account, nonce)
@@ -198,10 +200,10 @@ class Relayer:
             raise RequestRefused(
                 "instructions.ciphertext must be 40 + 256 * k bytes with k from 1 to 16"
             )
-        instructions = crypto.Sealed(
+        instructions = protocol.Sealed(
             _bytes(sealed_body, "memberKey", 32),
             ciphertext,
-            _bytes(sealed_body, "boxes", len(endorsements) * crypto.box_size(t)),
+            _bytes(sealed_body, "boxes", len(endorsements) * protocol.box_size(t)),
             _bytes(sealed_body, "commitment", 32),
         )
         abi_endorsements = []

@@ -20,7 +20,8 @@ import pytest
 from click.testing import CliRunner
 from web3 import HTTPProvider, Web3
 
-from spartacus.cli import anvil_path, cli
+from spartacus.chain.anvil import anvil_path
+from spartacus.cli import cli
 
 
 def _free_port() -> int:
@@ -125,8 +126,8 @@ def pledge(spartacus: Spartacus, campaign: int, name: str, dev: int) -> dict[str
 @pytest.fixture
 def spartacus(anvil_rpc: str, tmp_path: Path) -> Spartacus:
     """A fresh registry on the shared anvil, and a runner bound to it."""
-    from spartacus.chain import Registry
-    from spartacus.context import dev_account
+    from spartacus.chain.registry import Registry
+    from spartacus.cli.context import dev_account
 
     registry = Registry.deploy(Web3(HTTPProvider(anvil_rpc)), dev_account(0))
     return Spartacus(anvil_rpc, registry.address, tmp_path)

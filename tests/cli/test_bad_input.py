@@ -12,9 +12,9 @@ import pytest
 from eth_account import Account
 from web3 import Web3
 
-from spartacus import crypto
-from spartacus.chain import Registry
-from spartacus.context import dev_account
+from spartacus import protocol
+from spartacus.chain.registry import Registry
+from spartacus.cli.context import dev_account
 from spartacus.exceptions import ContractRevert
 
 from .conftest import CustodianRole, Spartacus
@@ -111,9 +111,9 @@ def test_double_pledge_from_one_account_is_refused_with_reason(
     assert _create(spartacus, endorsement).exit_code == 0
     registry = Registry(w3, spartacus.registry)
     history = registry.history(1)
-    keys = crypto.derive_keys(crypto.new_secret())
-    sealed = crypto.seal_pledge(
-        1, keys, crypto.Contact("A", "a@x"), [c.campaign_key for c in history.custodians], 1
+    keys = protocol.derive_keys(protocol.new_secret())
+    sealed = protocol.seal_pledge(
+        1, keys, protocol.Contact("A", "a@x"), [c.campaign_key for c in history.custodians], 1
     )
     account = Account.from_key(keys.account_key)
     relayer = dev_account(5)

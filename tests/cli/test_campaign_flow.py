@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from spartacus import crypto
-from spartacus.chain import Registry
+from spartacus import protocol
+from spartacus.chain.registry import Registry
 
 from .conftest import Spartacus
 
@@ -37,7 +37,7 @@ def _release(spartacus: Spartacus, custodian: object, campaign: int = 1) -> dict
 
 
 def _released_indices(
-    spartacus: Spartacus, w3: object, campaign: int, readers: dict[int, crypto.PledgeKeys]
+    spartacus: Spartacus, w3: object, campaign: int, readers: dict[int, protocol.PledgeKeys]
 ) -> set[int]:
     """Every pledge index whose share appears in any release, as far as ``readers`` can see."""
     registry = Registry(w3, spartacus.registry)  # type: ignore[arg-type]
@@ -45,26 +45,28 @@ def _released_indices(
     t = registry.info(campaign).custodian_threshold
     seen: set[int] = set()
     for release in history.releases:
-        part = crypto.parse_release(release.data)
-        if part.kind == crypto.KIND_PUBLIC:
-            seen |= set(crypto.release_entries(part.body, t))
+        part = protocol.parse_release(release.data)
+        if part.kind == protocol.KIND_PUBLIC:
+            seen |= set(protocol.release_entries(part.body, t))
     for release in history.releases:
-        part = crypto.parse_release(release.data)
-        if part.kind != crypto.KIND_KEYS:
+        part = protocol.parse_release(release.data)
+        if part.kind != protocol.KIND_KEYS:
             continue
         for index, keys in readers.items():
-            key = crypto.open_key_seal(part, index, keys.member_secret)
+            key = protocol.open_key_seal(part, index, keys.member_secret)
             if key is None:
                 continue
             for other in history.releases:
-                sealed = crypto.parse_release(other.data)
+                sealed = protocol.parse_release(other.data)
                 if (
-                    sealed.kind == crypto.KIND_SEALED
+                    sealed.kind == protocol.KIND_SEALED
                     and sealed.round == part.round
                     and other.custodian_index == release.custodian_index
                 ):
                     seen |= set(
-                        crypto.open_sealed_shares(sealed, key, campaign, release.custodian_index, t)
+                        protocol.open_sealed_shares(
+                            sealed, key, campaign, release.custodian_index, t
+                        )
                     )
     return seen
 
@@ -141,7 +143,7 @@ def _withdrawn_key_never_released(
         assert late.exit_code == 1 and "was withdrawn" in late.stderr
 
     readers = {
-        int(p["index"]): crypto.derive_keys(crypto.decode_receipt(str(p["receipt"]))[1])
+        int(p["index"]): protocol.derive_keys(protocol.decode_receipt(str(p["receipt"]))[1])
         for p in (alice, bob, carol, dave)
     }
     released = _released_indices(spartacus, w3, campaign, readers)

@@ -15,8 +15,8 @@ import pytest
 from web3 import HTTPProvider, Web3
 from web3.providers.base import BaseProvider
 
-from spartacus import chain
-from spartacus.chain import Registry
+from spartacus.chain import registry as chain
+from spartacus.chain.registry import Registry
 from spartacus.exceptions import ChainError
 
 from .conftest import Spartacus

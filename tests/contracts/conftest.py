@@ -2,7 +2,7 @@
 
 The registry is deployed once per session from the artifact shipped in the package
 (spartacus/artifacts/Spartacus.json, checked against a fresh compile by
-tests/test_artifact.py), so these tests need no compiler and no network. Every test runs in
+tests/chain/test_artifact.py), so these tests need no compiler and no network. Every test runs in
 its own chain snapshot, taken by ``_isolation`` below: ape-config.yaml turns ape's own
 isolation off so that ape's pytest plugin leaves the rest of the test suite alone.
 

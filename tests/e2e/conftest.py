@@ -21,11 +21,11 @@ import requests
 import waitress
 from playwright.sync_api import Browser, sync_playwright
 
-from spartacus.context import dev_account
+from spartacus.cli.context import dev_account
 from spartacus.web import WebState, create_app
 from tests.cli import conftest as cli
-from tests.watcher import conftest as watcher
-from tests.watcher.conftest import Daemon, wait_until
+from tests.custodian import conftest as watcher
+from tests.custodian.conftest import Daemon, wait_until
 
 anvil_rpc = cli.anvil_rpc
 w3 = cli.w3

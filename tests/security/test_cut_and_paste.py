@@ -5,8 +5,8 @@ Each box binds its share to (campaign, account, member key, ciphertext), so ever
 custodian refuses the copy, names it as a problem and releases nothing for it; the victim
 is read once, as the victim, and the copy stays unreadable. On anvil, through the CLI, in
 both roster modes, with one custodian and with two of three. (The same at the crypto level:
-tests/test_crypto.py::test_read_roster_copied_boxes_never_reveal_victim; by the daemon:
-tests/watcher/test_release.py::test_pledge_with_copied_boxes_is_reported_and_never_released.)
+tests/protocol/test_crypto.py::test_read_roster_copied_boxes_never_reveal_victim; by the daemon:
+tests/custodian/test_release.py::test_pledge_with_copied_boxes_is_reported_and_never_released.)
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ import pytest
 from eth_account import Account
 from web3 import Web3
 
-from spartacus import crypto
-from spartacus.chain import Registry
-from spartacus.context import dev_account
-from spartacus.sealing import Sealed
+from spartacus import protocol
+from spartacus.chain.registry import Registry
+from spartacus.cli.context import dev_account
+from spartacus.protocol.sealing import Sealed
 from tests.cli.conftest import CustodianRole, Spartacus, pledge
 
 
@@ -64,9 +64,9 @@ def test_copied_boxes_are_refused_by_every_custodian_and_reveal_nothing(
     history = registry.history(campaign)
     seen: set[int] = set()
     for release in history.releases:
-        part = crypto.parse_release(release.data)
-        if part.kind == crypto.KIND_PUBLIC:
-            seen |= set(crypto.release_entries(part.body, t))
+        part = protocol.parse_release(release.data)
+        if part.kind == protocol.KIND_PUBLIC:
+            seen |= set(protocol.release_entries(part.body, t))
     assert seen == ({0, victim} if public else set())
 
     reader = "journalist" if public else "victim"

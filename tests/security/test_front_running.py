@@ -28,9 +28,10 @@ import pytest
 from eth_account import Account
 from web3 import Web3
 
-from spartacus.chain import Registry, Status
-from spartacus.context import dev_account
-from spartacus.sealing import Sealed
+from spartacus.chain.records import Status
+from spartacus.chain.registry import Registry
+from spartacus.cli.context import dev_account
+from spartacus.protocol.sealing import Sealed
 from tests.cli.conftest import CustodianRole, Result, Spartacus, pledge
 from tests.web.conftest import Web, new_pledger, pledge_body, withdraw_body
 

@@ -10,7 +10,7 @@ out it reads everyone and names the custodian whose shares match nothing.
 On anvil, through the CLI, in both roster modes, with one custodian and with two of three.
 The wrong release is built exactly as an honest one (same rounds, same key seals), with
 the share bytes changed, and sent from the custodian's own account. (The same at the
-crypto level, per pledge and per custodian: tests/test_crypto.py::
+crypto level, per pledge and per custodian: tests/protocol/test_crypto.py::
 test_read_roster_wrong_share_names_custodian and
 ::test_read_roster_too_few_good_shares_shows_nothing_garbage.)
 """
@@ -22,10 +22,11 @@ from collections.abc import Callable
 import pytest
 from web3 import Web3
 
-from spartacus import crypto
-from spartacus.chain import Registry, RosterMode
-from spartacus.custodian import plan_release
-from spartacus.keystore import Keystore
+from spartacus import protocol
+from spartacus.chain.records import RosterMode
+from spartacus.chain.registry import Registry
+from spartacus.custodian.keystore import Keystore
+from spartacus.custodian.release_plan import plan_release
 from tests.cli.conftest import CustodianRole, Spartacus, pledge
 
 MEMBERS = [("Alice", 2), ("Bob", 3), ("Carol", 4)]
@@ -54,7 +55,7 @@ def _release_wrong_shares(
     if registry.info(campaign).roster_mode == RosterMode.MEMBERS:
         everyone = [history.instructions, *history.active_records()]
         recipients = {r.index: r.member_key for r in everyone}
-    parts = crypto.build_release(
+    parts = protocol.build_release(
         campaign, plan.custodian_index, plan.round, wrong, t, recipients=recipients
     )
     for part in parts:

@@ -16,7 +16,7 @@ from typing import Any
 
 from web3 import Web3
 
-from spartacus.chain import Registry
+from spartacus.chain.registry import Registry
 from tests.cli.conftest import CustodianRole, Spartacus, pledge
 from tests.web.conftest import Web, new_pledger, pledge_body
 

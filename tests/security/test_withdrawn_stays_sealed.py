@@ -8,7 +8,7 @@ the roster read with the withdrawn pledge put back among the active ones, by eve
 still lists it as missing. (One custodian, through `roster`:
 tests/cli/test_campaign_flow.py::test_withdrawn_pledge_is_never_released_members_roster and
 ::test_withdrawn_pledge_is_never_released_public_roster; the crypto alone:
-tests/test_crypto.py::test_read_roster_withdrawn_pledge_never_readable.)
+tests/protocol/test_crypto.py::test_read_roster_withdrawn_pledge_never_readable.)
 """
 
 from __future__ import annotations
@@ -18,32 +18,33 @@ from collections.abc import Callable
 import pytest
 from web3 import Web3
 
-from spartacus import crypto
-from spartacus.chain import History, Registry
+from spartacus import protocol
+from spartacus.chain.records import History
+from spartacus.chain.registry import Registry
 from tests.cli.conftest import CustodianRole, Spartacus, pledge
 
 
 def _shares_anyone_can_see(
-    history: History, t: int, readers: list[tuple[int, crypto.PledgeKeys]]
+    history: History, t: int, readers: list[tuple[int, protocol.PledgeKeys]]
 ) -> dict[int, set[int]]:
     """custodian -> pledge indices with a share in a public part or a part a reader opens."""
     seen: dict[int, set[int]] = {}
-    parts = [(r.custodian_index, crypto.parse_release(r.data)) for r in history.releases]
+    parts = [(r.custodian_index, protocol.parse_release(r.data)) for r in history.releases]
     keys: dict[tuple[int, int], set[bytes]] = {}
     for custodian, part in parts:
-        if part.kind == crypto.KIND_PUBLIC:
-            seen.setdefault(custodian, set()).update(crypto.release_entries(part.body, t))
-        elif part.kind == crypto.KIND_KEYS:
+        if part.kind == protocol.KIND_PUBLIC:
+            seen.setdefault(custodian, set()).update(protocol.release_entries(part.body, t))
+        elif part.kind == protocol.KIND_KEYS:
             for index, reader in readers:
-                if index not in crypto.key_seal_indices(part):
+                if index not in protocol.key_seal_indices(part):
                     continue
-                key = crypto.open_key_seal(part, index, reader.member_secret)
+                key = protocol.open_key_seal(part, index, reader.member_secret)
                 assert key is not None
                 keys.setdefault((custodian, part.round), set()).add(key)
     for custodian, part in parts:
-        if part.kind == crypto.KIND_SEALED:
+        if part.kind == protocol.KIND_SEALED:
             (key,) = keys[(custodian, part.round)]  # one release key per custodian and round
-            opened = crypto.open_sealed_shares(part, key, history.campaign_id, custodian, t)
+            opened = protocol.open_sealed_shares(part, key, history.campaign_id, custodian, t)
             seen.setdefault(custodian, set()).update(opened)
     return seen
 
@@ -73,7 +74,7 @@ def test_a_withdrawn_pledge_stays_sealed_with_every_release_and_receipt_public(
     registry = Registry(w3, spartacus.registry)
     history = registry.history(campaign)
     receipts = {
-        int(p["index"]): crypto.derive_keys(crypto.decode_receipt(str(p["receipt"]))[1])
+        int(p["index"]): protocol.derive_keys(protocol.decode_receipt(str(p["receipt"]))[1])
         for p in (alice, bob, carol, dave)
     }
     readers = sorted(receipts.items())
@@ -85,14 +86,14 @@ def test_a_withdrawn_pledge_stays_sealed_with_every_release_and_receipt_public(
     # withdrawn member, and (public mode) as anyone: it never opens.
     everything = [history.instructions, *(p.record for p in history.pledges)]
     assert withdrawn in {r.index for r in everything if r is not None}
-    releases = [crypto.ReleaseRecord(r.custodian_index, r.data) for r in history.releases]
-    attempts: list[tuple[crypto.PledgeKeys | None, int | None]] = [
+    releases = [protocol.ReleaseRecord(r.custodian_index, r.data) for r in history.releases]
+    attempts: list[tuple[protocol.PledgeKeys | None, int | None]] = [
         (keys, index) for index, keys in readers
     ]
     if public:
         attempts.append((None, None))
     for reader, index in attempts:
-        roster = crypto.read_roster(
+        roster = protocol.read_roster(
             campaign, 3, 2, [r for r in everything if r is not None], releases,
             reader=reader, reader_index=index,
         )  # fmt: skip

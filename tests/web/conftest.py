@@ -17,8 +17,8 @@ from eth_account.messages import encode_typed_data
 from flask import Flask
 from flask.testing import FlaskClient
 
-from spartacus import crypto
-from spartacus.context import dev_account
+from spartacus import protocol
+from spartacus.cli.context import dev_account
 from spartacus.web import WebState, create_app
 from tests.cli.conftest import (  # noqa: F401 - fixtures
     Spartacus,
@@ -75,28 +75,28 @@ def web(web_config: dict[str, Any]) -> Iterator[Web]:
 class Pledger:
     """A pledger as the browser would be: a fresh secret and what derives from it."""
 
-    keys: crypto.PledgeKeys
+    keys: protocol.PledgeKeys
     name: str
     contact: str
 
 
 def new_pledger(name: str, contact: str) -> Pledger:
-    return Pledger(crypto.derive_keys(crypto.new_secret()), name, contact)
+    return Pledger(protocol.derive_keys(protocol.new_secret()), name, contact)
 
 
 def pledge_body(web: Web, campaign_id: int, pledger: Pledger, nonce: int = 0) -> dict[str, Any]:
     """The JSON a browser posts to /api/relay/pledge, signed by the pledge account."""
     info = web.get(f"/api/campaigns/{campaign_id}").get_json()
     keys = [bytes.fromhex(c["campaignKey"][2:]) for c in info["custodians"]]
-    sealed = crypto.seal_pledge(
+    sealed = protocol.seal_pledge(
         campaign_id,
         pledger.keys,
-        crypto.Contact(pledger.name, pledger.contact),
+        protocol.Contact(pledger.name, pledger.contact),
         keys,
         info["custodianThreshold"],
     )
     registry = web.state.registry
-    typed = crypto.pledge_typed_data(
+    typed = protocol.pledge_typed_data(
         registry.chain_id, registry.address, campaign_id, sealed, nonce
     )
     return {
@@ -112,7 +112,7 @@ def pledge_body(web: Web, campaign_id: int, pledger: Pledger, nonce: int = 0) ->
 
 def withdraw_body(web: Web, campaign_id: int, pledger: Pledger, nonce: int) -> dict[str, Any]:
     registry = web.state.registry
-    typed = crypto.withdraw_typed_data(registry.chain_id, registry.address, campaign_id, nonce)
+    typed = protocol.withdraw_typed_data(registry.chain_id, registry.address, campaign_id, nonce)
     return {
         "campaignId": campaign_id,
         "account": pledger.keys.account,

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from web3 import Web3
 
-from spartacus import crypto
-from spartacus.chain import Registry
-from spartacus.release import ReleaseRecord
+from spartacus import protocol
+from spartacus.chain.registry import Registry
+from spartacus.protocol.roster import ReleaseRecord
 
 from .conftest import Web, new_pledger, pledge_body, withdraw_body
 
@@ -221,7 +221,7 @@ def test_members_read_the_roster_from_the_records(
     releases = [
         ReleaseRecord(r["custodianIndex"], bytes.fromhex(r["data"][2:])) for r in data["releases"]
     ]
-    roster = crypto.read_roster(
+    roster = protocol.read_roster(
         campaign_id,
         data["n"],
         data["t"],
@@ -234,8 +234,8 @@ def test_members_read_the_roster_from_the_records(
     assert roster.instructions == "Meet Monday 9:00 at the canteen"
 
 
-def _record(r: dict[str, Any]) -> crypto.PledgeRecord:
-    return crypto.PledgeRecord(
+def _record(r: dict[str, Any]) -> protocol.PledgeRecord:
+    return protocol.PledgeRecord(
         r["index"],
         r["account"],
         bytes.fromhex(r["memberKey"][2:]),
@@ -368,8 +368,8 @@ def test_campaigns_are_created_through_the_relayer(
         "custodian", "endorse", "--out", str(path), role=c.role, passphrase=c.passphrase, dev=None
     )
     endorsement = json.loads(path.read_text())
-    organiser = crypto.derive_keys(crypto.new_secret())
-    sealed = crypto.seal_instructions(
+    organiser = protocol.derive_keys(protocol.new_secret())
+    sealed = protocol.seal_instructions(
         organiser, "Meet at noon", [bytes.fromhex(endorsement["campaignKey"][2:])], 1
     )
     now = web.state.registry.latest_timestamp()

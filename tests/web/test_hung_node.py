@@ -25,7 +25,7 @@ import requests
 from spartacus.exceptions import UsageError
 from spartacus.web import WebState, create_app
 from spartacus.web.config import DEFAULTS, from_environment
-from tests.watcher.conftest import wait_until
+from tests.custodian.conftest import wait_until
 
 from .conftest import Web, new_pledger, pledge_body
 

@@ -37,12 +37,12 @@ from web3 import HTTPProvider, Web3
 
 from bench import relay as load
 from bench.relay import listen
-from spartacus import crypto
-from spartacus.chain import Registry
-from spartacus.context import dev_account
+from spartacus import protocol
+from spartacus.chain.registry import Registry
+from spartacus.cli.context import dev_account
 from spartacus.web import WebState, create_app
-from tests.watcher.conftest import wait_until
-from tests.watcher.test_rpc_restart import RestartableAnvil
+from tests.custodian.conftest import wait_until
+from tests.custodian.test_rpc_restart import RestartableAnvil
 from tests.web.conftest import RELAYER
 
 SEEDS = (20261123, 6)  # fixed for CI; each names its outages' timing
@@ -244,15 +244,15 @@ def direct_pledge(registry: Registry, campaign_id: int, sender: int = 2) -> str:
     """A pledge sent to the registry without the web app (a wallet user's)."""
     history = registry.history(campaign_id)
     assert history.terms is not None
-    keys = crypto.derive_keys(crypto.new_secret())
-    sealed = crypto.seal_pledge(
+    keys = protocol.derive_keys(protocol.new_secret())
+    sealed = protocol.seal_pledge(
         campaign_id,
         keys,
-        crypto.Contact("Wallet user", "wallet@example.org"),
+        protocol.Contact("Wallet user", "wallet@example.org"),
         [c.campaign_key for c in history.custodians],
         history.terms.custodian_threshold,
     )
-    typed = crypto.pledge_typed_data(registry.chain_id, registry.address, campaign_id, sealed, 0)
+    typed = protocol.pledge_typed_data(registry.chain_id, registry.address, campaign_id, sealed, 0)
     signature = Account.sign_message(encode_typed_data(full_message=typed), keys.account_key)
     registry.pledge_with_sig(
         dev_account(sender), campaign_id, keys.account, sealed, bytes(signature.signature)

@@ -1,0 +1,53 @@
+"""Where the registry is: an address given by the user, or the deployment recorded per
+chain under the home folder by ``spartacus deploy``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from web3 import Web3
+
+from ..exceptions import RegistryNotFound, UsageError
+from ..files import read_json, write_json
+from .registry import Registry
+
+
+def find_registry(w3: Web3, home: Path, address: str | None) -> Registry:
+    """The registry at ``address``, or the one recorded under ``home`` for this chain.
+
+    The recorded deployment block is used when the addresses agree, so log reads start there.
+    """
+    chain_id = int(w3.eth.chain_id)
+    from_block = 0
+    recorded = recorded_deployment(home, chain_id)
+    if recorded and (address is None or address.lower() == recorded[0].lower()):
+        address, from_block = recorded
+    if address is None:
+        raise RegistryNotFound(
+            f"no registry is recorded for chain {chain_id} under {home}; "
+            "pass --registry / SPARTACUS_REGISTRY or run `spartacus deploy`"
+        )
+    if not Web3.is_address(address):
+        raise UsageError(f"--registry {address!r} is not an address")
+    registry = Registry(w3, address, from_block=from_block)
+    if not registry.has_code():
+        raise RegistryNotFound(
+            f"no contract at {registry.address} on chain {chain_id}; "
+            "is this the right --rpc and --registry?"
+        )
+    return registry
+
+
+def record_deployment(home: Path, chain_id: int, address: str, block: int) -> None:
+    """Remember the registry deployed on ``chain_id``, so later commands need no --registry."""
+    path = home / "deployments.json"
+    records = read_json(path, "deployments") if path.exists() else {}
+    records[str(chain_id)] = {"registry": address, "block": block}
+    write_json(path, records)
+
+
+def recorded_deployment(home: Path, chain_id: int) -> tuple[str, int] | None:
+    """The registry address and deployment block recorded for ``chain_id``, if any."""
+    path = home / "deployments.json"
+    entry = read_json(path, "deployments").get(str(chain_id)) if path.exists() else None
+    return (str(entry["registry"]), int(entry.get("block", 0))) if entry else None

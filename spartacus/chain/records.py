@@ -1,0 +1,164 @@
+"""Typed records of what the registry stores and emits: campaign state, terms, custodians,
+pledges, withdrawals, releases, status changes, and a campaign's whole ``History``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import IntEnum
+from typing import Any
+
+from ..protocol import (
+    PledgeRecord,
+)
+
+ZERO_ACCOUNT = "0x0000000000000000000000000000000000000000"
+
+
+class Status(IntEnum):
+    NONE = 0
+    OPEN = 1
+    PENDING = 2
+    REVEALED = 3
+    EXPIRED = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class RosterMode(IntEnum):
+    MEMBERS = 0
+    PUBLIC = 1
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+def iso(timestamp: int) -> str:
+    """A Unix time as an ISO 8601 UTC string, for messages and JSON output."""
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# ---------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class CampaignInfo:
+    """What the registry's storage says about a campaign now."""
+
+    campaign_id: int
+    status: Status
+    creator: str
+    threshold: int
+    active: int
+    pledges: int
+    deadline: int
+    grace_period: int
+    grace_end: int
+    custodian_threshold: int
+    roster_mode: RosterMode
+    metadata_hash: bytes
+    custodians: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The public terms from a ``CampaignCreated`` event."""
+
+    title: str
+    description: str
+    plan: str
+    threshold: int
+    deadline: int
+    grace_period: int
+    custodian_threshold: int
+    roster_mode: RosterMode
+    creator: str
+    metadata_hash: bytes
+    block_number: int
+
+
+@dataclass(frozen=True)
+class Custodian:
+    index: int
+    account: str
+    campaign_key: bytes
+
+
+@dataclass(frozen=True)
+class PledgeEvent:
+    record: PledgeRecord
+    active: int
+    block_number: int
+    tx_hash: str
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    index: int
+    account: str
+    active: int
+    block_number: int
+
+
+@dataclass(frozen=True)
+class Release:
+    custodian_index: int
+    custodian: str
+    data: bytes
+    block_number: int
+    tx_hash: str
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """ThresholdReached, GraceStarted, Reopened or Expired, in log order."""
+
+    event: str
+    active: int
+    block_number: int
+    grace_end: int = 0
+
+
+@dataclass
+class History:
+    """Everything the logs say about one campaign, in log order."""
+
+    campaign_id: int
+    terms: Terms | None = None
+    custodians: list[Custodian] = field(default_factory=list)
+    instructions: PledgeRecord | None = None
+    pledges: list[PledgeEvent] = field(default_factory=list)
+    withdrawals: list[Withdrawal] = field(default_factory=list)
+    releases: list[Release] = field(default_factory=list)
+    changes: list[StatusChange] = field(default_factory=list)
+    # Every decoded record in log order, as (event name, record): what `verify` replays.
+    log: list[tuple[str, Any]] = field(default_factory=list)
+
+    def active_records(self) -> list[PledgeRecord]:
+        """The pledges not withdrawn, by index."""
+        withdrawn = {w.index for w in self.withdrawals}
+        return [p.record for p in self.pledges if p.record.index not in withdrawn]
+
+    def revealed_at(self) -> int | None:
+        """The block of ``ThresholdReached``, if any."""
+        return next((c.block_number for c in self.changes if c.event == "ThresholdReached"), None)
+
+
+# ---------------------------------------------------------------------- watcher support
+# Small read and send helpers the custodian watcher (spartacus/watcher/) needs: which
+# campaigns name a custodian, a campaign's status at a confirmed block, and a release
+# transaction signed but not yet sent, so that its hash is saved before it leaves.
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One ``CustodianAssigned`` log naming a given custodian."""
+
+    campaign_id: int
+    index: int
+    campaign_key: bytes
+    block_number: int

@@ -1,0 +1,299 @@
+"""The registry client: web3.py calls in, typed records out.
+
+It is handed a ``Web3`` and never builds one. Reads decode the contract's events into
+typed records (``spartacus.chain.records``); writes go through ``spartacus.chain.sender``
+and any custom error becomes a ``ContractRevert`` that says what was wrong in words.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from eth_account.messages import encode_typed_data
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak, to_checksum_address
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.contract.contract import ContractFunction
+from web3.exceptions import (
+    Web3Exception,
+)
+from web3.logs import DISCARD
+
+from ..exceptions import CampaignStateError, ChainError, ContractRevert
+from ..protocol import (
+    Sealed,
+    endorsement_typed_data,
+    pledge_typed_data,
+    withdraw_typed_data,
+)
+from .artifact import abi_signature, load_artifact
+from .events import EventDecoder, apply_log, plain_log
+from .records import CampaignInfo, History, RosterMode, Status
+from .reverts import decode_revert, explain_revert
+from .sender import _send
+
+# ---------------------------------------------------------------------- client
+
+
+class Registry:
+    """A deployed registry on the chain behind ``w3``."""
+
+    def __init__(self, w3: Web3, address: str, *, from_block: int = 0) -> None:
+        artifact = load_artifact()
+        self.w3 = w3
+        self.address = to_checksum_address(address)
+        self.from_block = from_block
+        self.contract = w3.eth.contract(address=self.address, abi=artifact["abi"])
+        self._created: dict[int, int] = {}  # campaign id -> creation block, once found
+        self._errors = {
+            keccak(text=abi_signature(item))[:4]: item
+            for item in artifact["abi"]
+            if item["type"] == "error"
+        }
+
+    @classmethod
+    def deploy(cls, w3: Web3, sender: LocalAccount) -> Registry:
+        """Deploy a new registry from ``sender``; returns a client bound to it."""
+        artifact = load_artifact()
+        container = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
+        receipt = _send(w3, container.constructor(), sender, {})
+        if not receipt.get("contractAddress"):
+            raise ChainError("the deployment transaction created no contract")
+        return cls(w3, receipt["contractAddress"], from_block=receipt["blockNumber"])
+
+    @cached_property
+    def chain_id(self) -> int:
+        return int(self.w3.eth.chain_id)
+
+    def has_code(self) -> bool:
+        return len(self.w3.eth.get_code(self.address)) > 0
+
+    # ------------------------------------------------------------ views
+
+    def campaign_count(self) -> int:
+        return int(self.contract.functions.campaignCount().call())
+
+    def info(self, campaign_id: int) -> CampaignInfo:
+        """The campaign's stored state; ``CampaignStateError`` if it does not exist."""
+        self._check_id(campaign_id)
+        raw = self.contract.functions.campaign(campaign_id).call()
+        return CampaignInfo(
+            campaign_id=campaign_id,
+            status=Status(raw[0]),
+            creator=raw[1],
+            threshold=raw[2],
+            active=raw[3],
+            pledges=raw[4],
+            deadline=raw[5],
+            grace_period=raw[6],
+            grace_end=raw[7],
+            custodian_threshold=raw[8],
+            roster_mode=RosterMode(raw[9]),
+            metadata_hash=bytes(raw[10]),
+            custodians=tuple(raw[11]),
+        )
+
+    def status_of(self, campaign_id: int) -> Status:
+        self._check_id(campaign_id)
+        return Status(self.contract.functions.statusOf(campaign_id).call())
+
+    def pledge_of(self, campaign_id: int, account: str) -> tuple[bool, int, int]:
+        active, index, nonce = self.contract.functions.pledgeOf(campaign_id, account).call()
+        return bool(active), int(index), int(nonce)
+
+    def nonce_of(self, campaign_id: int, account: str) -> int:
+        return int(self.contract.functions.nonceOf(campaign_id, account).call())
+
+    def latest_timestamp(self) -> int:
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def _check_id(self, campaign_id: int) -> None:
+        if campaign_id < 1 or campaign_id > self.campaign_count():
+            raise CampaignStateError(f"campaign {campaign_id} does not exist on this registry")
+
+    # ------------------------------------------------------------ logs
+
+    def history(self, campaign_id: int, *, to_block: int | None = None) -> History:
+        """Every event of one campaign, decoded.
+
+        Logs are read in ranges of ``LOG_CHUNK_BLOCKS`` blocks (one ``eth_getLogs`` call on
+        a younger registry), as hosted providers refuse wider queries; a range they still
+        refuse is halved until they answer (``raw_logs``).
+        """
+        self._check_id(campaign_id)
+        end = int(self.w3.eth.block_number) if to_block is None else to_block
+        topics = [None, "0x" + campaign_id.to_bytes(32, "big").hex()]
+        history = History(campaign_id)
+        decoders = self._decoders
+        first = self.from_block
+        if end - first + 1 > BISECT_AFTER_CHUNKS * LOG_CHUNK_BLOCKS:
+            first = self.creation_block(campaign_id, end)
+        for start in range(first, end + 1, LOG_CHUNK_BLOCKS):
+            stop = min(end, start + LOG_CHUNK_BLOCKS - 1)
+            for log in self.raw_logs(start, stop, topics):
+                decoder = decoders.get(log["topics"][0])
+                if decoder is not None:
+                    apply_log(history, decoder.name, decoder.decode(log), log)
+        return history
+
+    def creation_block(self, campaign_id: int, head: int) -> int:
+        """The block that created ``campaign_id`` (at or before ``head``), so that its logs
+        are read from there rather than from the registry's deployment: ``campaignCount()``
+        is bisected over past blocks, about log2(registry age) calls instead of one per
+        ``LOG_CHUNK_BLOCKS``. A node that keeps no old state (not an archive node) refuses
+        those calls: then the deployment block it is, which is slower but just as right.
+        """
+        known = self._created.get(campaign_id)
+        if known is not None:
+            return known
+        low, high = self.from_block, head
+        try:
+            while low < high:
+                middle = (low + high) // 2
+                if self._count_at(middle) >= campaign_id:
+                    high = middle
+                else:
+                    low = middle + 1
+        except (Web3Exception, ValueError):
+            return self.from_block
+        self._created[campaign_id] = low
+        return low
+
+    def _count_at(self, block: int) -> int:
+        """``campaignCount()`` as of ``block``; 0 before the registry existed."""
+        data = self.contract.functions.campaignCount()._encode_transaction_data()
+        raw = self.w3.eth.call({"to": self.address, "data": data}, block_identifier=block)
+        return int.from_bytes(raw, "big") if raw else 0
+
+    def raw_logs(
+        self, from_block: int, to_block: int, topics: list[Any] | None = None
+    ) -> list[Any]:
+        """The registry's logs in a block range, straight from ``eth_getLogs``.
+
+        web3's result formatters cost more than the decoding itself on a large campaign
+        (docs/performance.md), so the request is sent raw and each log is turned into bytes
+        and ints here. Nodes that cap the range or the number of results refuse with an
+        error; the range is then halved and fetched in parts.
+        """
+        if to_block < from_block:
+            return []
+        params: dict[str, Any] = {
+            "address": self.address,
+            "fromBlock": hex(from_block),
+            "toBlock": hex(to_block),
+        }
+        if topics is not None:
+            params["topics"] = topics
+        answer = self.w3.provider.make_request("eth_getLogs", [params])  # type: ignore[arg-type]
+        if "error" in answer:
+            if to_block == from_block or not range_refused(answer["error"]):
+                raise ChainError(f"eth_getLogs failed: {answer['error']}")
+            middle = (from_block + to_block) // 2
+            return self.raw_logs(from_block, middle, topics) + self.raw_logs(
+                middle + 1, to_block, topics
+            )
+        return [plain_log(log) for log in answer["result"]]
+
+    @cached_property
+    def _decoders(self) -> dict[bytes, EventDecoder]:
+        return {
+            keccak(text=abi_signature(item)): EventDecoder.from_abi(item)
+            for item in load_artifact()["abi"]
+            if item["type"] == "event"
+        }
+
+    # ------------------------------------------------------------ EIP-712
+
+    def _sign(self, signer: LocalAccount, typed: dict[str, Any]) -> bytes:
+        return bytes(signer.sign_message(encode_typed_data(full_message=typed)).signature)
+
+    def sign_endorsement(self, signer: LocalAccount, campaign_key: bytes, expiry: int) -> bytes:
+        typed = endorsement_typed_data(self.chain_id, self.address, campaign_key, expiry)
+        return self._sign(signer, typed)
+
+    def sign_pledge(self, signer: LocalAccount, campaign_id: int, sealed: Sealed) -> bytes:
+        nonce = self.nonce_of(campaign_id, signer.address)
+        typed = pledge_typed_data(self.chain_id, self.address, campaign_id, sealed, nonce)
+        return self._sign(signer, typed)
+
+    def sign_withdraw(self, signer: LocalAccount, campaign_id: int) -> bytes:
+        nonce = self.nonce_of(campaign_id, signer.address)
+        typed = withdraw_typed_data(self.chain_id, self.address, campaign_id, nonce)
+        return self._sign(signer, typed)
+
+    # ------------------------------------------------------------ transactions
+
+    def create_campaign(
+        self,
+        sender: LocalAccount,
+        terms: tuple[Any, ...],
+        instructions: Sealed,
+        endorsements: list[tuple[str, bytes, int, bytes]],
+    ) -> int:
+        """Send ``createCampaign``; returns the new campaign's id."""
+        fn = self.contract.functions.createCampaign(terms, instructions.as_abi(), endorsements)
+        receipt = self._send(fn, sender)
+        for event in self.contract.events.CampaignCreated().process_receipt(
+            receipt, errors=DISCARD
+        ):
+            return int(event["args"]["campaignId"])
+        raise ChainError("createCampaign was mined but emitted no CampaignCreated event")
+
+    def pledge_with_sig(
+        self, sender: LocalAccount, campaign_id: int, account: str, sealed: Sealed, sig: bytes
+    ) -> int:
+        """Send ``pledgeWithSig``; returns the pledge's index."""
+        fn = self.contract.functions.pledgeWithSig(campaign_id, account, sealed.as_abi(), sig)
+        receipt = self._send(fn, sender)
+        for event in self.contract.events.Pledged().process_receipt(receipt, errors=DISCARD):
+            return int(event["args"]["index"])
+        raise ChainError("pledgeWithSig was mined but emitted no Pledged event")
+
+    def withdraw_with_sig(
+        self, sender: LocalAccount, campaign_id: int, account: str, sig: bytes
+    ) -> None:
+        self._send(self.contract.functions.withdrawWithSig(campaign_id, account, sig), sender)
+
+    def finalize(self, sender: LocalAccount, campaign_id: int) -> None:
+        self._send(self.contract.functions.finalize(campaign_id), sender)
+
+    def expire(self, sender: LocalAccount, campaign_id: int) -> None:
+        self._send(self.contract.functions.expire(campaign_id), sender)
+
+    def release(self, sender: LocalAccount, campaign_id: int, data: bytes) -> str:
+        receipt = self._send(self.contract.functions.release(campaign_id, data), sender)
+        return HexBytes(receipt["transactionHash"]).to_0x_hex()
+
+    def _send(self, fn: ContractFunction, sender: LocalAccount) -> Any:
+        return _send(self.w3, fn, sender, self._errors)
+
+    def explain_revert(self, tx_hash: bytes, receipt: Any) -> str:
+        """Why a mined transaction to the registry reverted (see ``explain_revert``)."""
+        return explain_revert(self.w3, tx_hash, receipt, self._errors)
+
+    def decode_error(self, data: str | bytes) -> ContractRevert:
+        return decode_revert(self._errors, data)
+
+
+# Blocks per eth_getLogs call in Registry.history: the widest range most hosted providers
+# accept (narrower caps are met by halving on their refusal).
+LOG_CHUNK_BLOCKS = 10_000
+# A campaign's history is read from its creation block (found by bisection) once the
+# registry is older than this many chunks; younger registries are read from deployment.
+BISECT_AFTER_CHUNKS = 8
+
+# What providers say when a log query spans too many blocks or returns too many results.
+_RANGE_WORDS = ("range", "too many", "response size", "query returned more")
+
+
+def range_refused(error: Any) -> bool:
+    text = str(error.get("message", error) if isinstance(error, dict) else error).lower()
+    return any(word in text for word in _RANGE_WORDS)
+
+
+def status_at(registry: Registry, campaign_id: int, block: int) -> Status:
+    """``statusOf`` as of ``block`` (``Status.NONE`` if the campaign did not exist yet)."""
+    raw = registry.contract.functions.statusOf(campaign_id).call(block_identifier=block)
+    return Status(int(raw or 0))

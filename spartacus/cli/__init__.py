@@ -1,0 +1,5 @@
+"""The ``spartacus`` command line (``spartacus.cli.main``)."""
+
+from .main import cli, main
+
+__all__ = ["cli", "main"]

@@ -1,0 +1,250 @@
+"""Campaign commands for creators and anyone: ``create``, ``status``, ``verify``, ``finalize``,
+``expire``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..chain.activity import recent_pledges
+from ..chain.creation import load_endorsement, prepare_campaign
+from ..chain.records import Status, iso
+from ..chain.verify import verify_campaign
+from ..exceptions import CampaignStateError, UsageError
+from ..files import write_json
+from .context import Context, parse_deadline, parse_duration
+from .options import json_option, output, pass_context
+from .receipts import ReceiptBook
+
+
+def fetch_endorsements(
+    ctx: Context, urls: tuple[str, ...], mail_roster: bool = False
+) -> tuple[str, ...]:
+    """Ask each custodian URL for a key; saves each endorsement and returns the file paths."""
+    from ..custodian.client import request_endorsement
+
+    paths = []
+    for url in urls:
+        data = request_endorsement(
+            url, registry=ctx.registry.address, chain_id=ctx.chain_id, mail_roster=mail_roster
+        )
+        path = ctx.home / "endorsements" / f"{data['campaignKey'][2:]}.json"
+        write_json(path, data)
+        paths.append(str(path))
+    return tuple(paths)
+
+
+@click.command()
+@click.option("--title", required=True, help="Campaign title (1 to 200 bytes).")
+@click.option("--description", default="", help="What the campaign is about.")
+@click.option("--plan", default="", help="The public plan: what happens when N have joined.")
+@click.option("--instructions", help="Sealed next steps, revealed to members only with the roster.")
+@click.option(
+    "--instructions-file",
+    type=click.Path(dir_okay=False),
+    help="Read the instructions from a file.",
+)
+@click.option("--threshold", type=int, required=True, help="N: active pledges that reveal (>= 2).")
+@click.option("--deadline", required=True, help="A duration such as 7d, or an ISO date (UTC).")
+@click.option("--grace", default="0", show_default=True, help="Grace period after reaching N.")
+@click.option(
+    "--endorsement",
+    "endorsements",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="A custodian's endorsement file (repeat for each custodian, 1 to 5).",
+)
+@click.option(
+    "--custodian",
+    "custodian_urls",
+    multiple=True,
+    metavar="URL",
+    help="Ask a custodian's daemon (spartacus watch --listen) for a key; after any files.",
+)
+@click.option("--custodian-threshold", type=int, default=1, show_default=True, help="t of n.")
+@click.option("--public-roster", is_flag=True, help="Release the roster to everyone, not members.")
+@click.option(
+    "--mail-roster",
+    is_flag=True,
+    help="Ask the --custodian daemons to e-mail the roster to members with an e-mail "
+    "contact after the reveal (needs --custodian-threshold 1; the custodian can read the "
+    "roster alone then anyway).",
+)
+@json_option
+@pass_context
+def create(
+    ctx: Context,
+    title: str,
+    description: str,
+    plan: str,
+    instructions: str | None,
+    instructions_file: str | None,
+    threshold: int,
+    deadline: str,
+    grace: str,
+    endorsements: tuple[str, ...],
+    custodian_urls: tuple[str, ...],
+    custodian_threshold: int,
+    public_roster: bool,
+    mail_roster: bool,
+) -> None:
+    """Create a campaign; prints its id.
+
+    The sealed instructions are encrypted here like a pledge; their secret is kept under
+    the home folder so that the organiser can read the roster after the reveal.
+    """
+    if instructions_file:
+        try:
+            instructions = Path(instructions_file).read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read --instructions-file: {exc}") from exc
+    now = ctx.chain_now()
+    deadline_ts = parse_deadline(deadline, now)
+    registry = ctx.registry
+    if mail_roster and (not custodian_urls or custodian_threshold != 1):
+        raise UsageError(
+            "--mail-roster asks --custodian URL daemons, and only with --custodian-threshold 1 "
+            "(for endorsement files, the custodian runs `custodian endorse --mail-roster`)"
+        )
+    endorsements += fetch_endorsements(ctx, custodian_urls, mail_roster)
+    if not endorsements:
+        raise UsageError("name the custodians with --endorsement FILE or --custodian URL")
+    prepared = prepare_campaign(
+        title=title,
+        description=description,
+        plan=plan,
+        instructions=instructions or "",
+        threshold=threshold,
+        deadline=deadline_ts,
+        grace=parse_duration(grace),
+        endorsements=[
+            load_endorsement(p, i + 1, ctx.chain_id, registry.address, now)
+            for i, p in enumerate(endorsements)
+        ],
+        custodian_threshold=custodian_threshold,
+        public_roster=public_roster,
+        now=now,
+    )
+    book = ReceiptBook(ctx.home, ctx.chain_id, ctx.registry.address)
+    pending = book.save_organiser_pending(prepared.secret)
+    campaign_id = registry.create_campaign(
+        ctx.sender,
+        prepared.terms,
+        prepared.instructions,
+        [e.as_abi() for e in prepared.endorsements],
+    )
+    code = book.save_organiser(campaign_id, prepared.secret, pending)
+    output(
+        ctx,
+        {"campaign": campaign_id, "organiserReceipt": code, "deadline": deadline_ts},
+        f"{campaign_id}",
+    )
+
+
+@click.command()
+@click.argument("campaign_id", type=int)
+@json_option
+@pass_context
+def status(ctx: Context, campaign_id: int) -> None:
+    """Show a campaign's status, active count, recent pledges, deadline and custodians."""
+    registry = ctx.registry
+    info = registry.info(campaign_id)
+    current = registry.status_of(campaign_id)
+    history = registry.history(campaign_id)
+    terms = history.terms
+    custodians = [
+        {"index": c.index, "account": c.account, "campaignKey": c.campaign_key}
+        for c in history.custodians
+    ]
+    recent = recent_pledges(
+        history, ctx.chain_now(), lambda block: int(ctx.w3.eth.get_block(block)["timestamp"])
+    )
+    data = {
+        "campaign": campaign_id,
+        "title": terms.title if terms else "",
+        "status": current.label,
+        "active": info.active,
+        "threshold": info.threshold,
+        "pledges": info.pledges,
+        "deadline": info.deadline,
+        "gracePeriod": info.grace_period,
+        "graceEnd": info.grace_end,
+        "custodianThreshold": info.custodian_threshold,
+        "rosterMode": info.roster_mode.label,
+        "custodians": custodians,
+        "recentPledges": recent.as_dict(),
+    }
+    lines = [
+        f"Campaign {campaign_id}: {data['title']}",
+        f"  status     {current.label}"
+        + (f" (grace ends {iso(info.grace_end)})" if current == Status.PENDING else ""),
+        f"  active     {info.active} of {info.threshold}",
+        f"  pledged    {recent.text()}",
+        f"  deadline   {iso(info.deadline)}",
+        f"  roster     {info.roster_mode.label}",
+        f"  custodians {info.custodian_threshold} of {len(custodians)} must release "
+        f"(any {info.custodian_threshold} together could read every pledge):",
+        *[f"    {c.index + 1}. {c.account}" for c in history.custodians],
+    ]
+    output(ctx, data, "\n".join(lines))
+
+
+@click.command()
+@click.argument("campaign_id", type=int)
+@json_option
+@pass_context
+def verify(ctx: Context, campaign_id: int) -> None:
+    """Recount a campaign from its logs alone and compare with the contract's state."""
+    report = verify_campaign(ctx.registry, campaign_id)
+    text = "\n".join(
+        [f"{'ok  ' if c.ok else 'FAIL'} {c.name}: {c.detail}" for c in report.checks]
+        + [f"campaign {campaign_id}: {'consistent' if report.ok else 'INCONSISTENT'}"]
+    )
+    output(ctx, {"ok": report.ok, "checks": [c.as_dict() for c in report.checks]}, text)
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@click.command()
+@click.argument("campaign_id", type=int)
+@json_option
+@pass_context
+def finalize(ctx: Context, campaign_id: int) -> None:
+    """End a pending campaign's grace period: reveal it, or reopen it if below N."""
+    registry = ctx.registry
+    info = registry.info(campaign_id)
+    if info.status != Status.PENDING:
+        raise CampaignStateError(f"campaign {campaign_id} is {info.status.label}, not pending")
+    if ctx.chain_now() < info.grace_end:
+        raise CampaignStateError(
+            f"campaign {campaign_id}'s grace period ends at {iso(info.grace_end)}"
+        )
+    registry.finalize(ctx.sender, campaign_id)
+    after = registry.status_of(campaign_id)
+    output(
+        ctx,
+        {"campaign": campaign_id, "status": after.label},
+        f"campaign {campaign_id} is {after.label}",
+    )
+
+
+@click.command()
+@click.argument("campaign_id", type=int)
+@json_option
+@pass_context
+def expire(ctx: Context, campaign_id: int) -> None:
+    """Mark an open campaign past its deadline as expired (emits the public event)."""
+    registry = ctx.registry
+    info = registry.info(campaign_id)
+    if info.status != Status.OPEN:
+        raise CampaignStateError(f"campaign {campaign_id} is {info.status.label}, not open")
+    if ctx.chain_now() <= info.deadline:
+        raise CampaignStateError(
+            f"campaign {campaign_id}'s deadline {iso(info.deadline)} has not passed"
+        )
+    registry.expire(ctx.sender, campaign_id)
+    output(
+        ctx, {"campaign": campaign_id, "status": "expired"}, f"campaign {campaign_id} is expired"
+    )

@@ -1,0 +1,145 @@
+"""Settings shared by every command: chain, registry, home folder, accounts, passphrase.
+
+Each setting comes from a command-line option or the environment, with a safe default.
+Nothing touches the network until a command asks for it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3 import HTTPProvider, Web3
+
+from ..chain.deployments import find_registry, record_deployment
+from ..chain.registry import Registry
+from ..custodian.keystore import Keystore, load_passphrase
+from ..exceptions import ChainError, UsageError
+from ..files import resolve_home
+
+DEFAULT_RPC = "http://127.0.0.1:8545"
+LOCAL_CHAIN_IDS = {31337, 1337}
+# anvil's well-known development mnemonic: its accounts are funded on a local chain only.
+DEV_MNEMONIC = "test test test test test test test test test test test junk"
+
+
+@dataclass
+class Context:
+    """What a command needs, built lazily from options and environment."""
+
+    rpc: str = DEFAULT_RPC
+    registry_address: str | None = None
+    home_option: str | None = None
+    dev_account: int | None = None
+    passphrase_file: str | None = None
+    as_json: bool = False
+    env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+
+    @cached_property
+    def home(self) -> Path:
+        return resolve_home(self.home_option)
+
+    @cached_property
+    def w3(self) -> Web3:
+        w3 = Web3(HTTPProvider(self.rpc, request_kwargs={"timeout": 30}))
+        try:
+            w3.eth.chain_id  # noqa: B018 - fail early and clearly if the node is not there
+        except Exception as exc:
+            raise ChainError(
+                f"cannot reach the chain at {self.rpc} ({type(exc).__name__}); "
+                "start one with `spartacus node` or pass --rpc / SPARTACUS_RPC"
+            ) from None
+        return w3
+
+    @cached_property
+    def chain_id(self) -> int:
+        return int(self.w3.eth.chain_id)
+
+    # ------------------------------------------------------------ registry
+
+    def record_deployment(self, registry: Registry) -> None:
+        record_deployment(self.home, registry.chain_id, registry.address, registry.from_block)
+
+    @cached_property
+    def registry(self) -> Registry:
+        return find_registry(self.w3, self.home, self.registry_address)
+
+    # ------------------------------------------------------------ accounts
+
+    @cached_property
+    def sender(self) -> LocalAccount:
+        """The account that pays for transactions."""
+        if self.dev_account is not None:
+            if self.chain_id not in LOCAL_CHAIN_IDS:
+                raise UsageError(
+                    f"--dev-account only works on a local chain; chain {self.chain_id} is not one. "
+                    "Set SPARTACUS_PRIVATE_KEY instead"
+                )
+            return dev_account(self.dev_account)
+        key = self.env.get("SPARTACUS_PRIVATE_KEY")
+        if not key:
+            raise UsageError(
+                "no sending account: set SPARTACUS_PRIVATE_KEY, or use --dev-account N on a "
+                "local chain"
+            )
+        try:
+            return Account.from_key(key)
+        except (ValueError, TypeError) as exc:
+            raise UsageError("SPARTACUS_PRIVATE_KEY is not a valid private key") from exc
+
+    def keystore(self) -> Keystore:
+        passphrase = load_passphrase(
+            self.passphrase_file, self.env.get("SPARTACUS_PASSPHRASE"), sys.stdin.isatty()
+        )
+        return Keystore(self.home, passphrase)
+
+    # ------------------------------------------------------------ time
+
+    def chain_now(self) -> int:
+        """The latest block's time: deadlines follow the chain's clock, not this machine's."""
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+
+def dev_account(index: int) -> LocalAccount:
+    """anvil's ``index``-th development account."""
+    if not 0 <= index < 1000:
+        raise UsageError("--dev-account takes a number from 0 to 999")
+    Account.enable_unaudited_hdwallet_features()
+    return Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> int:
+    """``"90s"``, ``"30m"``, ``"12h"``, ``"7d"``, ``"2w"`` or a plain number of seconds."""
+    if text.strip().isdigit():
+        return int(text)
+    match = _DURATION.match(text)
+    if not match:
+        raise UsageError(f"{text!r} is not a duration; use e.g. 90s, 30m, 12h, 7d or 2w")
+    return int(match.group(1)) * _UNITS[match.group(2)]
+
+
+def parse_deadline(text: str, now: int) -> int:
+    """A deadline as a duration from ``now`` (``7d``) or an ISO date or date-time (UTC)."""
+    if _DURATION.match(text):
+        return now + parse_duration(text)
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"{text!r} is not a deadline; use a duration such as 7d, or an ISO date such as "
+            "2026-12-31 or 2026-12-31T18:00:00Z"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())

@@ -1,0 +1,106 @@
+"""The ``spartacus`` command: one group that builds the context and adds every command.
+
+Each command module defines its commands and imports nothing from here: network
+(node, deploy, fund), campaign, pledge, custodian, watch, web. Every command takes
+``--json``; every error is one line on stderr (and ``{"error": ...}`` on stdout with
+``--json``) and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+import requests
+from web3.exceptions import Web3Exception
+
+from ..exceptions import SpartacusError
+from . import campaign, custodian, network, pledge, watch, web
+from .context import DEFAULT_RPC, Context
+from .options import fail
+
+
+class SpartacusGroup(click.Group):
+    """Turns expected failures into one clear line instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SpartacusError as exc:
+            fail(ctx, str(exc))
+        except requests.exceptions.RequestException as exc:
+            fail(ctx, f"the chain's RPC endpoint failed: {type(exc).__name__}: {exc}")
+        except Web3Exception as exc:
+            fail(ctx, f"the chain refused the request: {exc}")
+
+
+@click.group(cls=SpartacusGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--rpc",
+    envvar="SPARTACUS_RPC",
+    default=DEFAULT_RPC,
+    show_default=True,
+    help="JSON-RPC URL of the chain [env SPARTACUS_RPC].",
+)
+@click.option(
+    "--registry",
+    envvar="SPARTACUS_REGISTRY",
+    help="Registry address [env SPARTACUS_REGISTRY; default: recorded by `deploy`].",
+)
+@click.option(
+    "--home",
+    envvar="SPARTACUS_HOME",
+    help="Folder for keystores and receipts [env SPARTACUS_HOME; default ~/.spartacus].",
+)
+@click.option(
+    "--dev-account",
+    type=int,
+    help="Pay with anvil's N-th development account (local chains only); "
+    "otherwise SPARTACUS_PRIVATE_KEY pays.",
+)
+@click.option(
+    "--passphrase-file",
+    type=click.Path(dir_okay=False),
+    help="File holding the keystore passphrase [or env SPARTACUS_PASSPHRASE].",
+)
+@click.version_option(package_name="spartacus")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    rpc: str,
+    registry: str | None,
+    home: str | None,
+    dev_account: int | None,
+    passphrase_file: str | None,
+) -> None:
+    """Spartacus: pledge anonymously; everyone is revealed together once N have joined."""
+    obj = ctx.ensure_object(Context)
+    obj.rpc = rpc
+    obj.registry_address = registry
+    obj.home_option = home
+    obj.dev_account = dev_account
+    obj.passphrase_file = passphrase_file
+
+
+def main() -> None:
+    cli(prog_name="spartacus")
+
+
+for _command in (
+    network.node,
+    network.deploy,
+    network.fund,
+    campaign.create,
+    campaign.status,
+    campaign.verify,
+    campaign.finalize,
+    campaign.expire,
+    pledge.pledge,
+    pledge.withdraw,
+    pledge.roster,
+    custodian.custodian,
+    watch.watch,
+    web.serve,
+    web.moderate,
+):
+    cli.add_command(_command)

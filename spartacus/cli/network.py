@@ -1,0 +1,60 @@
+"""Chain-level commands: run a local ``node``, ``deploy`` a registry, ``fund`` an account."""
+
+from __future__ import annotations
+
+import os
+
+import click
+from web3 import Web3
+
+from ..chain.anvil import anvil_path
+from ..chain.registry import Registry
+from ..chain.sender import transfer
+from ..exceptions import UsageError
+from .context import Context
+from .options import json_option, output, pass_context
+
+
+@click.command()
+@click.option("--port", default=8545, show_default=True, help="Port to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--block-time", type=int, help="Mine a block every N seconds (default: per tx).")
+@json_option
+def node(port: int, host: str, block_time: int | None) -> None:
+    """Run a local anvil chain (from node_modules) until Ctrl-C."""
+    args = [anvil_path(), "--host", host, "--port", str(port)]
+    if block_time:
+        args += ["--block-time", str(block_time)]
+    os.execv(args[0], args)
+
+
+@click.command()
+@json_option
+@pass_context
+def deploy(ctx: Context) -> None:
+    """Deploy a registry, record its address for this chain, and print it."""
+    registry = Registry.deploy(ctx.w3, ctx.sender)
+    ctx.record_deployment(registry)
+    output(
+        ctx,
+        {"registry": registry.address, "chainId": registry.chain_id, "block": registry.from_block},
+        registry.address,
+    )
+
+
+@click.command()
+@click.argument("address")
+@click.option("--eth", "amount", default="1", show_default=True, help="Amount of ether to send.")
+@json_option
+@pass_context
+def fund(ctx: Context, address: str, amount: str) -> None:
+    """Send ether from the paying account to ADDRESS (e.g. a custodian's account)."""
+    if not Web3.is_address(address):
+        raise UsageError(f"{address!r} is not an address")
+    try:
+        value = Web3.to_wei(amount, "ether")
+    except (ValueError, ArithmeticError) as exc:
+        raise UsageError(f"--eth {amount!r} is not an amount of ether") from exc
+    to = Web3.to_checksum_address(address)
+    tx_hash = transfer(ctx.w3, ctx.sender, to, value)
+    output(ctx, {"to": to, "wei": value, "tx": tx_hash}, f"sent {amount} ETH to {to}")

@@ -1,0 +1,265 @@
+"""Pledger commands: ``pledge``, ``withdraw`` and ``roster``, with receipts kept under the
+home folder.
+"""
+
+from __future__ import annotations
+
+import click
+from eth_account import Account
+
+from .. import mail, protocol
+from ..chain.records import RosterMode, Status, iso
+from ..exceptions import CampaignStateError, UsageError
+from .context import Context
+from .options import json_option, output, pass_context
+from .receipts import ReceiptBook, receipt_from_code
+
+
+def _book(ctx: Context) -> ReceiptBook:
+    return ReceiptBook(ctx.home, ctx.chain_id, ctx.registry.address)
+
+
+@click.command()
+@click.argument("campaign_id", type=int)
+@click.option("--name", required=True, help="Your name as the other members will see it.")
+@click.option("--contact", required=True, help="How members reach you (e-mail, phone, ...).")
+@click.option("--message", default="", help="A short message to the other members.")
+@json_option
+@pass_context
+def pledge(ctx: Context, campaign_id: int, name: str, contact: str, message: str) -> None:
+    """Pledge to a campaign; prints the receipt code that restores your pledge.
+
+    Your details are encrypted here; the paying account submits the pledge for a fresh,
+    unfunded pledge account, so the two are not linked on-chain by gas.
+    """
+    registry = ctx.registry
+    info = registry.info(campaign_id)
+    now = ctx.chain_now()
+    status = registry.status_of(campaign_id)
+    if status == Status.EXPIRED or now > info.deadline:
+        raise CampaignStateError(
+            f"campaign {campaign_id} closed on {iso(info.deadline)}: no more pledges"
+        )
+    history = registry.history(campaign_id)
+    contact_obj = protocol.Contact(name, contact, message)
+    protocol.encode_contact(contact_obj)  # refuses oversize details before anything is sent
+    keys = protocol.derive_keys(protocol.new_secret())
+    sealed = protocol.seal_pledge(
+        campaign_id,
+        keys,
+        contact_obj,
+        [c.campaign_key for c in history.custodians],
+        info.custodian_threshold,
+    )
+    account = Account.from_key(keys.account_key)
+    signature = registry.sign_pledge(account, campaign_id, sealed)
+    code = protocol.encode_receipt(campaign_id, keys.secret)
+    book = _book(ctx)
+    book.save(campaign_id, code, account.address, None, "sending")
+    index = registry.pledge_with_sig(ctx.sender, campaign_id, account.address, sealed, signature)
+    book.save(campaign_id, code, account.address, index, "active")
+    after = registry.info(campaign_id)
+    output(
+        ctx,
+        {
+            "receipt": code,
+            "campaign": campaign_id,
+            "index": index,
+            "account": account.address,
+            "active": after.active,
+            "threshold": after.threshold,
+        },
+        f"Pledged to campaign {campaign_id} as pledge #{index} "
+        f"({after.active} of {after.threshold} active).\n"
+        f"Receipt code (keep it secret and safe; it is the only way to withdraw or read the "
+        f"roster from another device):\n{code}",
+    )
+
+
+def _reader(
+    ctx: Context, campaign_id: int, receipt: str | None
+) -> tuple[protocol.PledgeKeys, str] | None:
+    """The pledge (or organiser) keys to act with: a pasted code, else the stored receipt."""
+    if receipt:
+        return receipt_from_code(receipt, campaign_id)[1], "receipt"
+    book = _book(ctx)
+    receipts = book.for_campaign(campaign_id)
+    stored = [r for r in receipts if r.state != "withdrawn"]
+    if receipts and not stored:
+        raise CampaignStateError(
+            f"your pledge in campaign {campaign_id} was withdrawn: it stays sealed, and the "
+            "roster is not addressed to you"
+        )
+    if len(stored) > 1:
+        raise UsageError(
+            f"you hold {len(stored)} pledges in campaign {campaign_id}; pass --receipt CODE"
+        )
+    if stored:
+        return stored[0].keys, "receipt"
+    organiser = book.organiser(campaign_id)
+    if organiser:
+        return receipt_from_code(organiser, campaign_id)[1], "organiser"
+    return None
+
+
+@click.command()
+@click.argument("campaign_id", type=int)
+@click.option("--receipt", help="The receipt code (default: the one saved under --home).")
+@json_option
+@pass_context
+def withdraw(ctx: Context, campaign_id: int, receipt: str | None) -> None:
+    """Withdraw your pledge before the reveal; its contact details are never released."""
+    registry = ctx.registry
+    found = _reader(ctx, campaign_id, receipt)
+    if found is None or found[1] != "receipt":
+        raise UsageError(f"no pledge receipt for campaign {campaign_id}; pass --receipt CODE")
+    keys = found[0]
+    account = Account.from_key(keys.account_key)
+    status = registry.status_of(campaign_id)
+    if status not in (Status.OPEN, Status.PENDING):
+        raise CampaignStateError(
+            f"campaign {campaign_id} is {status.label}: a pledge can only be withdrawn before "
+            "the reveal"
+        )
+    active, index, _ = registry.pledge_of(campaign_id, account.address)
+    if not active:
+        raise CampaignStateError(
+            f"the pledge of {account.address} in campaign {campaign_id} is not active"
+        )
+    signature = registry.sign_withdraw(account, campaign_id)
+    registry.withdraw_with_sig(ctx.sender, campaign_id, account.address, signature)
+    book = _book(ctx)
+    for stored in book.for_campaign(campaign_id):
+        if stored.account.lower() == account.address.lower():
+            book.save(campaign_id, stored.code, stored.account, index, "withdrawn")
+    info = registry.info(campaign_id)
+    output(
+        ctx,
+        {"campaign": campaign_id, "index": index, "withdrawn": True, "active": info.active},
+        f"Withdrew pledge #{index} from campaign {campaign_id} "
+        f"({info.active} of {info.threshold} active). It stays sealed for good.",
+    )
+
+
+@click.command()
+@click.argument("campaign_id", type=int)
+@click.option("--receipt", help="Your receipt code (default: the one saved under --home).")
+@click.option(
+    "--mail",
+    "send_mail",
+    is_flag=True,
+    help="Also e-mail the roster and instructions to every member with an e-mail contact, "
+    "once each (recorded under --home); later runs mail only members not mailed yet.",
+)
+@click.option(
+    "--smtp",
+    envvar="SPARTACUS_SMTP",
+    default=mail.DEFAULT_SMTP,
+    show_default=True,
+    metavar="HOST:PORT",
+    help="Mail server for --mail [env SPARTACUS_SMTP; login from SPARTACUS_SMTP_USER and "
+    "SPARTACUS_SMTP_PASSWORD]. Other than on loopback, STARTTLS is required.",
+)
+@click.option(
+    "--mail-from",
+    envvar="SPARTACUS_MAIL_FROM",
+    default=mail.DEFAULT_MAIL_FROM,
+    show_default=True,
+    help="Sender address for --mail [env SPARTACUS_MAIL_FROM].",
+)
+@json_option
+@pass_context
+def roster(
+    ctx: Context,
+    campaign_id: int,
+    receipt: str | None,
+    send_mail: bool,
+    smtp: str,
+    mail_from: str,
+) -> None:
+    """After the reveal: every active member's name, contact and message, and the instructions.
+
+    Decryption happens here, with your receipt; nothing secret is sent anywhere, unless you
+    pass --mail: then the roster leaves this machine as ordinary e-mail to the members.
+    """
+    registry = ctx.registry
+    info = registry.info(campaign_id)
+    current = registry.status_of(campaign_id)
+    if current != Status.REVEALED:
+        raise CampaignStateError(
+            f"campaign {campaign_id} is {current.label} ({info.active} of {info.threshold} "
+            "active): nothing is readable before the reveal"
+        )
+    history = registry.history(campaign_id)
+    reader = None
+    reader_index: int | None = None
+    if info.roster_mode == RosterMode.MEMBERS:
+        found = _reader(ctx, campaign_id, receipt)
+        if found is None:
+            raise UsageError(
+                f"campaign {campaign_id}'s roster is for members only; pass --receipt CODE"
+            )
+        reader, role = found
+        if role == "organiser":
+            reader_index = 0
+        else:
+            active, reader_index, _ = registry.pledge_of(campaign_id, reader.account)
+            if not active:
+                raise CampaignStateError(
+                    f"your pledge in campaign {campaign_id} is not active (withdrawn), "
+                    "so the roster is not addressed to you"
+                )
+    assert history.instructions is not None
+    result = protocol.read_roster(
+        campaign_id,
+        len(history.custodians),
+        info.custodian_threshold,
+        [history.instructions, *history.active_records()],
+        [protocol.ReleaseRecord(r.custodian_index, r.data) for r in history.releases],
+        reader=reader,
+        reader_index=reader_index,
+    )
+    members = [
+        {
+            "index": m.index,
+            "name": m.contact.name,
+            "contact": m.contact.contact,
+            "message": m.contact.message,
+        }
+        for m in result.members
+    ]
+    lines = [f"Campaign {campaign_id}: {len(members)} members readable"]
+    lines += [
+        f"  #{m['index']} {m['name']} <{m['contact']}>"
+        + (f": {m['message']}" if m["message"] else "")
+        for m in members
+    ]
+    if result.missing:
+        lines.append(
+            f"  not readable yet (waiting for custodians): {', '.join(map(str, result.missing))}"
+        )
+    lines.append("Instructions:" if result.instructions is not None else "Instructions: not yet")
+    if result.instructions is not None:
+        lines.append(result.instructions)
+    lines += [f"problem: {p}" for p in result.problems]
+    data = {
+        "members": members,
+        "instructions": result.instructions,
+        "missing": result.missing,
+        "problems": result.problems,
+    }
+    if send_mail:
+        report = mail.mail_roster(
+            path=mail.record_path(ctx.home, ctx.chain_id, registry.address, campaign_id),
+            campaign_id=campaign_id,
+            title=history.terms.title if history.terms else "",
+            members=result.members,
+            instructions=result.instructions,
+            server=mail.Server.parse(
+                smtp, ctx.env.get("SPARTACUS_SMTP_USER"), ctx.env.get("SPARTACUS_SMTP_PASSWORD")
+            ),
+            sender=mail_from,
+        )
+        data |= report.as_dict()
+        lines += report.lines()
+    output(ctx, data, "\n".join(lines))

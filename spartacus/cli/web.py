@@ -1,0 +1,176 @@
+"""Commands for web operators: ``spartacus serve`` and ``spartacus moderate``."""
+
+from __future__ import annotations
+
+import click
+
+from ..chain.records import iso
+from ..exceptions import UsageError
+from ..web.moderation import ModerationStore
+from .context import Context
+from .options import json_option, output, pass_context
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, help="Port to listen on.")
+@click.option(
+    "--threads",
+    type=int,
+    help="Worker threads; each live-count viewer holds one [default: max viewers + 32].",
+)
+@click.option(
+    "--max-viewers",
+    type=int,
+    envvar="SPARTACUS_MAX_VIEWERS",
+    default=480,
+    show_default=True,
+    help="Live-count streams at once; past it pages poll every 5 s instead.",
+)
+@click.option(
+    "--custodian",
+    "custodians",
+    multiple=True,
+    metavar="[NAME=]URL",
+    help="A custodian daemon offered to creators (repeat) [env SPARTACUS_CUSTODIANS, commas].",
+)
+@click.option(
+    "--relayer/--no-relayer",
+    default=True,
+    show_default=True,
+    help="Relay pledges, paying gas from SPARTACUS_RELAYER_KEY (or --dev-account locally).",
+)
+@click.option("--public-url", envvar="SPARTACUS_PUBLIC_URL", help="Base URL for shared links.")
+@click.option("--explorer", envvar="SPARTACUS_EXPLORER", help="Block explorer base URL.")
+@pass_context
+def serve(
+    ctx: Context,
+    host: str,
+    port: int,
+    threads: int | None,
+    max_viewers: int,
+    custodians: tuple[str, ...],
+    relayer: bool,
+    public_url: str | None,
+    explorer: str | None,
+) -> None:
+    """Run the web app (campaign pages, live counts, relayer) under a production server."""
+    import waitress
+
+    from ..web import create_app
+    from ..web.config import from_environment
+
+    config = from_environment(ctx.env)
+    config.update(
+        RPC=ctx.rpc,
+        HOME=str(ctx.home),
+        REGISTRY=ctx.registry.address,
+        MAX_VIEWERS=max_viewers,
+        PUBLIC_URL=public_url,
+        EXPLORER=explorer,
+    )
+    if custodians:
+        config["CUSTODIANS"] = ",".join(custodians)
+    if ctx.chain_id in (31337, 1337):
+        config["ALLOW_PRIVATE_CUSTODIAN_URLS"] = True  # a local chain's daemons are local too
+    if not relayer:
+        config["RELAYER_KEY"] = None
+    elif ctx.dev_account is not None or not config["RELAYER_KEY"]:
+        try:
+            config["RELAYER_KEY"] = ctx.sender
+        except UsageError as exc:
+            raise UsageError(
+                f"{exc}; set SPARTACUS_RELAYER_KEY for the relayer's hot wallet, or pass "
+                "--no-relayer"
+            ) from None
+    app = create_app(config)
+    shared = app.extensions["spartacus"]
+    shared.start()
+    relay = shared.relayer
+    click.echo(
+        f"Spartacus web app on http://{host}:{port}/ (registry {shared.registry.address}, "
+        f"chain {shared.registry.chain_id}, relayer {relay.address if relay else 'off'})",
+        err=True,
+    )
+    waitress.serve(
+        app,
+        host=host,
+        port=port,
+        threads=threads or max_viewers + 32,
+        ident="spartacus",
+        channel_timeout=120,
+        connection_limit=max_viewers + 200,
+        # Keep reading while a request (a live stream) runs, so a viewer who leaves is
+        # noticed at once and its slot freed, not at the next failed write.
+        channel_request_lookahead=5,
+        _quiet=True,
+    )
+
+
+@click.group()
+def moderate() -> None:
+    """Hide campaigns from this site's pages and relayer, and read reports.
+
+    The chain record cannot be removed; hiding only affects this web front. The store is
+    under the home folder (web/moderation.sqlite3), shared with `spartacus serve`.
+    """
+
+
+def _store(ctx: Context) -> ModerationStore:
+    return ModerationStore(ctx.home / "web")
+
+
+@moderate.command("hide")
+@click.argument("campaign_id", type=int)
+@click.option("--reason", required=True, help="Shown on the campaign page instead of the form.")
+@json_option
+@pass_context
+def hide(ctx: Context, campaign_id: int, reason: str) -> None:
+    """Hide campaign CAMPAIGN_ID: a notice replaces its pledge form; listings skip it."""
+    hidden = _store(ctx).hide(campaign_id, reason)
+    output(
+        ctx,
+        {"campaignId": campaign_id, "reason": hidden.reason, "at": hidden.at},
+        f"campaign {campaign_id} is hidden on this site: {hidden.reason}",
+    )
+
+
+@moderate.command("unhide")
+@click.argument("campaign_id", type=int)
+@json_option
+@pass_context
+def unhide(ctx: Context, campaign_id: int) -> None:
+    """Show campaign CAMPAIGN_ID again."""
+    if not _store(ctx).unhide(campaign_id):
+        raise UsageError(f"campaign {campaign_id} is not hidden")
+    output(ctx, {"campaignId": campaign_id}, f"campaign {campaign_id} is shown again")
+
+
+@moderate.command("list")
+@json_option
+@pass_context
+def list_hidden(ctx: Context) -> None:
+    """List hidden campaigns and the reports received."""
+    store = _store(ctx)
+    hidden = store.all_hidden()
+    reports = store.reports()
+    lines = [f"hidden {h.campaign_id}: {h.reason} (since {iso(h.at)})" for h in hidden]
+    lines += [
+        f"report {r.id} on campaign {r.campaign_id} ({iso(r.at)}): {r.reason}"
+        + (f" - {r.details}" if r.details else "")
+        for r in reports
+    ]
+    output(
+        ctx,
+        {
+            "hidden": [
+                {"campaignId": h.campaign_id, "reason": h.reason, "at": h.at} for h in hidden
+            ],
+            "reports": [
+                {"id": r.id, "campaignId": r.campaign_id, "reason": r.reason,
+                 "details": r.details, "at": r.at}
+                for r in reports
+            ],
+        },
+        "\n".join(lines) or "nothing hidden, no reports",
+    )  # fmt: skip

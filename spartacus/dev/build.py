@@ -1,0 +1,128 @@
+"""Compile the registry with py-solc-x and write the artifact shipped in the package.
+
+Developers run ``make build`` (``python -m spartacus.dev.build``). Custodians and users who only
+``pip install`` the package never compile: they load ``spartacus/artifacts/Spartacus.json``.
+A test compiles afresh and fails if the shipped artifact differs.
+
+The compiler is whatever py-solc-x finds for ``SOLC_VERSION`` in its binary folder
+(``SOLCX_BINARY_PATH``, default ``~/.solcx``): a native solc where one was installed, or the
+offline shim over the npm ``solc`` package that ``make install`` puts there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+SOLC_VERSION = "0.8.37"
+ROOT = Path(__file__).resolve().parents[2]
+CONTRACTS = ROOT / "contracts"
+ARTIFACTS = ROOT / "spartacus" / "artifacts"
+REMAPPINGS = ["@openzeppelin/contracts/=node_modules/@openzeppelin/contracts/"]
+# The contracts that ship in the package, by source file and contract name.
+SHIPPED = {"Spartacus": "contracts/Spartacus.sol"}
+
+SETTINGS: dict[str, Any] = {
+    "optimizer": {"enabled": True, "runs": 10_000},
+    "evmVersion": "cancun",
+    "remappings": REMAPPINGS,
+    "outputSelection": {
+        "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "devdoc"]}
+    },
+}
+
+
+def _sources() -> dict[str, dict[str, str]]:
+    """Every source under contracts/, keyed by its path relative to the repository root.
+
+    Hidden folders are skipped: ``ape compile`` unpacks its dependencies into
+    ``contracts/.cache``, which is not part of the registry's sources.
+    """
+    return {
+        path.relative_to(ROOT).as_posix(): {"content": path.read_text()}
+        for path in sorted(CONTRACTS.rglob("*.sol"))
+        if not any(part.startswith(".") for part in path.relative_to(CONTRACTS).parts)
+    }
+
+
+def compile_contracts() -> dict[str, dict[str, Any]]:
+    """Compile contracts/ and return ``{name: {"abi", "bytecode", ...}}`` for SHIPPED."""
+    import solcx  # imported here: a plain install of the package has no compiler
+
+    standard_input = {"language": "Solidity", "sources": _sources(), "settings": SETTINGS}
+    try:
+        output = solcx.compile_standard(
+            standard_input,
+            solc_version=SOLC_VERSION,
+            base_path=str(ROOT),
+            allow_paths=[str(ROOT)],
+        )
+    except solcx.exceptions.SolcNotInstalled as exc:
+        raise SystemExit(
+            f"solc {SOLC_VERSION} is not installed for py-solc-x; run `make install`"
+        ) from exc
+    artifacts = {}
+    for name, source in SHIPPED.items():
+        compiled = output["contracts"][source][name]
+        artifacts[name] = {
+            "contractName": name,
+            "sourceName": source,
+            "compiler": {"version": SOLC_VERSION, "settings": _public_settings()},
+            "abi": compiled["abi"],
+            "bytecode": "0x" + compiled["evm"]["bytecode"]["object"],
+            "deployedBytecode": "0x" + compiled["evm"]["deployedBytecode"]["object"],
+            "devdoc": compiled.get("devdoc", {}),
+        }
+    return artifacts
+
+
+def _public_settings() -> dict[str, Any]:
+    return {k: v for k, v in SETTINGS.items() if k != "outputSelection"}
+
+
+def artifact_text(artifact: dict[str, Any]) -> str:
+    return json.dumps(artifact, indent=1, sort_keys=True) + "\n"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--check", action="store_true", help="fail if the shipped artifacts are out of date"
+    )
+    args = parser.parse_args(argv)
+    stale = []
+    for name, artifact in compile_contracts().items():
+        path = ARTIFACTS / f"{name}.json"
+        text = artifact_text(artifact)
+        if path.exists() and path.read_text() == text:
+            continue
+        if args.check:
+            stale.append(name)
+        else:
+            write_atomic(path, text)
+            print(f"wrote {path.relative_to(ROOT)}")
+    if stale:
+        print(f"out of date: {', '.join(stale)}; run `make build`", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

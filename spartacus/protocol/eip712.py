@@ -1,0 +1,108 @@
+"""EIP-712 typed data for the registry's signatures (docs/protocol.md).
+
+The dictionaries go to ``eth_account.messages.encode_typed_data(full_message=...)`` or
+``Account.sign_typed_data``; the same objects, hex-encoded, go to ethers' ``signTypedData``.
+Import these names from ``spartacus.crypto``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eth_account.messages import encode_typed_data
+from eth_utils import keccak, to_checksum_address
+
+from ..exceptions import CryptoError, InvalidKey
+from .primitives import KEY_SIZE, account_bytes, check_bytes
+from .sealing import Sealed
+
+DOMAIN_NAME = "Spartacus"
+DOMAIN_VERSION = "1"
+EIP712_TYPES: dict[str, list[dict[str, str]]] = {
+    "EIP712Domain": [
+        {"name": "name", "type": "string"},
+        {"name": "version", "type": "string"},
+        {"name": "chainId", "type": "uint256"},
+        {"name": "verifyingContract", "type": "address"},
+    ],
+    "Endorsement": [
+        {"name": "campaignKey", "type": "bytes32"},
+        {"name": "expiry", "type": "uint64"},
+    ],
+    "Pledge": [
+        {"name": "campaignId", "type": "uint256"},
+        {"name": "memberKey", "type": "bytes32"},
+        {"name": "ciphertext", "type": "bytes"},
+        {"name": "boxes", "type": "bytes"},
+        {"name": "commitment", "type": "bytes32"},
+        {"name": "nonce", "type": "uint256"},
+    ],
+    "Withdraw": [
+        {"name": "campaignId", "type": "uint256"},
+        {"name": "nonce", "type": "uint256"},
+    ],
+}
+
+
+def _uint(value: int, bits: int, what: str) -> int:
+    if not isinstance(value, int) or not 0 <= value < 2**bits:
+        raise CryptoError(f"{what} {value!r} is not a uint{bits}")
+    return value
+
+
+def typed_data(
+    chain_id: int, registry: str, primary: str, message: dict[str, Any]
+) -> dict[str, Any]:
+    """A full EIP-712 message in the registry's domain."""
+    return {
+        "types": {"EIP712Domain": EIP712_TYPES["EIP712Domain"], primary: EIP712_TYPES[primary]},
+        "primaryType": primary,
+        "domain": {
+            "name": DOMAIN_NAME,
+            "version": DOMAIN_VERSION,
+            "chainId": _uint(chain_id, 256, "chain id"),
+            "verifyingContract": to_checksum_address(account_bytes(registry)),
+        },
+        "message": message,
+    }
+
+
+def endorsement_typed_data(
+    chain_id: int, registry: str, campaign_key: bytes, expiry: int
+) -> dict[str, Any]:
+    """``Endorsement(bytes32 campaignKey,uint64 expiry)``, signed by a custodian."""
+    key = check_bytes(campaign_key, KEY_SIZE, "the campaign key", InvalidKey)
+    message = {"campaignKey": key, "expiry": _uint(expiry, 64, "expiry")}
+    return typed_data(chain_id, registry, "Endorsement", message)
+
+
+def pledge_typed_data(
+    chain_id: int, registry: str, campaign_id: int, sealed: Sealed, nonce: int
+) -> dict[str, Any]:
+    """``Pledge(...)``, signed by the pledge account for ``pledgeWithSig``."""
+    message = {
+        "campaignId": _uint(campaign_id, 256, "campaign id"),
+        "memberKey": sealed.member_key,
+        "ciphertext": sealed.ciphertext,
+        "boxes": sealed.boxes,
+        "commitment": sealed.commitment,
+        "nonce": _uint(nonce, 256, "nonce"),
+    }
+    return typed_data(chain_id, registry, "Pledge", message)
+
+
+def withdraw_typed_data(
+    chain_id: int, registry: str, campaign_id: int, nonce: int
+) -> dict[str, Any]:
+    """``Withdraw(uint256 campaignId,uint256 nonce)``, signed for ``withdrawWithSig``."""
+    message = {
+        "campaignId": _uint(campaign_id, 256, "campaign id"),
+        "nonce": _uint(nonce, 256, "nonce"),
+    }
+    return typed_data(chain_id, registry, "Withdraw", message)
+
+
+def typed_data_digest(data: dict[str, Any]) -> bytes:
+    """The 32-byte EIP-712 digest that ecrecover checks: keccak256(0x1901 || domain || hash)."""
+    signable = encode_typed_data(full_message=data)
+    return bytes(keccak(b"\x19" + signable.version + signable.header + signable.body))

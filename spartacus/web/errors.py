@@ -1,0 +1,60 @@
+"""Errors as HTTP answers, in one place: a typed error from any layer gets its status
+here (JSON under /api/, the error page elsewhere), with Retry-After where waiting helps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from flask import Flask, Response, jsonify, render_template, request
+from web3.exceptions import Web3Exception
+from werkzeug.exceptions import HTTPException
+
+from ..exceptions import RequestRefused, SpartacusError
+
+CHAIN_DOWN_RETRY_AFTER = 5  # seconds a client is asked to wait while the node is away
+
+
+def register(app: Flask) -> None:
+    """Install the handlers that turn errors into answers."""
+
+    @app.errorhandler(RequestRefused)
+    def refused(exc: RequestRefused) -> Any:
+        return _error(str(exc), exc.status, exc.retry_after)
+
+    @app.errorhandler(SpartacusError)
+    def failed(exc: SpartacusError) -> Any:
+        return _error(str(exc), 502)
+
+    @app.errorhandler(requests.exceptions.RequestException)
+    @app.errorhandler(Web3Exception)
+    def chain_down(exc: Exception) -> Any:
+        # Only failures before anything was sent reach here (the relayer answers 504 itself
+        # once a transaction may have reached the node): 503 tells the page that nothing
+        # was recorded, and Retry-After when to try again.
+        return _error(
+            f"the chain cannot be reached right now ({type(exc).__name__}); try again in a moment",
+            503,
+            CHAIN_DOWN_RETRY_AFTER,
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        messages = {
+            404: "there is nothing at this address",
+            405: "this address does not take that method",
+            413: "the request is too large",
+        }
+        code = exc.code or 500
+        return _error(messages.get(code) or exc.description or exc.name, code)
+
+
+def _error(message: str, status: int, retry_after: int | None = None) -> Any:
+    if request.path.startswith("/api/"):
+        response = jsonify(error=message)
+    else:
+        response = Response(render_template("error.html", status=status, message=message))
+    response.status_code = status
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
