@@ -70,7 +70,8 @@ class ChainError(SpartacusError):
 
 
 class ContractRevert(ChainError):
-    """The registry refused a call with one of its custom errors."""
+    """The registry refused a call: ``name`` is its custom error ("Unknown" where it gave
+    none this package knows)."""
 
     def __init__(self, name: str, args: dict[str, object], message: str) -> None:
         super().__init__(message)
@@ -82,8 +83,91 @@ class RegistryNotFound(ChainError):
     """No registry address is configured or recorded for this chain."""
 
 
+class TransactionRefused(ChainError):
+    """The node would not take a signed transaction; nothing was sent."""
+
+
+class TransactionInDoubt(ChainError):
+    """A transaction was sent, and whether it will be mined is not known: check the chain
+    before sending it again. ``tx_hash`` names it."""
+
+    def __init__(self, message: str, tx_hash: str) -> None:
+        super().__init__(message)
+        self.tx_hash = tx_hash
+
+
+class SendInterrupted(TransactionInDoubt):
+    """The node stopped answering while the transaction was being sent: it may have arrived."""
+
+
+class TransactionDropped(TransactionInDoubt):
+    """The node lost the transaction and its nonce went to another one: it should never be
+    mined, but a node behind a load balancer may still be catching up."""
+
+
 class CampaignStateError(SpartacusError):
     """A step is not possible in the campaign's current state (checked before sending)."""
+
+
+# ------------------------------------------------------------------ the registry's rules
+
+
+class RuleViolation(SpartacusError):
+    """A request breaks one of the registry's rules, found by ``spartacus.chain.rules``
+    before anything is sent. Each subclass is named after the custom error the registry
+    would revert with (contracts/interfaces/ISpartacus.sol)."""
+
+
+class BadLength(RuleViolation):
+    """A title, text, ciphertext, boxes or signature has a size the registry refuses."""
+
+
+class ZeroKey(RuleViolation):
+    """A member key is zero."""
+
+
+class ThresholdTooLow(RuleViolation):
+    """A campaign's threshold N is below 2."""
+
+
+class DeadlineNotInFuture(RuleViolation):
+    """A new campaign's deadline is not after the chain's current time."""
+
+
+class BadCustodianCount(RuleViolation):
+    """A campaign names no custodian, or more than the registry allows."""
+
+
+class BadCustodianThreshold(RuleViolation):
+    """The custodian threshold t is not between 1 and the number of custodians."""
+
+
+class EndorsementExpired(RuleViolation):
+    """A custodian's endorsement expired before the campaign could be created."""
+
+
+class BadSignature(RuleViolation):
+    """A signed pledge or withdrawal is not signed by its account for the expected nonce."""
+
+
+class MalformedSignature(BadSignature):
+    """A signature is not one that any account could have made."""
+
+
+class CampaignClosed(RuleViolation, CampaignStateError):
+    """The campaign takes no more pledges: it expired, or its deadline passed."""
+
+
+class WrongStatus(RuleViolation, CampaignStateError):
+    """The campaign's status does not allow the step (a withdrawal after the reveal)."""
+
+
+class AlreadyPledged(RuleViolation, CampaignStateError):
+    """The account already has an active pledge in the campaign."""
+
+
+class NotPledged(RuleViolation, CampaignStateError):
+    """The account has no active pledge in the campaign."""
 
 
 class KeystoreError(SpartacusError):

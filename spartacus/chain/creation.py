@@ -1,8 +1,9 @@
 """Preparing a campaign for ``createCampaign``: shared by the CLI and the ape script.
 
-Everything is checked before a transaction is built, so a creator reads "endorsement 2
-expired on ..." rather than a revert. The instructions are sealed here, like a pledge;
-their secret goes to the caller, who must keep it before sending.
+Everything is checked before a transaction is built, with the registry's rules
+(``spartacus.chain.rules``), so a creator reads "endorsement 2 expired on ..." rather than a
+revert. The instructions are sealed here, like a pledge; their secret goes to the caller,
+who must keep it before sending.
 """
 
 from __future__ import annotations
@@ -14,7 +15,18 @@ from typing import Any
 from .. import protocol
 from ..exceptions import UsageError
 from ..files import read_json
-from .records import RosterMode, iso
+from . import rules
+from .records import RosterMode
+
+# How the commands that create a campaign (``spartacus create``, ``ape run create_campaign``)
+# name the terms in their messages: by their options.
+OPTION_NAMES = {
+    "title": "--title",
+    "description": "--description",
+    "plan": "--plan",
+    "threshold": "--threshold",
+    "custodianThreshold": "--custodian-threshold",
+}
 
 
 @dataclass(frozen=True)
@@ -56,10 +68,8 @@ def load_endorsement(path: str, number: int, chain_id: int, registry: str, now: 
         )
     if len(endorsement.campaign_key) != 32:
         raise UsageError(f"{where} has a campaign key that is not 32 bytes")
-    if endorsement.expiry < now:
-        raise UsageError(
-            f"{where} expired on {iso(endorsement.expiry)}; ask the custodian for a new one"
-        )
+    rules.check_signature(endorsement.signature, f"the signature of {where}")
+    rules.check_endorsement(where, endorsement.expiry, now)
     return endorsement
 
 
@@ -80,17 +90,16 @@ def prepare_campaign(
     """Check the terms and seal the instructions to the custodians' campaign keys."""
     if not instructions:
         raise UsageError("give the sealed next steps with --instructions or --instructions-file")
-    if threshold < 2:
-        raise UsageError(f"--threshold must be at least 2 (got {threshold})")
-    if not 1 <= len(endorsements) <= 5:
-        raise UsageError(f"a campaign needs 1 to 5 custodians (got {len(endorsements)})")
-    if not 1 <= custodian_threshold <= len(endorsements):
-        raise UsageError(
-            f"--custodian-threshold must be between 1 and {len(endorsements)} "
-            f"(got {custodian_threshold})"
-        )
-    if deadline <= now:
-        raise UsageError(f"the deadline {iso(deadline)} is not in the future")
+    rules.check_terms(
+        title=title,
+        description=description,
+        plan=plan,
+        threshold=threshold,
+        deadline=deadline,
+        now=now,
+        names=OPTION_NAMES,
+    )
+    rules.check_custodians(len(endorsements), custodian_threshold, names=OPTION_NAMES)
     if grace < 0:
         raise UsageError("--grace cannot be negative")
     secret = protocol.new_secret()
@@ -100,6 +109,7 @@ def prepare_campaign(
         [e.campaign_key for e in endorsements],
         custodian_threshold,
     )
+    rules.check_instructions(sealed, len(endorsements), custodian_threshold)
     mode = RosterMode.PUBLIC if public_roster else RosterMode.MEMBERS
     terms = (
         title,

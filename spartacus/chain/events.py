@@ -1,5 +1,6 @@
-"""The one decoder of the registry's events: logs from ``eth_getLogs``, from receipts or
-from the web app's poller all go through ``EventDecoder`` into typed records.
+"""The one decoder of the registry's events: logs from ``eth_getLogs``, from receipts
+(``decode_receipt``) or from the web app's poller all go through ``EventDecoder``, which
+the registry's ABI configures; event topics come from that ABI too (``event_topic``).
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from eth_abi import decode as abi_decode
-from eth_utils import keccak, to_checksum_address
+from eth_utils import to_checksum_address
 from hexbytes import HexBytes
 
 from ..protocol import (
@@ -80,7 +81,6 @@ def _checksummed(kind: str, value: Any) -> Any:
     return to_checksum_address(value) if kind == "address" else value
 
 
-# What public health reports say when the node is unreachable: a connection error names the
 def _get(value: Any, key: str, position: int) -> Any:
     """A field of a decoded tuple, whether web3 gave it as a mapping or a sequence."""
     return value[key] if hasattr(value, "keys") else value[position]
@@ -156,26 +156,49 @@ def _record(history: History, name: str, args: Any, log: Any) -> None:
         )
 
 
+def decode_receipt(registry: Registry, receipt: Any) -> list[tuple[str, dict[str, Any]]]:
+    """The registry's events in a mined transaction's receipt, decoded, in the order they
+    were emitted, as (name, arguments); logs of any other contract are left out."""
+    decoders = registry._decoders
+    out = []
+    for log in receipt["logs"]:
+        topics = log["topics"]
+        if not topics or to_checksum_address(log["address"]) != registry.address:
+            continue
+        decoder = decoders.get(bytes(HexBytes(topics[0])))
+        if decoder is not None:
+            out.append((decoder.name, decoder.decode(log)))
+    return out
+
+
+def event_topic(registry: Registry, name: str) -> bytes:
+    """The first topic of the registry's event ``name`` (the keccak of its ABI signature)."""
+    for topic, decoder in registry._decoders.items():
+        if decoder.name == name:
+            return topic
+    raise KeyError(f"the registry's ABI has no event {name}")
+
+
 def custodian_assignments(
     registry: Registry, custodian: str, *, from_block: int, to_block: int
 ) -> list[Assignment]:
     """The campaigns that list ``custodian``, from the logs filtered by its indexed topic."""
     if to_block < from_block:
         return []
-    event = registry.contract.events.CustodianAssigned
-    topic0 = "0x" + keccak(text="CustodianAssigned(uint256,address,uint8,bytes32)").hex()
+    topic0 = event_topic(registry, "CustodianAssigned")
+    decoder = registry._decoders[topic0]
     topic2 = "0x" + bytes(HexBytes(to_checksum_address(custodian))).rjust(32, b"\0").hex()
     logs = registry.w3.eth.get_logs(
         {
             "address": registry.address,
             "fromBlock": from_block,
             "toBlock": to_block,
-            "topics": [topic0, None, topic2],
+            "topics": ["0x" + topic0.hex(), None, topic2],
         }
     )
     out = []
     for log in logs:
-        args = event().process_log(log)["args"]
+        args = decoder.decode(log)
         out.append(
             Assignment(
                 int(args["campaignId"]),

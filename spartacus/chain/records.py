@@ -123,6 +123,16 @@ class StatusChange:
     grace_end: int = 0
 
 
+# The status each status-change event leaves a campaign in (None: no change yet).
+_IMPLIED_STATUS: dict[str | None, Status] = {
+    None: Status.OPEN,
+    "Reopened": Status.OPEN,
+    "GraceStarted": Status.PENDING,
+    "ThresholdReached": Status.REVEALED,
+    "Expired": Status.EXPIRED,
+}
+
+
 @dataclass
 class History:
     """Everything the logs say about one campaign, in log order."""
@@ -143,15 +153,36 @@ class History:
         withdrawn = {w.index for w in self.withdrawals}
         return [p.record for p in self.pledges if p.record.index not in withdrawn]
 
+    def roster_records(self) -> list[PledgeRecord]:
+        """What the roster is read from: the instructions (index 0), then the active pledges."""
+        head = [] if self.instructions is None else [self.instructions]
+        return head + self.active_records()
+
+    def active_count(self) -> int:
+        """How many pledges are active: each withdrawal ends one pledge."""
+        return len(self.pledges) - len(self.withdrawals)
+
     def revealed_at(self) -> int | None:
         """The block of ``ThresholdReached``, if any."""
         return next((c.block_number for c in self.changes if c.event == "ThresholdReached"), None)
 
+    def grace_end(self) -> int:
+        """When the latest grace period ends (0 if none started)."""
+        return next((c.grace_end for c in reversed(self.changes) if c.event == "GraceStarted"), 0)
 
-# ---------------------------------------------------------------------- watcher support
-# Small read and send helpers the custodian watcher (spartacus/watcher/) needs: which
-# campaigns name a custodian, a campaign's status at a confirmed block, and a release
-# transaction signed but not yet sent, so that its hash is saved before it leaves.
+    def stored_status(self) -> Status:
+        """The status the registry stores, as the last status change implies it."""
+        if self.terms is None:
+            return Status.NONE
+        return _IMPLIED_STATUS[self.changes[-1].event if self.changes else None]
+
+    def status(self, now: int) -> Status:
+        """What ``statusOf`` says at time ``now`` (the chain's), from the logs alone: the
+        stored status, except that an open campaign past its deadline reads expired."""
+        stored = self.stored_status()
+        if stored == Status.OPEN and self.terms is not None and now > self.terms.deadline:
+            return Status.EXPIRED
+        return stored
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,9 @@
 It is handed a ``Web3`` and never builds one. Reads decode the contract's events into
 typed records (``spartacus.chain.records``); writes go through ``spartacus.chain.sender``
 and any custom error becomes a ``ContractRevert`` that says what was wrong in words.
+Writes send what they are given: a caller that can say more than a revert would (the
+campaign closed on a date, the account has no active pledge) checks first with
+``spartacus.chain.rules``, as the CLI, the ape script and the relayer do.
 """
 
 from __future__ import annotations
@@ -19,9 +22,8 @@ from web3.contract.contract import ContractFunction
 from web3.exceptions import (
     Web3Exception,
 )
-from web3.logs import DISCARD
 
-from ..exceptions import CampaignStateError, ChainError, ContractRevert
+from ..exceptions import CampaignStateError, ChainError
 from ..protocol import (
     Sealed,
     endorsement_typed_data,
@@ -29,10 +31,9 @@ from ..protocol import (
     withdraw_typed_data,
 )
 from .artifact import abi_signature, load_artifact
-from .events import EventDecoder, apply_log, plain_log
+from .events import EventDecoder, apply_log, decode_receipt, plain_log
 from .records import CampaignInfo, History, RosterMode, Status
-from .reverts import decode_revert, explain_revert
-from .sender import _send
+from .sender import Sender
 
 # ---------------------------------------------------------------------- client
 
@@ -58,7 +59,7 @@ class Registry:
         """Deploy a new registry from ``sender``; returns a client bound to it."""
         artifact = load_artifact()
         container = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
-        receipt = _send(w3, container.constructor(), sender, {})
+        receipt = Sender(w3, sender).transact(container.constructor())
         if not receipt.get("contractAddress"):
             raise ChainError("the deployment transaction created no contract")
         return cls(w3, receipt["contractAddress"], from_block=receipt["blockNumber"])
@@ -235,10 +236,9 @@ class Registry:
         """Send ``createCampaign``; returns the new campaign's id."""
         fn = self.contract.functions.createCampaign(terms, instructions.as_abi(), endorsements)
         receipt = self._send(fn, sender)
-        for event in self.contract.events.CampaignCreated().process_receipt(
-            receipt, errors=DISCARD
-        ):
-            return int(event["args"]["campaignId"])
+        for name, args in decode_receipt(self, receipt):
+            if name == "CampaignCreated":
+                return int(args["campaignId"])
         raise ChainError("createCampaign was mined but emitted no CampaignCreated event")
 
     def pledge_with_sig(
@@ -247,8 +247,9 @@ class Registry:
         """Send ``pledgeWithSig``; returns the pledge's index."""
         fn = self.contract.functions.pledgeWithSig(campaign_id, account, sealed.as_abi(), sig)
         receipt = self._send(fn, sender)
-        for event in self.contract.events.Pledged().process_receipt(receipt, errors=DISCARD):
-            return int(event["args"]["index"])
+        for name, args in decode_receipt(self, receipt):
+            if name == "Pledged":
+                return int(args["index"])
         raise ChainError("pledgeWithSig was mined but emitted no Pledged event")
 
     def withdraw_with_sig(
@@ -266,15 +267,13 @@ class Registry:
         receipt = self._send(self.contract.functions.release(campaign_id, data), sender)
         return HexBytes(receipt["transactionHash"]).to_0x_hex()
 
+    def sender(self, account: LocalAccount) -> Sender:
+        """The one sender (``spartacus.chain.sender``) for ``account``'s transactions to this
+        registry: its reverts are decoded with the registry's custom errors."""
+        return Sender(self.w3, account, self._errors)
+
     def _send(self, fn: ContractFunction, sender: LocalAccount) -> Any:
-        return _send(self.w3, fn, sender, self._errors)
-
-    def explain_revert(self, tx_hash: bytes, receipt: Any) -> str:
-        """Why a mined transaction to the registry reverted (see ``explain_revert``)."""
-        return explain_revert(self.w3, tx_hash, receipt, self._errors)
-
-    def decode_error(self, data: str | bytes) -> ContractRevert:
-        return decode_revert(self._errors, data)
+        return self.sender(sender).transact(fn)
 
 
 # Blocks per eth_getLogs call in Registry.history: the widest range most hosted providers

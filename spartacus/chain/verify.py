@@ -18,8 +18,6 @@ from ..exceptions import CryptoError
 from .records import History, RosterMode, Status
 from .registry import Registry
 
-KEY_SEAL_ENTRY = 4 + 80
-
 
 @dataclass(frozen=True)
 class Check:
@@ -78,7 +76,7 @@ def verify_campaign(registry: Registry, campaign_id: int) -> Report:
         len(history.pledges) == info.pledges,
         f"{len(history.pledges)} pledges in the log, {info.pledges} in the contract",
     )
-    _check_status(report, history, info.status, info.threshold)
+    _check_status(report, history, info.status)
     return report
 
 
@@ -138,10 +136,7 @@ def _replay(report: Report, history: History, threshold: int, t: int, mode: Rost
                     release_ok = False
                     problems.append(f"released shares of inactive pledges {sorted(stray)}")
             elif part.kind == protocol.KIND_KEYS:
-                indices = {
-                    int.from_bytes(part.body[i : i + 4], "big")
-                    for i in range(0, len(part.body), KEY_SEAL_ENTRY)
-                }
+                indices = protocol.key_seal_indices(part)
                 round_recipients.setdefault(key, set()).update(indices)
                 first, _ = round_bounds.get(key, (set(allowed), set()))
                 round_bounds[key] = (first, set(allowed))
@@ -155,7 +150,7 @@ def _replay(report: Report, history: History, threshold: int, t: int, mode: Rost
             )
     report.add("running counts", counts_ok, "every event's active count follows from the log")
     report.add("withdrawals", withdraw_ok, f"{len(withdrawn)} withdrawn, all before the reveal")
-    releases = len([n for n, _ in history.log if n == "Released"])
+    releases = len(history.releases)
     report.add(
         "releases",
         release_ok,
@@ -164,19 +159,11 @@ def _replay(report: Report, history: History, threshold: int, t: int, mode: Rost
     )
 
 
-def _check_status(report: Report, history: History, stored: Status, threshold: int) -> None:
-    events = [c.event for c in history.changes]
-    last = events[-1] if events else None
-    expected = {
-        None: Status.OPEN,
-        "Reopened": Status.OPEN,
-        "GraceStarted": Status.PENDING,
-        "ThresholdReached": Status.REVEALED,
-        "Expired": Status.EXPIRED,
-    }[last]
+def _check_status(report: Report, history: History, stored: Status) -> None:
+    last = history.changes[-1].event if history.changes else "none"
+    expected = history.stored_status()
     report.add(
         "status",
         expected == stored,
-        f"stored status {stored.label}; the log's last change "
-        f"({last or 'none'}) implies {expected.label}",
+        f"stored status {stored.label}; the log's last change ({last}) implies {expected.label}",
     )

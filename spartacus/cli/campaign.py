@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from ..chain import rules
 from ..chain.activity import recent_pledges
 from ..chain.creation import load_endorsement, prepare_campaign
 from ..chain.records import Status, iso
@@ -37,7 +38,9 @@ def fetch_endorsements(
 
 
 @click.command()
-@click.option("--title", required=True, help="Campaign title (1 to 200 bytes).")
+@click.option(
+    "--title", required=True, help=f"Campaign title (1 to {rules.limits().max_title} bytes)."
+)
 @click.option("--description", default="", help="What the campaign is about.")
 @click.option("--plan", default="", help="The public plan: what happens when N have joined.")
 @click.option("--instructions", help="Sealed next steps, revealed to members only with the roster.")
@@ -46,7 +49,12 @@ def fetch_endorsements(
     type=click.Path(dir_okay=False),
     help="Read the instructions from a file.",
 )
-@click.option("--threshold", type=int, required=True, help="N: active pledges that reveal (>= 2).")
+@click.option(
+    "--threshold",
+    type=int,
+    required=True,
+    help=f"N: active pledges that reveal (>= {rules.MIN_THRESHOLD}).",
+)
 @click.option("--deadline", required=True, help="A duration such as 7d, or an ISO date (UTC).")
 @click.option("--grace", default="0", show_default=True, help="Grace period after reaching N.")
 @click.option(
@@ -54,7 +62,8 @@ def fetch_endorsements(
     "endorsements",
     multiple=True,
     type=click.Path(dir_okay=False),
-    help="A custodian's endorsement file (repeat for each custodian, 1 to 5).",
+    help="A custodian's endorsement file (repeat for each custodian, 1 to "
+    f"{rules.limits().max_custodians}).",
 )
 @click.option(
     "--custodian",

@@ -8,7 +8,8 @@ import click
 from eth_account import Account
 
 from .. import mail, protocol
-from ..chain.records import RosterMode, Status, iso
+from ..chain import rules
+from ..chain.records import RosterMode, Status
 from ..exceptions import CampaignStateError, UsageError
 from .context import Context
 from .options import json_option, output, pass_context
@@ -34,12 +35,10 @@ def pledge(ctx: Context, campaign_id: int, name: str, contact: str, message: str
     """
     registry = ctx.registry
     info = registry.info(campaign_id)
-    now = ctx.chain_now()
-    status = registry.status_of(campaign_id)
-    if status == Status.EXPIRED or now > info.deadline:
-        raise CampaignStateError(
-            f"campaign {campaign_id} closed on {iso(info.deadline)}: no more pledges"
-        )
+    # The pledge account is fresh, so it has no active pledge: only the campaign is checked.
+    rules.check_pledge_open(
+        campaign_id, registry.status_of(campaign_id), info.deadline, ctx.chain_now()
+    )
     history = registry.history(campaign_id)
     contact_obj = protocol.Contact(name, contact, message)
     protocol.encode_contact(contact_obj)  # refuses oversize details before anything is sent
@@ -51,6 +50,7 @@ def pledge(ctx: Context, campaign_id: int, name: str, contact: str, message: str
         [c.campaign_key for c in history.custodians],
         info.custodian_threshold,
     )
+    rules.check_sealed_pledge(sealed, len(history.custodians), info.custodian_threshold)
     account = Account.from_key(keys.account_key)
     signature = registry.sign_pledge(account, campaign_id, sealed)
     code = protocol.encode_receipt(campaign_id, keys.secret)
@@ -116,16 +116,8 @@ def withdraw(ctx: Context, campaign_id: int, receipt: str | None) -> None:
     keys = found[0]
     account = Account.from_key(keys.account_key)
     status = registry.status_of(campaign_id)
-    if status not in (Status.OPEN, Status.PENDING):
-        raise CampaignStateError(
-            f"campaign {campaign_id} is {status.label}: a pledge can only be withdrawn before "
-            "the reveal"
-        )
     active, index, _ = registry.pledge_of(campaign_id, account.address)
-    if not active:
-        raise CampaignStateError(
-            f"the pledge of {account.address} in campaign {campaign_id} is not active"
-        )
+    rules.check_withdraw(campaign_id, account.address, status=status, active=active)
     signature = registry.sign_withdraw(account, campaign_id)
     registry.withdraw_with_sig(ctx.sender, campaign_id, account.address, signature)
     book = _book(ctx)

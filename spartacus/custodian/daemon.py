@@ -9,23 +9,22 @@ campaign whose key this custodian holds:
 - pending with its grace over: call ``finalize`` (anyone may);
 - expired (or open past its deadline): call ``expire`` if nobody has, and destroy the key.
 
-Roster mail (``--smtp``): once a revealed campaign's release is mined, if this custodian
-alone can read the roster (custodian threshold 1) and the creator asked for mail when it
-requested the key (``mailRoster``), the active pledges and the instructions are decrypted
-with the custodian's own shares and ``mail.mail_roster`` mails every e-mail member not
-mailed yet (recorded under the home folder). Logs carry counts, never addresses.
+Roster mail (``--smtp``): once a revealed campaign's release is mined, ``RosterMailer``
+(``mailer.py``) mails the roster to its e-mail members where the creator asked for it and
+this custodian alone can read it (custodian threshold 1).
 
-A release transaction is signed and its hash saved before it is sent. On the next pass
-(or after a restart) a saved hash is checked first: mined means done, still in the pool
-means wait, unknown to the node means dropped, and the release is planned again from the
-logs. Failing passes are retried with capped exponential back-off; the loop never exits on
-an error unless ``--once`` runs out of attempts.
+A release transaction is signed and its hash saved before it is sent (the ``before_send``
+hook of ``spartacus.chain.sender``, which also sends the same bytes again if the node loses
+them while this pass waits). On the next pass (or after a restart) a saved hash is checked
+first: mined means done, still in the pool means wait, unknown to the node means dropped,
+and the release is planned again from the logs. Failing passes are retried with capped
+exponential back-off; the loop never exits on an error unless ``--once`` runs out of
+attempts.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -34,20 +33,19 @@ from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from web3.exceptions import TimeExhausted, TransactionNotFound
 
-from .. import mail, protocol
+from .. import mail
 from ..chain.events import custodian_assignments
 from ..chain.health import NODE_UNREACHABLE, is_connection_error
 from ..chain.records import Status
 from ..chain.registry import Registry, status_at
-from ..chain.sender import sign_release
-from ..exceptions import ChainError, CryptoError, SpartacusError
-from ..protocol.sealing import record_context
+from ..chain.sender import Sender, Signed
+from ..exceptions import ChainError, SpartacusError, TransactionDropped
 from .keystore import Keystore
 from .log import emit, problem
+from .mailer import RosterMailer
 from .release_plan import plan_release
-from .state import WatchState
+from .state import CampaignRecord, KeyDestroyed, MinedRelease, PendingRelease, WatchState
 
 RESCAN_BLOCKS = 64  # campaigns are searched again this far back, in case of a reorg
 
@@ -88,8 +86,7 @@ class Watcher:
         self.failures = 0
         self.last_error: str | None = None
         self.public_error: str | None = None
-        # campaign -> number of its mined releases when its roster was last mailed in full
-        self._mailed: dict[int, int] = {}
+        self.mailer = RosterMailer(home, keystore, settings.smtp, settings.mail_from)
 
     # ------------------------------------------------------------ loop
 
@@ -178,21 +175,21 @@ class Watcher:
                     "campaign_found",
                     campaign=assignment.campaign_id,
                     custodian_index=assignment.index,
-                    campaign_key=record["campaignKey"],
+                    campaign_key=record.campaign_key,
                     block=assignment.block_number,
                 )
         state.scanned_to = confirmed
 
         try:
-            for key, record in list(state.campaigns.items()):
-                if record.get("keyDestroyed") or self.stopping.is_set():
+            for campaign_id, record in list(state.campaigns.items()):
+                if record.key_destroyed or self.stopping.is_set():
                     continue
                 try:
-                    self._handle(int(key), record, confirmed, confirmed_time, latest_time)
+                    self._handle(campaign_id, record, confirmed, confirmed_time, latest_time)
                 except SpartacusError as exc:
                     if isinstance(exc, ChainError) and is_connection_error(exc.__cause__):
                         raise
-                    problem("campaign step failed", campaign=int(key), error=str(exc)[:500])
+                    problem("campaign step failed", campaign=campaign_id, error=str(exc)[:500])
         finally:
             state.save()  # sends, receipts and destroyed keys were saved as they happened
         self._sweep_unused_keys(confirmed_time)
@@ -202,18 +199,18 @@ class Watcher:
     def _handle(
         self,
         campaign_id: int,
-        record: dict[str, Any],
+        record: CampaignRecord,
         confirmed: int,
         confirmed_time: int,
         latest_time: int,
     ) -> None:
         registry = self.registry
-        public = bytes.fromhex(record["campaignKey"][2:])
+        public = record.public_key
         if not self._resolve_pending(campaign_id, record):
             return  # a release is still in the pool: wait for it
         status = status_at(registry, campaign_id, confirmed)
-        record["status"] = status.label
-        record["lastBlock"] = confirmed
+        record.status = status.label
+        record.last_block = confirmed
         if status == Status.EXPIRED:
             self._destroy(campaign_id, record, public, "campaign expired", confirmed)
             try:
@@ -223,8 +220,8 @@ class Watcher:
             return
         held = public in set(self.keystore.campaign_keys())
         if not held:
-            if not record.get("keyMissing"):
-                record["keyMissing"] = True
+            if not record.key_missing:
+                record.key_missing = True
                 problem(
                     "campaign key not held", campaign=campaign_id, campaign_key="0x" + public.hex()
                 )
@@ -233,31 +230,37 @@ class Watcher:
         if status == Status.PENDING and latest_time >= info.grace_end:
             if registry.status_of(campaign_id) == Status.PENDING:
                 registry.finalize(self.account, campaign_id)
-                record["finalizeSent"].append(confirmed)
+                record.finalize_sent.append(confirmed)
                 emit("finalize_sent", campaign=campaign_id, grace_end=info.grace_end)
         elif status == Status.REVEALED:
             self._release(campaign_id, record, confirmed)
-            self._mail(campaign_id, record, public, info.custodian_threshold, confirmed)
-            if confirmed_time > info.deadline and record.get("pending") is None:
+            self.mailer.mail(
+                registry, campaign_id, record, public, info.custodian_threshold, confirmed
+            )
+            if confirmed_time > info.deadline and record.pending is None:
                 self._destroy(
                     campaign_id, record, public, "deadline passed after the reveal", confirmed
                 )
 
-    def _release(self, campaign_id: int, record: dict[str, Any], confirmed: int) -> None:
+    def _release(self, campaign_id: int, record: CampaignRecord, confirmed: int) -> None:
         registry = self.registry
         plan = plan_release(
             registry, self.keystore, campaign_id, self.account, confirmed_block=confirmed
         )
         problems = {str(i): why for i, why in sorted(plan.problems.items())}
         for index, why in problems.items():
-            if record["problems"].get(index) != why:
+            if record.problems.get(index) != why:
                 problem("pledge not released", campaign=campaign_id, pledge=int(index), reason=why)
-        record["problems"] = problems
-        for number, part in enumerate(plan.parts, start=1):
-            signed = sign_release(registry, self.account, campaign_id, part)
-            record["pending"] = {"tx": signed.tx_hash, "round": plan.round, "nonce": signed.nonce}
+        record.problems = problems
+
+        def save(signed: Signed) -> None:
+            record.pending = PendingRelease(signed.tx_hash, plan.round, signed.nonce)
             self.state.save()  # the hash is on disk before the transaction leaves
-            registry.w3.eth.send_raw_transaction(signed.raw)
+
+        sender = self._sender()
+        for number, part in enumerate(plan.parts, start=1):
+            fn = registry.contract.functions.release(campaign_id, part)
+            signed = sender.send(fn, before_send=save)
             emit(
                 "release_sent",
                 campaign=campaign_id,
@@ -266,140 +269,75 @@ class Watcher:
                 parts=len(plan.parts),
                 tx=signed.tx_hash,
             )
-            if not self._wait(campaign_id, record, self.settings.receipt_timeout):
+            if not self._wait(campaign_id, record, self.settings.receipt_timeout, signed.raw):
                 return
 
-    def _mail(
-        self, campaign_id: int, record: dict[str, Any], public: bytes, t: int, confirmed: int
-    ) -> None:
-        """Mail the roster to e-mail members not mailed yet, where asked and readable alone."""
-        server = self.settings.smtp
-        if server is None or t != 1 or record.get("pending") is not None:
-            return
-        releases = len(record["releases"])
-        if not releases or self._mailed.get(campaign_id) == releases:
-            return  # nothing released yet, or nothing new released since the last mail
-        key = self.keystore.campaign_key(public)
-        if not key.mail_roster:
-            self._mailed[campaign_id] = releases
-            return
-        registry = self.registry
-        history = registry.history(campaign_id, to_block=confirmed)
-        if history.instructions is None:
-            return
-        records = [history.instructions, *history.active_records()]
-        n = len(history.custodians)
-        shares, _ = protocol.custodian_shares(
-            key.secret, campaign_id, record["index"], n, t, records
-        )
-        members: list[protocol.RosterEntry] = []
-        instructions: str | None = None
-        for pledge in records:
-            share = shares.get(pledge.index)
-            if share is None:
-                continue  # its box does not open: reported as "pledge not released"
-            pledge_key, _ = protocol.recover_key({record["index"]: share}, t, pledge.commitment)
-            if pledge_key is None:
-                reason = "its key does not match its commitment"
-                problem("not mailed", campaign=campaign_id, pledge=pledge.index, reason=reason)
-                continue
-            context, account = record_context(campaign_id, pledge)
-            try:
-                plain = protocol.decrypt_payload(
-                    pledge_key, context, pledge.member_key, account, pledge.ciphertext
-                )
-                if pledge.index == 0:
-                    instructions = protocol.decode_instructions(plain)
-                else:
-                    contact = protocol.decode_contact(plain)
-                    members.append(protocol.RosterEntry(pledge.index, pledge.account, contact))
-            except CryptoError as exc:
-                problem("not mailed", campaign=campaign_id, pledge=pledge.index, reason=str(exc))
-        try:
-            report = mail.mail_roster(
-                path=mail.record_path(self.home, registry.chain_id, registry.address, campaign_id),
-                campaign_id=campaign_id,
-                title=history.terms.title if history.terms else "",
-                members=members,
-                instructions=instructions,
-                server=server,
-                sender=self.settings.mail_from,
-            )
-        except SpartacusError as exc:  # the server is down or refused: try again next pass
-            problem("roster mail failed", campaign=campaign_id, error=_redact(str(exc))[:500])
-            return
-        self._mailed[campaign_id] = releases
-        emit(
-            "mail_sent" if report.sent else "mail_up_to_date",
-            campaign=campaign_id,
-            sent=len(report.sent),
-            already=len(report.already),
-            skipped=len(report.skipped),
-        )
-
-    def _resolve_pending(self, campaign_id: int, record: dict[str, Any]) -> bool:
+    def _resolve_pending(self, campaign_id: int, record: CampaignRecord) -> bool:
         """Settle a release saved as sent; True when nothing is in flight any more."""
-        pending = record.get("pending")
-        if not pending:
+        pending = record.pending
+        if pending is None:
             return True
-        w3 = self.registry.w3
-        try:
-            w3.eth.get_transaction(pending["tx"])
-        except TransactionNotFound:
-            try:
-                receipt = w3.eth.get_transaction_receipt(pending["tx"])
-            except TransactionNotFound:
-                emit("release_dropped", campaign=campaign_id, tx=pending["tx"])
-                record["pending"] = None
+        sender = self._sender()
+        if not sender.known(pending.tx):
+            receipt = sender.receipt(pending.tx)
+            if receipt is None:
+                emit("release_dropped", campaign=campaign_id, tx=pending.tx)
+                record.pending = None
                 return True
             self._mined(campaign_id, record, receipt)
             return True
         return self._wait(campaign_id, record, min(self.settings.receipt_timeout, 5.0))
 
-    def _wait(self, campaign_id: int, record: dict[str, Any], timeout: float) -> bool:
-        tx = record["pending"]["tx"]
+    def _wait(
+        self, campaign_id: int, record: CampaignRecord, timeout: float, raw: bytes | None = None
+    ) -> bool:
+        """Wait for the pending release; True once mined. With its signed bytes (``raw``,
+        not kept on disk), a node that lost it is sent them again."""
+        assert record.pending is not None
+        tx = record.pending.tx
         try:
-            receipt = self.registry.w3.eth.wait_for_transaction_receipt(
-                tx, timeout=timeout, poll_latency=0.2
-            )
-        except TimeExhausted:
+            receipt = self._sender().wait(tx, timeout, raw=raw)
+        except TransactionDropped:
+            return False  # its nonce went to another: the next pass finds it dropped
+        if receipt is None:
             emit("release_pending", campaign=campaign_id, tx=tx)
             return False
         self._mined(campaign_id, record, receipt)
         return True
 
-    def _mined(self, campaign_id: int, record: dict[str, Any], receipt: Any) -> None:
-        pending = record["pending"]
-        record["pending"] = None
+    def _sender(self) -> Sender:
+        return self.registry.sender(self.account)
+
+    def _mined(self, campaign_id: int, record: CampaignRecord, receipt: Any) -> None:
+        pending = record.pending
+        assert pending is not None
+        record.pending = None
         if receipt["status"] != 1:
-            problem("release reverted", campaign=campaign_id, tx=pending["tx"])
+            problem("release reverted", campaign=campaign_id, tx=pending.tx)
         else:
             block = int(receipt["blockNumber"])
-            record["releases"].append(
-                {"round": pending["round"], "tx": pending["tx"], "block": block}
-            )
+            record.releases.append(MinedRelease(pending.round, pending.tx, block))
             emit(
                 "release_mined",
                 campaign=campaign_id,
-                round=pending["round"],
-                tx=pending["tx"],
+                round=pending.round,
+                tx=pending.tx,
                 block=block,
             )
         self.state.save()
 
     def _expire(self, campaign_id: int) -> None:
         """Emit ``Expired`` on chain if nobody has yet (anyone may)."""
-        history = self.registry.history(campaign_id)
-        if any(change.event == "Expired" for change in history.changes):
+        if self.registry.history(campaign_id).stored_status() == Status.EXPIRED:
             return
         self.registry.expire(self.account, campaign_id)
         emit("expire_sent", campaign=campaign_id)
 
     def _destroy(
-        self, campaign_id: int, record: dict[str, Any], public: bytes, reason: str, block: int
+        self, campaign_id: int, record: CampaignRecord, public: bytes, reason: str, block: int
     ) -> None:
         removed = self.keystore.destroy_campaign_key(public)
-        record["keyDestroyed"] = {"reason": reason, "block": block, "time": int(time.time())}
+        record.key_destroyed = KeyDestroyed(reason, block, int(time.time()))
         self.state.save()
         emit(
             "key_destroyed",
@@ -414,7 +352,7 @@ class Watcher:
     def _sweep_unused_keys(self, confirmed_time: int) -> None:
         """Delete keys issued for this registry that no campaign used before they expired."""
         registry = self.registry
-        used = {r["campaignKey"][2:] for r in self.state.campaigns.values()}
+        used = {r.campaign_key[2:] for r in self.state.campaigns.values()}
         for public in self.keystore.campaign_keys():
             if public.hex() in used:
                 continue
@@ -433,8 +371,3 @@ class Watcher:
                 campaign_key="0x" + public.hex(),
                 reason="endorsement expired unused",
             )
-
-
-def _redact(text: str) -> str:
-    """Error text without the addresses in it: members' contacts stay out of the logs."""
-    return re.sub(r"\S+@\S+", "<address>", text)

@@ -3,12 +3,14 @@
 One section per (chain id, registry address). For each campaign that lists this
 custodian: its index and campaign key, the last confirmed block processed, the status seen
 there, the release transaction in flight (saved *before* it is sent), the releases mined,
-finalize calls, problems, and whether the key was destroyed. The chain stays
-the source of truth: the releases themselves are re-derived from its logs on every pass.
+finalize calls, problems, and whether the key was destroyed: a ``CampaignRecord`` each,
+typed here and saved in the same JSON shape. The chain stays the source of truth: the
+releases themselves are re-derived from its logs on every pass.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,110 @@ from ..files import read_json, write_json
 VERSION = 1
 
 
+@dataclass
+class PendingRelease:
+    """A release transaction signed and saved, not yet seen mined."""
+
+    tx: str
+    round: int
+    nonce: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"tx": self.tx, "round": self.round, "nonce": self.nonce}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PendingRelease:
+        return cls(str(data["tx"]), int(data["round"]), int(data["nonce"]))
+
+
+@dataclass
+class MinedRelease:
+    """A release transaction mined (successfully) in ``block``."""
+
+    round: int
+    tx: str
+    block: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"round": self.round, "tx": self.tx, "block": self.block}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> MinedRelease:
+        return cls(int(data["round"]), str(data["tx"]), int(data["block"]))
+
+
+@dataclass
+class KeyDestroyed:
+    """Why and when the campaign key was destroyed."""
+
+    reason: str
+    block: int
+    time: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"reason": self.reason, "block": self.block, "time": self.time}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> KeyDestroyed:
+        return cls(str(data["reason"]), int(data["block"]), int(data["time"]))
+
+
+@dataclass
+class CampaignRecord:
+    """What the watcher keeps about one campaign that lists this custodian."""
+
+    index: int
+    campaign_key: str  # 0x-hex of the public campaign key
+    last_block: int | None = None
+    status: str | None = None
+    pending: PendingRelease | None = None
+    releases: list[MinedRelease] = field(default_factory=list)
+    finalize_sent: list[int] = field(default_factory=list)
+    problems: dict[str, str] = field(default_factory=dict)  # pledge index -> reason
+    key_destroyed: KeyDestroyed | None = None
+    key_missing: bool = False
+
+    @property
+    def public_key(self) -> bytes:
+        return bytes.fromhex(self.campaign_key[2:])
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "index": self.index,
+            "campaignKey": self.campaign_key,
+            "lastBlock": self.last_block,
+            "status": self.status,
+            "pending": self.pending.to_json() if self.pending else None,
+            "releases": [r.to_json() for r in self.releases],
+            "finalizeSent": list(self.finalize_sent),
+            "problems": dict(self.problems),
+            "keyDestroyed": self.key_destroyed.to_json() if self.key_destroyed else None,
+        }
+        if self.key_missing:
+            data["keyMissing"] = True
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CampaignRecord:
+        pending, destroyed = data.get("pending"), data.get("keyDestroyed")
+        return cls(
+            index=int(data["index"]),
+            campaign_key=str(data["campaignKey"]),
+            last_block=data.get("lastBlock"),
+            status=data.get("status"),
+            pending=PendingRelease.from_json(pending) if pending else None,
+            releases=[MinedRelease.from_json(r) for r in data.get("releases", [])],
+            finalize_sent=[int(b) for b in data.get("finalizeSent", [])],
+            problems={str(k): str(v) for k, v in data.get("problems", {}).items()},
+            key_destroyed=KeyDestroyed.from_json(destroyed) if destroyed else None,
+            key_missing=bool(data.get("keyMissing", False)),
+        )
+
+
 class WatchState:
+    """The saved state of one (chain id, registry) section, typed; ``save`` writes the whole
+    file atomically, in the JSON shape above."""
+
     def __init__(self, path: Path, chain_id: int, registry: str) -> None:
         self.path = path
         self.section_name = f"{chain_id}:{registry.lower()}"
@@ -29,12 +134,19 @@ class WatchState:
             self.section_name,
             {"chainId": chain_id, "registry": registry, "scannedTo": -1, "campaigns": {}},
         )
+        self.campaigns: dict[int, CampaignRecord] = {
+            int(key): CampaignRecord.from_json(record)
+            for key, record in self.section["campaigns"].items()
+        }
 
     @classmethod
     def file(cls, home: Path) -> Path:
         return home / "watcher" / "state.json"
 
     def save(self) -> None:
+        self.section["campaigns"] = {
+            str(campaign_id): record.to_json() for campaign_id, record in self.campaigns.items()
+        }
         write_json(self.path, self.data)
 
     @property
@@ -45,30 +157,14 @@ class WatchState:
     def scanned_to(self, block: int) -> None:
         self.section["scannedTo"] = block
 
-    @property
-    def campaigns(self) -> dict[str, dict[str, Any]]:
-        campaigns: dict[str, dict[str, Any]] = self.section["campaigns"]
-        return campaigns
-
     def campaign(
         self, campaign_id: int, index: int, campaign_key: bytes
-    ) -> tuple[dict[str, Any], bool]:
+    ) -> tuple[CampaignRecord, bool]:
         """The record of a campaign, created if new; returns (record, created)."""
-        key = str(campaign_id)
-        if key in self.campaigns:
-            return self.campaigns[key], False
-        record: dict[str, Any] = {
-            "index": index,
-            "campaignKey": "0x" + campaign_key.hex(),
-            "lastBlock": None,
-            "status": None,
-            "pending": None,
-            "releases": [],
-            "finalizeSent": [],
-            "problems": {},
-            "keyDestroyed": None,
-        }
-        self.campaigns[key] = record
+        if campaign_id in self.campaigns:
+            return self.campaigns[campaign_id], False
+        record = CampaignRecord(index=index, campaign_key="0x" + campaign_key.hex())
+        self.campaigns[campaign_id] = record
         return record, True
 
     @property

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -32,9 +33,14 @@ SETTINGS: dict[str, Any] = {
     "evmVersion": "cancun",
     "remappings": REMAPPINGS,
     "outputSelection": {
-        "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "devdoc"]}
+        "*": {
+            "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "devdoc"],
+            "": ["ast"],  # read for the contract's constants (``constants``); code is unchanged
+        }
     },
 }
+# A constant folded to a whole number, as the AST types it: ``t_rational_<value>_by_1``.
+_WHOLE_NUMBER = re.compile(r"t_rational_(\d+)_by_1")
 
 
 def _sources() -> dict[str, dict[str, str]]:
@@ -51,7 +57,8 @@ def _sources() -> dict[str, dict[str, str]]:
 
 
 def compile_contracts() -> dict[str, dict[str, Any]]:
-    """Compile contracts/ and return ``{name: {"abi", "bytecode", ...}}`` for SHIPPED."""
+    """Compile contracts/ and return ``{name: {"abi", "bytecode", ..., "constants"}}`` for
+    SHIPPED."""
     import solcx  # imported here: a plain install of the package has no compiler
 
     standard_input = {"language": "Solidity", "sources": _sources(), "settings": SETTINGS}
@@ -77,8 +84,29 @@ def compile_contracts() -> dict[str, dict[str, Any]]:
             "bytecode": "0x" + compiled["evm"]["bytecode"]["object"],
             "deployedBytecode": "0x" + compiled["evm"]["deployedBytecode"]["object"],
             "devdoc": compiled.get("devdoc", {}),
+            "constants": constants(output["sources"][source]["ast"], name),
         }
     return artifacts
+
+
+def constants(ast: dict[str, Any], contract: str) -> dict[str, int]:
+    """The whole-number constants ``contract`` declares, by name, as solc folded them.
+
+    They are the registry's limits (title and text sizes, custodians, box and ciphertext
+    sizes...): ``spartacus.chain.rules`` reads them from the artifact rather than restating
+    the numbers, so the contract stays the one place where they are written.
+    """
+    found = {}
+    for node in ast["nodes"]:
+        if node.get("nodeType") != "ContractDefinition" or node.get("name") != contract:
+            continue
+        for member in node["nodes"]:
+            if member.get("nodeType") != "VariableDeclaration" or not member.get("constant"):
+                continue
+            folded = _WHOLE_NUMBER.fullmatch(member["value"]["typeDescriptions"]["typeIdentifier"])
+            if folded:
+                found[member["name"]] = int(folded.group(1))
+    return found
 
 
 def _public_settings() -> dict[str, Any]:

@@ -71,7 +71,15 @@ from .release import (
     release_entries,
     release_key,
 )
-from .roster import ReleaseRecord, Roster, RosterEntry, read_roster, recover_key
+from .roster import (
+    Decrypted,
+    ReleaseRecord,
+    Roster,
+    RosterEntry,
+    decrypt_pledges,
+    read_roster,
+    recover_key,
+)
 from .sealing import (
     PledgeRecord,
     Sealed,
@@ -102,6 +110,7 @@ __all__ = [
     "SECRET_SIZE",
     "ZERO_ACCOUNT",
     "Contact",
+    "Decrypted",
     "PledgeKeys",
     "PledgeRecord",
     "ReleasePart",
@@ -119,6 +128,7 @@ __all__ = [
     "decode_instructions",
     "decode_receipt",
     "decrypt_payload",
+    "decrypt_pledges",
     "derive_keys",
     "encode_contact",
     "encode_instructions",

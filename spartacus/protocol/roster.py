@@ -1,15 +1,16 @@
 """Reading the roster (docs/protocol.md, "Release data"): gather each pledge's shares from
 the releases, rebuild and check its key, decrypt names, contacts and the instructions.
 
-The one place a roster is decrypted: members (``read_roster``), the custodian's mailer and
-``verify`` all use it.
+The one place a roster is decrypted: ``decrypt_pledges`` turns shares into contacts and
+instructions, for members (``read_roster``, from the releases) and for the custodian's
+mailer (from its own shares).
 """
 
 from __future__ import annotations
 
 import hmac
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..exceptions import CryptoError, InvalidRelease, InvalidShare
@@ -233,34 +234,82 @@ def read_roster(
                     if errors:
                         problems.append(errors[0])
     problems += shares.problems()
-    return _decrypt_all(campaign_id, t, active, shares.by_index, problems)
+    read = decrypt_pledges(campaign_id, t, active.values(), shares.by_index)
+    return Roster(read.members, read.instructions, read.missing, problems + read.problems())
 
 
-def _decrypt_all(
+@dataclass(frozen=True)
+class Decrypted:
+    """What a set of shares unlocks: the readable pledges and the instructions, and for
+    every record left unread with shares in hand, why.
+
+    ``missing`` lists the pledge indices (never 0) that stay unread, whatever the reason.
+    ``mismatched`` maps a record's index (0: the instructions) to the custodians whose
+    shares (t or more) rebuild no key matching its commitment; ``undecryptable`` maps one
+    whose key matches to why it still does not decrypt and parse. ``misfits`` maps a
+    custodian to the pledges whose key was rebuilt from other shares that its own does not
+    fit.
+    """
+
+    members: list[RosterEntry]
+    instructions: str | None
+    missing: list[int]
+    mismatched: dict[int, list[int]]
+    undecryptable: dict[int, str]
+    misfits: dict[int, list[int]]
+
+    def problems(self) -> list[str]:
+        """What went wrong, in words, record by record and then custodian by custodian."""
+        found: list[str] = []
+        for index in sorted({*self.mismatched, *self.undecryptable}):
+            what = "the instructions" if index == 0 else f"pledge {index}"
+            if index in self.mismatched:
+                found.append(
+                    f"{what}: the shares from custodians {_names(self.mismatched[index])} "
+                    "rebuild no key matching its commitment"
+                )
+            else:
+                found.append(
+                    f"{what}: its key matches its commitment, but {self.undecryptable[index]}"
+                )
+        return found + [
+            f"custodian {c} released shares that match no commitment for pledges {_names(i)}"
+            for c, i in sorted(self.misfits.items())
+        ]
+
+
+def decrypt_pledges(
     campaign_id: int,
     t: int,
-    active: Mapping[int, PledgeRecord],
+    records: Iterable[PledgeRecord],
     shares: Mapping[int, Mapping[int, bytes]],
-    problems: list[str],
-) -> Roster:
+) -> Decrypted:
+    """Rebuild each record's key from its shares (record index -> custodian -> share) and
+    decrypt it: contacts for pledges, the text for the instructions (index 0).
+
+    A key is used only if it matches the record's commitment, and a pledge counts only if
+    it decrypts and parses. The first record of each index is used. Members and custodian
+    mailers (one custodian's own shares, t = 1) read the roster through this.
+    """
+    active: dict[int, PledgeRecord] = {}
+    for record in records:
+        active.setdefault(record.index, record)
     members: list[RosterEntry] = []
     missing: list[int] = []
     instructions: str | None = None
+    mismatched: dict[int, list[int]] = {}
+    undecryptable: dict[int, str] = {}
     misfits: dict[int, list[int]] = {}
     for index in sorted(active):
         record = active[index]
         held = shares.get(index, {})
-        what = "the instructions" if index == 0 else f"pledge {index}"
         key: bytes | None = None
         if len(held) >= t:
             key, bad = recover_key(held, t, record.commitment)
             for custodian in bad:
                 misfits.setdefault(custodian, []).append(index)
             if key is None:
-                problems.append(
-                    f"{what}: the shares from custodians {_names(sorted(held))} rebuild no "
-                    "key matching its commitment"
-                )
+                mismatched[index] = sorted(held)
         if key is None:
             if index != 0:
                 missing.append(index)
@@ -273,11 +322,7 @@ def _decrypt_all(
             else:
                 members.append(RosterEntry(index, record.account, decode_contact(plain)))
         except CryptoError as error:
-            problems.append(f"{what}: its key matches its commitment, but {error}")
+            undecryptable[index] = str(error)
             if index != 0:
                 missing.append(index)
-    problems += [
-        f"custodian {c} released shares that match no commitment for pledges {_names(i)}"
-        for c, i in sorted(misfits.items())
-    ]
-    return Roster(members, instructions, missing, problems)
+    return Decrypted(members, instructions, missing, mismatched, undecryptable, misfits)

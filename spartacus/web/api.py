@@ -22,8 +22,8 @@ from ..chain.health import describe_failure
 from ..chain.records import History
 from ..custodian.client import request_endorsement
 from ..exceptions import RequestRefused, SpartacusError
-from . import WebState, state
 from .index import detail, records, summary
+from .state import WebState, state
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

@@ -10,21 +10,50 @@ from flask import Flask, Response, jsonify, render_template, request
 from web3.exceptions import Web3Exception
 from werkzeug.exceptions import HTTPException
 
-from ..exceptions import RequestRefused, SpartacusError
+from ..exceptions import (
+    AlreadyPledged,
+    BadSignature,
+    CampaignClosed,
+    MalformedSignature,
+    NotPledged,
+    RequestRefused,
+    RuleViolation,
+    SpartacusError,
+    WrongStatus,
+)
 
 CHAIN_DOWN_RETRY_AFTER = 5  # seconds a client is asked to wait while the node is away
+
+# The HTTP status of each typed error: the first of its classes (most specific first) that
+# is listed here. A ``RequestRefused`` carries its own status and Retry-After instead.
+HTTP_STATUS: dict[type[SpartacusError], int] = {
+    # A request that breaks a registry rule as sent (a size, N, t, a deadline...): 400.
+    RuleViolation: 400,
+    MalformedSignature: 400,
+    # A request the campaign's state or the account's nonce refuses: sending it again as it
+    # is will not help, but it was well formed.
+    CampaignClosed: 409,
+    WrongStatus: 409,
+    AlreadyPledged: 409,
+    NotPledged: 409,
+    BadSignature: 409,
+    # Anything else of ours went wrong behind the app (the chain, a custodian's answer).
+    SpartacusError: 502,
+}
+
+
+def http_status(exc: SpartacusError) -> int:
+    if isinstance(exc, RequestRefused):
+        return exc.status
+    return next(HTTP_STATUS[cls] for cls in type(exc).__mro__ if cls in HTTP_STATUS)
 
 
 def register(app: Flask) -> None:
     """Install the handlers that turn errors into answers."""
 
-    @app.errorhandler(RequestRefused)
-    def refused(exc: RequestRefused) -> Any:
-        return _error(str(exc), exc.status, exc.retry_after)
-
     @app.errorhandler(SpartacusError)
     def failed(exc: SpartacusError) -> Any:
-        return _error(str(exc), 502)
+        return _error(str(exc), http_status(exc), getattr(exc, "retry_after", None))
 
     @app.errorhandler(requests.exceptions.RequestException)
     @app.errorhandler(Web3Exception)

@@ -232,27 +232,6 @@ class CampaignIndex:
 # ---------------------------------------------------------------------- summaries
 
 
-def status_label(history: History, now: int) -> str:
-    """What ``statusOf`` would say at time ``now``, from the logs alone."""
-    assert history.terms is not None
-    events = [c.event for c in history.changes]
-    if "ThresholdReached" in events:
-        return "revealed"
-    if "Expired" in events:
-        return "expired"
-    if events and events[-1] == "GraceStarted":
-        return "pending"
-    return "expired" if now > history.terms.deadline else "open"
-
-
-def active_count(history: History) -> int:
-    return len(history.pledges) - len(history.withdrawals)
-
-
-def grace_end(history: History) -> int:
-    return next((c.grace_end for c in reversed(history.changes) if c.event == "GraceStarted"), 0)
-
-
 def summary(
     history: History, head: Snapshot, hidden: bool, index: CampaignIndex | None = None
 ) -> dict[str, Any]:
@@ -263,11 +242,11 @@ def summary(
     out = {
         "id": history.campaign_id,
         "title": terms.title,
-        "status": status_label(history, head.timestamp),
-        "active": active_count(history),
+        "status": history.status(head.timestamp).label,
+        "active": history.active_count(),
         "threshold": terms.threshold,
         "deadline": terms.deadline,
-        "graceEnd": grace_end(history),
+        "graceEnd": history.grace_end(),
         "url": f"/c/{history.campaign_id}",
         "hidden": hidden,
         "block": head.block,
@@ -341,7 +320,7 @@ def records(history: History, head: Snapshot) -> dict[str, Any]:
         "n": len(history.custodians),
         "t": terms.custodian_threshold,
         "rosterMode": RosterMode(terms.roster_mode).label,
-        "status": status_label(history, head.timestamp),
+        "status": history.status(head.timestamp).label,
         "instructions": record(history.instructions),
         "pledges": [record(r) for r in history.active_records()],
         "withdrawn": withdrawn,

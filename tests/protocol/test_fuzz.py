@@ -8,8 +8,8 @@ failure rather than a stuck run.
 
 derandomize=True: CI runs the same examples every time, so a red run is reproducible and
 never depends on luck. Wider hunts are run by hand with a larger max_examples (4,000 per
-decoder so far: the crypto decoders held; the relay's ``_uint`` did not, and was fixed:
-the last test keeps it fixed).
+decoder so far: the crypto decoders held; the relay's number reader, now ``bodies.uint``,
+did not, and was fixed: the last test keeps it fixed).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from spartacus import protocol
 from spartacus.cli import receipts
 from spartacus.exceptions import RequestRefused, SpartacusError
-from spartacus.web import relay
+from spartacus.web import bodies
 
 FUZZ = settings(
     max_examples=300,
@@ -193,11 +193,11 @@ json_values = st.recursive(
 @given(st.dictionaries(st.sampled_from(["a", "x", "campaignId", "account", "title"]), json_values))
 def test_relay_fields_parse_or_refuse_with_a_reason(body: dict[str, Any]) -> None:
     for parse in (
-        lambda: relay._uint(body, "campaignId", 256),
-        lambda: relay._address(body, "account"),
-        lambda: relay._bytes(body, "x", 32),
-        lambda: relay._text(body, "title", 1, 200),
-        lambda: relay._object(body, "a"),
+        lambda: bodies.uint(body, "campaignId", 256),
+        lambda: bodies.address(body, "account"),
+        lambda: bodies.hex_bytes(body, "x", 32),
+        lambda: bodies.text(body, "title"),
+        lambda: bodies.json_object(body, "a"),
     ):
         try:
             parse()
@@ -210,4 +210,4 @@ def test_relay_fields_parse_or_refuse_with_a_reason(body: dict[str, Any]) -> Non
 )
 def test_relay_campaign_ids_that_only_look_like_digits_are_refused(number: str) -> None:
     with pytest.raises(RequestRefused, match="whole number"):
-        relay._uint({"campaignId": number}, "campaignId", 256)
+        bodies.uint({"campaignId": number}, "campaignId", 256)

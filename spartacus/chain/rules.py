@@ -1,0 +1,229 @@
+"""The registry's rules, written once outside Solidity: what to check before sending.
+
+contracts/Spartacus.sol is normative (docs/protocol.md, "Contract rules"). This module
+restates its checks so that the CLI, the ape script and the relayer refuse a doomed request
+with a sentence ("campaign 7 closed on 2026-12-01T00:00:00Z: no more pledges") rather than a
+revert, and spend no gas on it. The checks take plain values (the callers read the chain
+their own way) and raise the ``RuleViolation`` subclass named after the custom error the
+registry would revert with. ``names`` lets a caller name a field as its user knows it: an
+option such as ``--threshold``, or a JSON path such as ``instructions.boxes``.
+
+The limits are not restated as numbers: ``make build`` records the contract's constants in
+the shipped artifact, and ``limits()`` reads them from there. The sizes in
+``spartacus.protocol`` (the pledge ciphertext, a box...) are the byte format's own
+definitions and stay there, free of file reads; tests/chain/test_rules.py checks that the
+two agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from functools import cache
+from typing import Any
+
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+
+from ..exceptions import (
+    AlreadyPledged,
+    BadCustodianCount,
+    BadCustodianThreshold,
+    BadLength,
+    BadSignature,
+    CampaignClosed,
+    DeadlineNotInFuture,
+    EndorsementExpired,
+    MalformedSignature,
+    NotPledged,
+    ThresholdTooLow,
+    WrongStatus,
+    ZeroKey,
+)
+from ..protocol import Sealed
+from .artifact import load_artifact
+from .records import Status, iso
+
+MIN_THRESHOLD = 2  # a campaign of one reveals nobody to anybody
+ZERO_KEY = bytes(32)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The registry's limits; each field is the contract constant of that name, upper-cased."""
+
+    max_custodians: int
+    max_title: int
+    max_text: int
+    pledge_ciphertext: int
+    ciphertext_overhead: int
+    block: int
+    max_instruction_blocks: int
+    box_t1: int
+    box_shamir: int
+    signature: int
+    max_release: int
+
+    @classmethod
+    def from_constants(cls, constants: Mapping[str, int]) -> Limits:
+        return cls(**{f.name: int(constants[f.name.upper()]) for f in fields(cls)})
+
+    def box_size(self, custodian_threshold: int) -> int:
+        return self.box_t1 if custodian_threshold == 1 else self.box_shamir
+
+    def boxes_size(self, custodians: int, custodian_threshold: int) -> int:
+        return custodians * self.box_size(custodian_threshold)
+
+
+@cache
+def limits() -> Limits:
+    """The limits of the registry shipped in this package, from its artifact."""
+    return Limits.from_constants(load_artifact()["constants"])
+
+
+def _name(names: Mapping[str, str] | None, field: str) -> str:
+    return (names or {}).get(field, field)
+
+
+def _check_exact(name: str, length: int, expected: int) -> None:
+    if length != expected:
+        raise BadLength(f"{name} has {length} bytes; expected {expected}")
+
+
+def _check_text(name: str, text: str, low: int, high: int) -> None:
+    size = len(text.encode())
+    if not low <= size <= high:
+        raise BadLength(f"{name} has {size} bytes; it must have {low} to {high}")
+
+
+# ---------------------------------------------------------------------- createCampaign
+
+
+def check_terms(
+    *,
+    title: str,
+    description: str,
+    plan: str,
+    threshold: int,
+    deadline: int,
+    now: int,
+    names: Mapping[str, str] | None = None,
+) -> None:
+    """The terms of ``createCampaign``: text sizes, N >= 2, a deadline after ``now``."""
+    lim = limits()
+    _check_text(_name(names, "title"), title, 1, lim.max_title)
+    _check_text(_name(names, "description"), description, 0, lim.max_text)
+    _check_text(_name(names, "plan"), plan, 0, lim.max_text)
+    if threshold < MIN_THRESHOLD:
+        raise ThresholdTooLow(
+            f"{_name(names, 'threshold')} must be at least {MIN_THRESHOLD} (got {threshold})"
+        )
+    if deadline <= now:
+        raise DeadlineNotInFuture(f"the deadline {iso(deadline)} is not in the future")
+
+
+def check_custodians(
+    count: int, custodian_threshold: int, *, names: Mapping[str, str] | None = None
+) -> None:
+    """1 to ``max_custodians`` custodians, and 1 <= t <= n."""
+    most = limits().max_custodians
+    if not 1 <= count <= most:
+        raise BadCustodianCount(f"a campaign needs 1 to {most} custodians (got {count})")
+    if not 1 <= custodian_threshold <= count:
+        raise BadCustodianThreshold(
+            f"{_name(names, 'custodianThreshold')} must be between 1 and {count} "
+            f"(got {custodian_threshold})"
+        )
+
+
+def check_instructions(
+    sealed: Sealed,
+    custodians: int,
+    custodian_threshold: int,
+    *,
+    names: Mapping[str, str] | None = None,
+) -> None:
+    """The sealed instructions: a member key, 1 to ``max_instruction_blocks`` blocks of
+    ciphertext, one box per custodian."""
+    lim = limits()
+    if sealed.member_key == ZERO_KEY:
+        raise ZeroKey("the instructions' member key is zero")
+    blocks, extra = divmod(len(sealed.ciphertext) - lim.ciphertext_overhead, lim.block)
+    if extra or not 1 <= blocks <= lim.max_instruction_blocks:
+        raise BadLength(
+            f"{_name(names, 'instructions.ciphertext')} must be {lim.ciphertext_overhead} + "
+            f"{lim.block} * k bytes with k from 1 to {lim.max_instruction_blocks}"
+        )
+    _check_exact(
+        _name(names, "instructions.boxes"),
+        len(sealed.boxes),
+        lim.boxes_size(custodians, custodian_threshold),
+    )
+
+
+def check_endorsement(what: str, expiry: int, now: int) -> None:
+    """An endorsement (``what``: "endorsement 2", with its file if any) is unexpired."""
+    if expiry < now:
+        raise EndorsementExpired(
+            f"{what} expired on {iso(expiry)}; ask the custodian for a new one"
+        )
+
+
+# ---------------------------------------------------------------------- pledge
+
+
+def check_pledge_open(campaign_id: int, status: Status, deadline: int, now: int) -> None:
+    """A campaign takes pledges until its deadline, after the reveal too, never once expired.
+    ``status`` is the effective one (``statusOf``), ``now`` the chain's time."""
+    if status == Status.EXPIRED or now > deadline:
+        raise CampaignClosed(f"campaign {campaign_id} closed on {iso(deadline)}: no more pledges")
+
+
+def check_sealed_pledge(sealed: Sealed, custodians: int, custodian_threshold: int) -> None:
+    """A pledge's member key is not zero; its ciphertext and boxes have the exact sizes."""
+    lim = limits()
+    if sealed.member_key == ZERO_KEY:
+        raise ZeroKey("the member key is zero")
+    _check_exact("ciphertext", len(sealed.ciphertext), lim.pledge_ciphertext)
+    _check_exact("boxes", len(sealed.boxes), lim.boxes_size(custodians, custodian_threshold))
+
+
+def check_signature(signature: bytes, name: str = "signature") -> None:
+    """A signature (of a pledge, withdrawal or endorsement) has the size ecrecover takes."""
+    _check_exact(name, len(signature), limits().signature)
+
+
+def check_signer(typed: dict[str, Any], signature: bytes, account: str, nonce: int) -> None:
+    """``signature`` signs the EIP-712 message ``typed`` (for ``nonce``) by ``account``."""
+    try:
+        signer = Account.recover_message(encode_typed_data(full_message=typed), signature=signature)
+    except Exception:  # noqa: BLE001 - eth_account raises several types for a bad signature
+        raise MalformedSignature("the signature is malformed") from None
+    if signer.lower() != account.lower():
+        raise BadSignature(
+            f"the signature is not by {account} for nonce {nonce} (signed by {signer}); "
+            "it may be for another campaign, an old nonce, or already used"
+        )
+
+
+def check_pledge(
+    campaign_id: int, account: str, *, status: Status, deadline: int, now: int, active: bool
+) -> None:
+    """The campaign takes pledges and ``account`` has no active pledge in it."""
+    check_pledge_open(campaign_id, status, deadline, now)
+    if active:
+        raise AlreadyPledged(f"{account} already has an active pledge in campaign {campaign_id}")
+
+
+# ---------------------------------------------------------------------- withdraw
+
+
+def check_withdraw(campaign_id: int, account: str, *, status: Status, active: bool) -> None:
+    """The campaign is Open or Pending (``statusOf``) and ``account`` has an active pledge."""
+    if status not in (Status.OPEN, Status.PENDING):
+        raise WrongStatus(
+            f"campaign {campaign_id} is {status.label}: a pledge can only be withdrawn before "
+            "the reveal"
+        )
+    if not active:
+        raise NotPledged(f"{account} has no active pledge in campaign {campaign_id}")

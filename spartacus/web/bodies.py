@@ -1,0 +1,144 @@
+"""Reading the relayer's JSON bodies: each field's type and format, refused with a reason.
+
+Only the shape of a request is checked here: a whole number of so many bits, an address,
+0x-hex (32 bytes for a ``bytes32``), text, an object. Whether the registry would accept the
+values (sizes, thresholds, deadlines, the campaign's state) is for ``spartacus.chain.rules``
+to say, which the relayer asks next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eth_utils import to_checksum_address
+
+from .. import protocol
+from ..chain.creation import Endorsement
+from ..chain.records import RosterMode
+from ..exceptions import RequestRefused
+
+BYTES32 = 32
+
+
+def json_object(body: dict[str, Any], key: str) -> dict[str, Any]:
+    value = body.get(key)
+    if not isinstance(value, dict):
+        raise RequestRefused(f"{key} must be a JSON object")
+    return value
+
+
+def uint(body: dict[str, Any], key: str, bits: int) -> int:
+    value = body.get(key)
+    # ASCII digits only, and no longer than 2^256 can be: int() refuses other "digits" such
+    # as '²', and Python caps the length of numbers it parses from text.
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 78:
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**bits:
+        raise RequestRefused(f"{key} must be a whole number from 0 to 2^{bits} - 1")
+    return value
+
+
+def address(body: dict[str, Any], key: str) -> str:
+    value = body.get(key)
+    if not isinstance(value, str) or len(value) != 42 or not value.startswith("0x"):
+        raise RequestRefused(f"{key} must be a 0x-prefixed 20-byte address")
+    try:
+        return str(to_checksum_address(value))
+    except ValueError:
+        raise RequestRefused(f"{key} must be a 0x-prefixed 20-byte address") from None
+
+
+def hex_bytes(body: dict[str, Any], key: str, size: int | None = None) -> bytes:
+    """0x-hex bytes; of exactly ``size`` bytes if given (an ABI type's, such as bytes32)."""
+    value = body.get(key)
+    if not isinstance(value, str) or not value.startswith("0x"):
+        raise RequestRefused(f"{key} must be 0x-prefixed hex")
+    try:
+        raw = bytes.fromhex(value[2:])
+    except ValueError:
+        raise RequestRefused(f"{key} must be 0x-prefixed hex") from None
+    if size is not None and len(raw) != size:
+        raise RequestRefused(f"{key} has {len(raw)} bytes; expected {size}")
+    return raw
+
+
+def text(body: dict[str, Any], key: str) -> str:
+    """Text (empty if absent)."""
+    value = body.get(key, "")
+    if not isinstance(value, str):
+        raise RequestRefused(f"{key} must be text")
+    return value
+
+
+def sealed(body: dict[str, Any]) -> protocol.Sealed:
+    """A sealed pledge or sealed instructions: memberKey, ciphertext, boxes, commitment."""
+    return protocol.Sealed(
+        hex_bytes(body, "memberKey", BYTES32),
+        hex_bytes(body, "ciphertext"),
+        hex_bytes(body, "boxes"),
+        hex_bytes(body, "commitment", BYTES32),
+    )
+
+
+@dataclass(frozen=True)
+class NewCampaign:
+    """A ``createCampaign`` request as its body gives it, before the registry's rules."""
+
+    title: str
+    description: str
+    plan: str
+    threshold: int
+    deadline: int
+    grace_period: int
+    custodian_threshold: int
+    roster_mode: RosterMode
+    instructions: protocol.Sealed
+    endorsements: list[Endorsement]
+
+    def terms_abi(self) -> tuple[Any, ...]:
+        return (
+            self.title,
+            self.description,
+            self.plan,
+            self.threshold,
+            self.deadline,
+            self.grace_period,
+            self.custodian_threshold,
+            int(self.roster_mode),
+        )
+
+
+def new_campaign(body: dict[str, Any]) -> NewCampaign:
+    """``{"terms": {...}, "instructions": {...}, "endorsements": [...]}``."""
+    terms = json_object(body, "terms")
+    mode = terms.get("rosterMode", "members")
+    if mode not in ("members", "public"):
+        raise RequestRefused('rosterMode must be "members" or "public"')
+    items = body.get("endorsements")
+    if not isinstance(items, list):
+        raise RequestRefused("endorsements must be a list of custodian endorsements")
+    endorsements = []
+    for number, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            raise RequestRefused(f"endorsement {number} is not an object")
+        endorsements.append(
+            Endorsement(
+                address(item, "custodian"),
+                hex_bytes(item, "campaignKey", BYTES32),
+                uint(item, "expiry", 64),
+                hex_bytes(item, "signature"),
+            )
+        )
+    return NewCampaign(
+        title=text(terms, "title"),
+        description=text(terms, "description"),
+        plan=text(terms, "plan"),
+        threshold=uint(terms, "threshold", 32),
+        deadline=uint(terms, "deadline", 64),
+        grace_period=uint(terms, "gracePeriod", 32),
+        custodian_threshold=uint(terms, "custodianThreshold", 8),
+        roster_mode=RosterMode.PUBLIC if mode == "public" else RosterMode.MEMBERS,
+        instructions=sealed(json_object(body, "instructions")),
+        endorsements=endorsements,
+    )

@@ -1,0 +1,111 @@
+"""How the relayer sends: its wallet's transactions go through the chain's one sender
+(``spartacus.chain.sender``), and what becomes of them is told in HTTP statuses.
+
+Submissions are serialised (one nonce sequence); waiting for the receipt happens outside
+the lock. What a status tells the page:
+
+- 409: the registry refused, when the gas estimate ran the call or once mined: nothing
+  was recorded;
+- 502: the node refused the transaction: nothing was sent;
+- 503: nothing was sent, try again (the relayer is stopping; a node unreachable before
+  anything was signed is answered 503 by the app's error handler);
+- 504: sent, and whether it lands is not known: the page keeps the receipt code and checks
+  the campaign before trying again. Never 503 once a transaction may have reached the node.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import requests
+from web3.exceptions import Web3Exception
+
+from ..chain.sender import RECEIPT_TIMEOUT, Sender
+from ..exceptions import (
+    ContractRevert,
+    RequestRefused,
+    SendInterrupted,
+    TransactionDropped,
+    TransactionRefused,
+)
+
+CHECK_FIRST = "check the campaign page before trying again"
+
+
+class Submitter:
+    """One wallet's submissions, and the requests in flight for each (campaign, account)."""
+
+    def __init__(self, sender: Sender) -> None:
+        self.sender = sender
+        self.closed = False  # set when the app stops: nothing more is sent
+        self._send_lock = threading.Lock()
+        self._in_flight: set[tuple[int, str]] = set()
+        self._in_flight_lock = threading.Lock()
+
+    @contextmanager
+    def claim(self, campaign_id: int, account: str) -> Iterator[None]:
+        """Marks (campaign, account) as in flight, so a duplicate is refused, not mined to
+        revert."""
+        key = (campaign_id, account.lower())
+        with self._in_flight_lock:
+            if key in self._in_flight:
+                raise RequestRefused(
+                    f"a request for {key[1]} in campaign {campaign_id} is already on its way", 409
+                )
+            self._in_flight.add(key)
+        try:
+            yield
+        finally:
+            with self._in_flight_lock:
+                self._in_flight.discard(key)
+
+    def submit(self, fn: Any) -> Any:
+        """Send ``fn`` (its gas estimate runs the call: a revert is refused unmined) and
+        wait for it to be mined; returns the receipt of a transaction that succeeded."""
+        with self._send_lock:
+            if self.closed:
+                raise RequestRefused("the relayer is restarting; try again in a moment", 503, 1)
+            try:
+                signed = self.sender.send(fn)
+            except ContractRevert as exc:
+                raise RequestRefused(str(exc), 409) from None
+            except TransactionRefused as exc:
+                raise RequestRefused(str(exc), 502) from None
+            except SendInterrupted as exc:
+                raise RequestRefused(
+                    f"the node stopped answering while transaction {exc.tx_hash} was being "
+                    f"sent; {CHECK_FIRST}",
+                    504,
+                ) from None
+        tx = signed.tx_hash
+        try:
+            receipt = self.sender.wait(tx, RECEIPT_TIMEOUT, raw=signed.raw)
+        except TransactionDropped:
+            raise RequestRefused(
+                f"transaction {tx} was dropped by the node and its nonce was used by another; "
+                + CHECK_FIRST,
+                504,
+            ) from None
+        except (requests.RequestException, Web3Exception):
+            # The node went away after taking the transaction: it may be mined, or lost
+            # with the node's pool. Never 503 here: the page reads 503 as "nothing was
+            # recorded" and forgets the receipt code of a pledge that may have landed.
+            raise RequestRefused(
+                f"transaction {tx} was sent, but the node stopped answering before it was "
+                f"mined; {CHECK_FIRST}",
+                504,
+            ) from None
+        if receipt is None:
+            raise RequestRefused(
+                f"transaction {tx} was sent but not mined within {RECEIPT_TIMEOUT} s; "
+                + CHECK_FIRST,
+                504,
+            )
+        if receipt["status"] != 1:
+            # Mined and refused: nothing was recorded, so a 409 with the registry's reason
+            # (e.g. a withdrawal overtaken by the pledge that revealed the campaign).
+            raise RequestRefused(self.sender.explain(tx, receipt), 409)
+        return receipt
