@@ -119,6 +119,11 @@ def _replay(report: Report, history: History, threshold: int, t: int, mode: Rost
                 continue
             try:
                 part = protocol.parse_release(record.data)
+                entries = (
+                    protocol.release_entries(part.body, t)
+                    if part.kind == protocol.KIND_PUBLIC
+                    else {}
+                )
             except CryptoError as exc:
                 release_ok = False
                 problems.append(f"malformed release in {record.tx_hash}: {exc}")
@@ -131,7 +136,7 @@ def _replay(report: Report, history: History, threshold: int, t: int, mode: Rost
                     problems.append(
                         f"shares in the clear in a members-only campaign ({record.tx_hash})"
                     )
-                stray = set(protocol.release_entries(part.body, t)) - allowed
+                stray = set(entries) - allowed
                 if stray:
                     release_ok = False
                     problems.append(f"released shares of inactive pledges {sorted(stray)}")

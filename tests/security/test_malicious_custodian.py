@@ -137,3 +137,30 @@ def test_a_custodian_releasing_wrong_shares_is_named_and_the_others_suffice(
         "custodian 1 released shares that match no commitment for pledges 0, 1, 2, 3"
     ]
     assert spartacus.ok("verify", str(campaign))["ok"] is True
+
+
+def test_a_malformed_public_release_is_reported_by_verify_not_a_crash(
+    spartacus: Spartacus,
+    w3: Web3,
+    create_campaign: Callable[..., tuple[int, list[CustodianRole]]],
+) -> None:
+    """A custodian's public release whose header parses but whose entries do not (one pledge
+    listed twice) must show in `verify`'s report as a failed check, with the others intact:
+    before, the entries were parsed outside the check and `verify` stopped with an error."""
+    campaign, (custodian,) = create_campaign(threshold=3, public=True)
+    for name, dev in MEMBERS:
+        pledge(spartacus, campaign, name, dev)
+    registry = Registry(w3, spartacus.registry)
+    keystore = Keystore(spartacus.home(custodian.role), custodian.passphrase)
+    plan = plan_release(registry, keystore, campaign, keystore.account())
+    entry = (1).to_bytes(4, "big") + plan.shares[1]
+    header = bytes([1, protocol.KIND_PUBLIC]) + plan.round.to_bytes(4, "big")
+    registry.release(keystore.account(), campaign, header + entry + entry)
+
+    report = spartacus("verify", str(campaign), "--json")
+    assert report.exit_code == 1
+    checks = {c["name"]: c for c in report.data["checks"]}
+    assert checks["releases"]["ok"] is False
+    assert "malformed release" in checks["releases"]["detail"]
+    assert "appears twice" in checks["releases"]["detail"]
+    assert checks["running counts"]["ok"] is True
