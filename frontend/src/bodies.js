@@ -8,7 +8,7 @@ import {
   toHex,
   typedDataDigest,
   withdrawTypedData,
-} from "./crypto.js";
+} from "./protocol/index.js";
 import { SigningKey } from "ethers";
 
 const hex = (bytes) => "0x" + toHex(bytes);
@@ -77,7 +77,7 @@ export function deadlineFrom(days, dateText, nowMs = Date.now()) {
   return deadline;
 }
 
-/** A record from GET /api/campaigns/<id>/records, as crypto.readRoster takes it. */
+/** A record from GET /api/campaigns/<id>/records, as protocol.readRoster takes it. */
 export function recordFromJson(r, fromHex) {
   return {
     index: r.index,

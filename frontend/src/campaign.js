@@ -4,7 +4,7 @@
 
 import { Interface } from "ethers";
 
-import * as crypto from "./crypto.js";
+import * as protocol from "./protocol/index.js";
 import { pledgeBody, recordFromJson, withdrawBody } from "./bodies.js";
 import { rosterCsv, rosterVcard } from "./files.js";
 import { campaignSlot, forgetReceipt, storeReceipt, storedReceipts } from "./receipts.js";
@@ -24,7 +24,7 @@ export async function campaignPage() {
   const page = pageData();
   const id = page.campaignId;
   const slot = campaignSlot(page.registry, page.chainId, id);
-  await crypto.ready();
+  await protocol.ready();
   let info = await api(`/api/campaigns/${id}`);
   const live = new Live(id, (summary) => {
     info = { ...info, ...summary };
@@ -154,12 +154,12 @@ async function join(page, info, slot) {
   const message = $("#join-message").value.trim();
   const progress = $("#join-progress");
   say(progress, "Sealing your details in this browser...");
-  const secret = crypto.newSecret();
-  const keys = crypto.deriveKeys(secret);
+  const secret = protocol.newSecret();
+  const keys = protocol.deriveKeys(secret);
   const custodians = [...info.custodians].sort((a, b) => a.index - b.index);
-  const custodianKeys = custodians.map((c) => crypto.fromHex(c.campaignKey));
-  const sealed = await crypto.sealPledge(page.campaignId, keys, { name, contact, message }, custodianKeys, info.custodianThreshold);
-  const code = crypto.encodeReceipt(page.campaignId, secret);
+  const custodianKeys = custodians.map((c) => protocol.fromHex(c.campaignKey));
+  const sealed = await protocol.sealPledge(page.campaignId, keys, { name, contact, message }, custodianKeys, info.custodianThreshold);
+  const code = protocol.encodeReceipt(page.campaignId, secret);
   // The receipt code is the pledge's only backup: show it before anything is sent, so an
   // answer lost on the way back does not lose a pledge that was recorded.
   if ($("#join-store").checked) storeReceipt(localStorage, slot, code, "member");
@@ -240,15 +240,15 @@ function chosenReceipt(prefix, slot, campaignId) {
     code = choice ? stored[Number(choice)]?.code : "";
   }
   if (!code) throw new Error("Paste your receipt code, or choose one saved in this browser.");
-  const { campaignId: forCampaign, secret } = crypto.decodeReceipt(code);
+  const { campaignId: forCampaign, secret } = protocol.decodeReceipt(code);
   if (String(forCampaign) !== String(campaignId)) {
     throw new Error(`This receipt code is for campaign ${forCampaign}, not this one (${campaignId}).`);
   }
-  return { code, keys: crypto.deriveKeys(secret) };
+  return { code, keys: protocol.deriveKeys(secret) };
 }
 
 async function withdraw(page, slot) {
-  await crypto.ready();
+  await protocol.ready();
   const { code, keys } = chosenReceipt("withdraw", slot, page.campaignId);
   const account = await api(`/api/campaigns/${page.campaignId}/accounts/${keys.account}`);
   if (!account.active) throw new Error("This receipt has no active pledge in this campaign (already withdrawn?).");
@@ -273,15 +273,15 @@ async function withdraw(page, slot) {
 }
 
 async function readRoster(page, info, slot) {
-  await crypto.ready();
+  await protocol.ready();
   const { keys } = chosenReceipt("roster", slot, page.campaignId);
   const data = await api(`/api/campaigns/${page.campaignId}/records`);
   if (data.status !== "revealed") {
     throw new Error("The roster is sealed until the campaign is revealed; nothing can be read yet.");
   }
-  const records = [data.instructions, ...data.pledges].map((r) => recordFromJson(r, crypto.fromHex));
-  const releases = data.releases.map((r) => ({ custodianIndex: r.custodianIndex, data: crypto.fromHex(r.data) }));
-  const roster = await crypto.readRoster(page.campaignId, data.n, data.t, records, releases, { reader: keys });
+  const records = [data.instructions, ...data.pledges].map((r) => recordFromJson(r, protocol.fromHex));
+  const releases = data.releases.map((r) => ({ custodianIndex: r.custodianIndex, data: protocol.fromHex(r.data) }));
+  const roster = await protocol.readRoster(page.campaignId, data.n, data.t, records, releases, { reader: keys });
   showRoster(info, roster);
 }
 

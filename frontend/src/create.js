@@ -1,7 +1,7 @@
 // The creator's page: endorsed keys from the custodians, the instructions sealed in this
 // browser, the campaign submitted through the relayer, and the organiser's receipt code.
 
-import * as crypto from "./crypto.js";
+import * as protocol from "./protocol/index.js";
 import { createBody, deadlineFrom } from "./bodies.js";
 import { campaignSlot, storeReceipt } from "./receipts.js";
 import { showReceipt } from "./receipt-ui.js";
@@ -9,7 +9,7 @@ import { $, $$, api, busy, el, pageData, say, show } from "./ui.js";
 
 export async function createPage() {
   const page = pageData();
-  await crypto.ready();
+  await protocol.ready();
   $("#create-form").addEventListener("submit", (event) => {
     event.preventDefault();
     busy($("#create-submit"), $("#create-error"), () => create(page));
@@ -44,7 +44,8 @@ async function endorsements(page, progress) {
     }
   }
   if (!out.length) throw new Error("Choose at least one custodian.");
-  if (out.length > 5) throw new Error("A campaign has at most 5 custodians.");
+  const most = page.rules.maxCustodians;
+  if (out.length > most) throw new Error(`A campaign has at most ${most} custodians.`);
   return out;
 }
 
@@ -53,16 +54,17 @@ async function create(page) {
   const threshold = Number($("#create-threshold").value);
   const graceHours = Number($("#create-grace").value || 0);
   const t = Number($("#create-t").value || 1);
-  if (!Number.isInteger(threshold) || threshold < 2) throw new Error("The threshold must be a whole number, at least 2.");
+  const least = page.rules.minThreshold;
+  if (!Number.isInteger(threshold) || threshold < least) throw new Error(`The threshold must be a whole number, at least ${least}.`);
   const deadline = deadlineFrom($("#create-days").value, $("#create-date").value.trim());
   const instructions = $("#create-instructions").value.trim();
   if (!instructions) throw new Error("Write the next steps members will read at the reveal.");
   const endorsed = await endorsements(page, progress);
   if (!(t >= 1 && t <= endorsed.length)) throw new Error(`The custodian threshold must be between 1 and ${endorsed.length}.`);
   say(progress, "Sealing the instructions in this browser...");
-  const secret = crypto.newSecret();
-  const keys = crypto.deriveKeys(secret);
-  const sealed = await crypto.sealInstructions(keys, instructions, endorsed.map((e) => crypto.fromHex(e.campaignKey)), t);
+  const secret = protocol.newSecret();
+  const keys = protocol.deriveKeys(secret);
+  const sealed = await protocol.sealInstructions(keys, instructions, endorsed.map((e) => protocol.fromHex(e.campaignKey)), t);
   const terms = {
     title: $("#create-title").value.trim(),
     description: $("#create-description").value.trim(),
@@ -75,7 +77,7 @@ async function create(page) {
   };
   say(progress, "Creating the campaign through the relayer...");
   const result = await api("/api/relay/create", createBody(terms, sealed, endorsed));
-  const code = crypto.encodeReceipt(result.campaignId, secret);
+  const code = protocol.encodeReceipt(result.campaignId, secret);
   if ($("#create-store").checked) {
     storeReceipt(localStorage, campaignSlot(page.registry, page.chainId, result.campaignId), code, "organiser");
   }

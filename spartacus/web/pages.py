@@ -14,11 +14,12 @@ from urllib.parse import quote, urlencode
 import segno
 from flask import Blueprint, Response, render_template, request
 
+from ..chain import rules
 from ..exceptions import RequestRefused, UsageError
-from . import state
 from .api import campaign_or_404, listing
 from .index import detail, summary
 from .moderation import MAX_DETAILS, REASONS
+from .state import state
 
 bp = Blueprint("pages", __name__)
 
@@ -110,7 +111,14 @@ def create() -> str:
         "create.html",
         custodians=custodians,
         page=_page(
-            custodians=custodians, defaults={"threshold": 3, "deadlineDays": 14, "grace": 0}
+            custodians=custodians,
+            defaults={"threshold": 3, "deadlineDays": 14, "grace": 0},
+            # The registry's rules the form checks before asking any custodian for a key,
+            # from chain.rules (the one place they are written outside the contract).
+            rules={
+                "minThreshold": rules.MIN_THRESHOLD,
+                "maxCustodians": rules.limits().max_custodians,
+            },
         ),
     )
 

@@ -1,4 +1,4 @@
-// frontend/src/crypto.js against tests/vectors/protocol.json (the vectors the Python tests use).
+// frontend/src/protocol/ against tests/vectors/protocol.json (the vectors the Python tests use).
 // Run from the repository root: node --test tests/js/
 
 import assert from "node:assert/strict";
@@ -8,7 +8,7 @@ import { before, describe, test } from "node:test";
 import sodium from "libsodium-wrappers";
 import { combine as shamirCombine } from "shamir-secret-sharing";
 
-import * as c from "../../frontend/src/crypto.js";
+import * as c from "../../frontend/src/protocol/index.js";
 
 const V = JSON.parse(readFileSync(new URL("../vectors/protocol.json", import.meta.url), "utf8"));
 const h = c.fromHex;

@@ -6,7 +6,7 @@ import { before, describe, test } from "node:test";
 
 import { Wallet, TypedDataEncoder, verifyTypedData } from "ethers";
 
-import * as c from "../../frontend/src/crypto.js";
+import * as c from "../../frontend/src/protocol/index.js";
 import { createBody, deadlineFrom, pledgeBody, withdrawBody } from "../../frontend/src/bodies.js";
 import { ApiError, Unsure, refused } from "../../frontend/src/ui.js";
 import { csvField, rosterCsv, rosterVcard, vcardText } from "../../frontend/src/files.js";

@@ -1,0 +1,79 @@
+// EIP-712 typed data for the registry's signatures (docs/protocol.md), in the shape ethers
+// takes: `signer.signTypedData(t.domain, t.types, t.message)`. Mirrors
+// spartacus/protocol/eip712.py.
+
+import { TypedDataEncoder, getAddress } from "ethers";
+
+import { InvalidKey, KEY_SIZE, checkBytes, fromHex, toBigInt, toHex } from "./primitives.js";
+
+export const EIP712_TYPES = {
+  Endorsement: [
+    { name: "campaignKey", type: "bytes32" },
+    { name: "expiry", type: "uint64" },
+  ],
+  Pledge: [
+    { name: "campaignId", type: "uint256" },
+    { name: "memberKey", type: "bytes32" },
+    { name: "ciphertext", type: "bytes" },
+    { name: "boxes", type: "bytes" },
+    { name: "commitment", type: "bytes32" },
+    { name: "nonce", type: "uint256" },
+  ],
+  Withdraw: [
+    { name: "campaignId", type: "uint256" },
+    { name: "nonce", type: "uint256" },
+  ],
+};
+
+export function eip712Domain(chainId, registry) {
+  return {
+    name: "Spartacus",
+    version: "1",
+    chainId: toBigInt(chainId, "chain id"),
+    verifyingContract: getAddress(registry),
+  };
+}
+
+const hex0x = (bytes) => "0x" + toHex(bytes);
+
+function typed(chainId, registry, primaryType, message) {
+  return {
+    domain: eip712Domain(chainId, registry),
+    types: { [primaryType]: EIP712_TYPES[primaryType] },
+    primaryType,
+    message,
+  };
+}
+
+/** Endorsement(bytes32 campaignKey,uint64 expiry), signed by a custodian. */
+export function endorsementTypedData(chainId, registry, campaignKey, expiry) {
+  return typed(chainId, registry, "Endorsement", {
+    campaignKey: hex0x(checkBytes(campaignKey, KEY_SIZE, "the campaign key", InvalidKey)),
+    expiry: toBigInt(expiry, "expiry"),
+  });
+}
+
+/** Pledge(...), signed by the pledge account for pledgeWithSig. */
+export function pledgeTypedData(chainId, registry, campaignId, sealed, nonce) {
+  return typed(chainId, registry, "Pledge", {
+    campaignId: toBigInt(campaignId, "campaign id"),
+    memberKey: hex0x(sealed.memberKey),
+    ciphertext: hex0x(sealed.ciphertext),
+    boxes: hex0x(sealed.boxes),
+    commitment: hex0x(sealed.commitment),
+    nonce: toBigInt(nonce, "nonce"),
+  });
+}
+
+/** Withdraw(uint256 campaignId,uint256 nonce), signed for withdrawWithSig. */
+export function withdrawTypedData(chainId, registry, campaignId, nonce) {
+  return typed(chainId, registry, "Withdraw", {
+    campaignId: toBigInt(campaignId, "campaign id"),
+    nonce: toBigInt(nonce, "nonce"),
+  });
+}
+
+/** The 32-byte digest a signature over the typed data signs. */
+export function typedDataDigest(data) {
+  return fromHex(TypedDataEncoder.hash(data.domain, data.types, data.message));
+}
