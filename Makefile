@@ -28,8 +28,13 @@ node_modules/.installed: package.json package-lock.json
 # The pages' script, bundled offline by esbuild from frontend/src (and node_modules).
 BUNDLE := spartacus/web/static/dist/app.js
 frontend: $(BUNDLE)
-$(BUNDLE): node_modules/.installed frontend/build.mjs $(wildcard frontend/src/*.js)
+$(BUNDLE): node_modules/.installed frontend/build.mjs $(shell find frontend/src -name '*.js')
 	node frontend/build.mjs
+
+# The browser code and its node tests, by ESLint (eslint.config.js).
+.PHONY: lint-js
+lint-js: node_modules/.installed
+	node_modules/.bin/eslint frontend/src tests/js
 
 # The offline solc (npm `solc` behind a shim) where py-solc-x and ape-solidity look for it.
 solc: node_modules/.installed
@@ -60,6 +65,8 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+	$(MAKE) --no-print-directory lint-js
 	$(VENV)/bin/slither contracts --solc $${SOLCX_BINARY_PATH:-$$HOME/.solcx}/solc-v$(SOLC_VERSION)
 
 clean:
