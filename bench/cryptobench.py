@@ -117,6 +117,8 @@ def measure(*, quick: bool, runs: int) -> dict[str, Any]:
     assert shamir.combine(parts[:2]) == key == bytes(pyshamir.combine(parts[1:]))
     out["shamir_combine_per_second"] = {
         "pyshamir": per_second(reps // 10, median_time(slow, runs)),
-        "spartacus.gf256 (used by combine_shares)": per_second(reps * 10, median_time(fast, runs)),
+        "spartacus.protocol.shamir (used by combine_shares)": per_second(
+            reps * 10, median_time(fast, runs)
+        ),
     }
     return out
