@@ -105,6 +105,12 @@ class TransactionDropped(TransactionInDoubt):
     mined, but a node behind a load balancer may still be catching up."""
 
 
+class Unconfirmed(ChainError):
+    """The facts a custodian would act on are not confirmed: too few RPC sources answered,
+    they disagree on the confirmed block or on a campaign, or the block's clock jumped.
+    Nothing is done on them; the reason names sources by position, never by URL."""
+
+
 class CampaignStateError(SpartacusError):
     """A step is not possible in the campaign's current state (checked before sending)."""
 
@@ -172,6 +178,22 @@ class NotPledged(RuleViolation, CampaignStateError):
 
 class KeystoreError(SpartacusError):
     """A keystore file is missing, unreadable, or the passphrase is wrong."""
+
+
+class KeyNotForThisRegistry(SpartacusError):
+    """A campaign key was issued for another chain or registry than the one asked to use it
+    (a copycat registry naming a real custodian's key): nothing is done with it there, and
+    the key is kept for the campaign it was issued for."""
+
+    def __init__(self, campaign_key: bytes, issued_for: str, here: str) -> None:
+        super().__init__(
+            f"campaign key issued for {issued_for}, not this registry ({here}): key "
+            f"0x{campaign_key.hex()} is kept for its own registry and never used here "
+            "(check --registry or SPARTACUS_REGISTRY)"
+        )
+        self.campaign_key = campaign_key
+        self.issued_for = issued_for
+        self.here = here
 
 
 class MailError(SpartacusError):

@@ -76,10 +76,12 @@ class Registry:
     def campaign_count(self) -> int:
         return int(self.contract.functions.campaignCount().call())
 
-    def info(self, campaign_id: int) -> CampaignInfo:
-        """The campaign's stored state; ``CampaignStateError`` if it does not exist."""
-        self._check_id(campaign_id)
-        raw = self.contract.functions.campaign(campaign_id).call()
+    def info(self, campaign_id: int, *, block: int | None = None) -> CampaignInfo:
+        """The campaign's stored state (now, or as of ``block``); ``CampaignStateError`` if it
+        does not exist now (as of ``block``, the registry's ``UnknownCampaign`` revert)."""
+        if block is None:
+            self._check_id(campaign_id)
+        raw = self.contract.functions.campaign(campaign_id).call(block_identifier=block)
         return CampaignInfo(
             campaign_id=campaign_id,
             status=Status(raw[0]),

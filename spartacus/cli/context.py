@@ -35,6 +35,8 @@ class Context:
     """What a command needs, built lazily from options and environment."""
 
     rpc: str = DEFAULT_RPC
+    rpcs: list[str] = field(default_factory=lambda: [DEFAULT_RPC])  # SPARTACUS_RPC=a,b,...
+    rpc_given: bool = False  # --rpc or SPARTACUS_RPC, not the default
     registry_address: str | None = None
     home_option: str | None = None
     dev_account: int | None = None

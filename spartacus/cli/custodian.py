@@ -11,7 +11,7 @@ import click
 from ..chain.records import iso
 from ..custodian.endorsement import endorse as make_endorsement
 from ..custodian.release_plan import plan_release, send_release
-from ..custodian.state import describe_watched, watched_campaigns
+from ..custodian.state import describe_passes, describe_watched, passes, watched_campaigns
 from ..files import write_json
 from .context import Context, parse_duration
 from .options import json_option, output, pass_context
@@ -117,7 +117,8 @@ def release(ctx: Context, campaign_id: int) -> None:
 @json_option
 @pass_context
 def custodian_status(ctx: Context) -> None:
-    """Show this custodian's address and the campaign keys it holds."""
+    """Show this custodian's address, the campaign keys it holds and what the daemon saved:
+    the block its RPC sources last agreed on, and why it took no action, if it did not."""
     keystore = ctx.keystore()
     keys: list[dict[str, Any]] = []
     for public in keystore.campaign_keys():
@@ -133,6 +134,12 @@ def custodian_status(ctx: Context) -> None:
     lines = [f"custodian {keystore.address()}", f"{len(keys)} campaign key(s) held"]
     lines += [f"  {k['campaignKey']} (endorsement expires {iso(int(k['expiry']))})" for k in keys]
     campaigns = watched_campaigns(ctx.home)
-    lines += describe_watched(campaigns)
-    data = {"address": keystore.address(), "keys": keys, "campaigns": campaigns}
+    registries = passes(ctx.home)
+    lines += describe_passes(registries) + describe_watched(campaigns)
+    data = {
+        "address": keystore.address(),
+        "keys": keys,
+        "registries": registries,
+        "campaigns": campaigns,
+    }
     output(ctx, data, "\n".join(lines))

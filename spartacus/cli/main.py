@@ -40,7 +40,8 @@ class SpartacusGroup(click.Group):
     envvar="SPARTACUS_RPC",
     default=DEFAULT_RPC,
     show_default=True,
-    help="JSON-RPC URL of the chain [env SPARTACUS_RPC].",
+    help="JSON-RPC URL of the chain [env SPARTACUS_RPC]. Several, comma-separated, are the "
+    "sources of `watch`; other commands use the first.",
 )
 @click.option(
     "--registry",
@@ -75,7 +76,9 @@ def cli(
 ) -> None:
     """Spartacus: pledge anonymously; everyone is revealed together once N have joined."""
     obj = ctx.ensure_object(Context)
-    obj.rpc = rpc
+    obj.rpcs = [url.strip() for url in rpc.split(",") if url.strip()] or [DEFAULT_RPC]
+    obj.rpc = obj.rpcs[0]
+    obj.rpc_given = ctx.get_parameter_source("rpc") is not click.core.ParameterSource.DEFAULT
     obj.registry_address = registry
     obj.home_option = home
     obj.dev_account = dev_account

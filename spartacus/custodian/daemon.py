@@ -1,13 +1,19 @@
 """The watcher loop: one pass over every campaign that lists this custodian, again and again.
 
-A pass reads the chain at ``latest - confirmations`` (the *confirmed* block) and, for each
-campaign whose key this custodian holds:
+A pass acts on the *confirmed* block: the block at the ``finalized`` (or ``safe``) tag, or
+``latest - confirmations`` on a local chain, that a quorum of RPC sources agree on by number
+and hash; each campaign's status and stored state are read there from those sources and
+must agree too, and so must the roster before a release (``spartacus.chain.quorum``). A
+pass whose block is not agreed, or whose clock jumps, does nothing but log why (``problem``)
+and say so in ``/health`` and the saved state; a campaign whose facts are not agreed is left
+alone that pass. Then, for each campaign whose key this custodian holds:
 
 - revealed at the confirmed block: plan and send what it has not released yet (later
   rounds for late pledges come from ``plan_release``); once the confirmed block lies past
   the deadline and nothing is left to send, destroy the campaign key;
 - pending with its grace over: call ``finalize`` (anyone may);
-- expired (or open past its deadline): call ``expire`` if nobody has, and destroy the key.
+- expired (or open past its deadline): call ``expire`` if nobody has, and destroy the key;
+- its key issued for another chain or registry (a copycat): nothing at all, one problem line.
 
 Roster mail (``--smtp``): once a revealed campaign's release is mined, ``RosterMailer``
 (``mailer.py``) mails the roster to its e-mail members where the creator asked for it and
@@ -16,10 +22,10 @@ this custodian alone can read it (custodian threshold 1).
 A release transaction is signed and its hash saved before it is sent (the ``before_send``
 hook of ``spartacus.chain.sender``, which also sends the same bytes again if the node loses
 them while this pass waits). On the next pass (or after a restart) a saved hash is checked
-first: mined means done, still in the pool means wait, unknown to the node means dropped,
-and the release is planned again from the logs. Failing passes are retried with capped
-exponential back-off; the loop never exits on an error unless ``--once`` runs out of
-attempts.
+first (``inflight.py``): mined means done, still in the pool means wait, unknown to the
+node means dropped, and the release is planned again from the logs. Failing passes are
+retried with capped exponential back-off; the loop never exits on an error unless
+``--once`` runs out of attempts.
 """
 
 from __future__ import annotations
@@ -37,28 +43,30 @@ from eth_account.signers.local import LocalAccount
 from .. import mail
 from ..chain.events import custodian_assignments
 from ..chain.health import NODE_UNREACHABLE, is_connection_error
+from ..chain.quorum import Confirmed, Quorum, check_clock
 from ..chain.records import Status
-from ..chain.registry import Registry, status_at
+from ..chain.registry import Registry
 from ..chain.sender import Sender, Signed
-from ..exceptions import ChainError, SpartacusError, TransactionDropped
+from ..exceptions import ChainError, KeyNotForThisRegistry, SpartacusError, Unconfirmed
+from .inflight import InFlight
 from .keystore import Keystore
 from .log import emit, problem
 from .mailer import RosterMailer
 from .release_plan import plan_release
-from .state import CampaignRecord, KeyDestroyed, MinedRelease, PendingRelease, WatchState
+from .state import CampaignRecord, KeyDestroyed, PendingRelease, WatchState
 
 RESCAN_BLOCKS = 64  # campaigns are searched again this far back, in case of a reorg
 
 
 @dataclass
 class WatchSettings:
-    confirmations: int = 0
     poll: float = 5.0
     max_backoff: float = 60.0
     once_attempts: int = 5
     receipt_timeout: float = 60.0
     smtp: mail.Server | None = None  # None: never mail
     mail_from: str = mail.DEFAULT_MAIL_FROM
+    clock_margin: float | None = None  # seconds the confirmed block may be ahead; None: any
 
 
 class Watcher:
@@ -69,15 +77,15 @@ class Watcher:
         home: Path,
         keystore: Keystore,
         account: LocalAccount,
-        registry_factory: Callable[[], Registry],
+        quorum_factory: Callable[[], Quorum],
         settings: WatchSettings,
     ) -> None:
         self.home = home
         self.keystore = keystore
         self.account = account
         self.settings = settings
-        self._registry_factory = registry_factory
-        self._registry: Registry | None = None
+        self._quorum_factory = quorum_factory
+        self._quorum: Quorum | None = None
         self._state: WatchState | None = None
         self.stopping = threading.Event()
         self._lock = threading.Lock()
@@ -86,16 +94,26 @@ class Watcher:
         self.failures = 0
         self.last_error: str | None = None
         self.public_error: str | None = None
-        self.mailer = RosterMailer(home, keystore, settings.smtp, settings.mail_from)
+        self.held: str | None = None  # why the last pass did nothing (for /health)
+        self.report: dict[str, Any] = {}  # the sources, the block agreed, campaigns held
+        self.mailer = RosterMailer(  # mails only members the sources agree on
+            home, keystore, settings.smtp, settings.mail_from, lambda c: self.quorum.history(c)
+        )
+        self.inflight = InFlight(self._sender, lambda: self.state, settings.receipt_timeout)
 
     # ------------------------------------------------------------ loop
 
     @property
-    def registry(self) -> Registry:
+    def quorum(self) -> Quorum:
         with self._lock:  # the HTTP thread may ask first
-            if self._registry is None:
-                self._registry = self._registry_factory()
-            return self._registry
+            if self._quorum is None:
+                self._quorum = self._quorum_factory()
+            return self._quorum
+
+    @property
+    def registry(self) -> Registry:
+        """The primary source's registry: it sends the transactions."""
+        return self.quorum.primary
 
     @property
     def state(self) -> WatchState:
@@ -119,10 +137,13 @@ class Watcher:
                 self.public_error = NODE_UNREACHABLE if unreachable else self.last_error
                 delay = min(self.settings.max_backoff, self.settings.poll * 2 ** (failures - 1))
                 event = "rpc_unavailable" if unreachable else "problem"
+                held = isinstance(exc, Unconfirmed)  # sources disagree, too few, clock jump
+                if held:
+                    self._hold(str(exc))
                 emit(
                     event,
                     logging.WARNING,
-                    problem="pass failed",
+                    problem="no action this pass" if held else "pass failed",
                     error=self.last_error,
                     failures=failures,
                     retry_in=round(delay, 2),
@@ -140,27 +161,27 @@ class Watcher:
             self.stopping.wait(self.settings.poll)
         return True
 
-    def health(self) -> dict[str, Any]:
-        """For ``GET /health``: ok while the last pass succeeded."""
-        return {
-            "ok": self.failures < 3
-            and (self.last_pass is not None or time.time() - self.started < 60),
-            "custodian": self.account.address,
-            "lastPass": int(self.last_pass) if self.last_pass else None,
-            "failures": self.failures,
-            "lastError": self.public_error if self.failures else None,
-        }
+    def _hold(self, reason: str) -> None:
+        """A pass that does nothing: why goes to ``/health`` and the saved state."""
+        self.held = reason
+        state = self.state
+        since = state.held["since"] if state.held else int(time.time())
+        state.held = {"reason": reason, "since": since}
+        state.save()
 
     def run_pass(self) -> None:
-        registry = self.registry
+        self.held = None
+        quorum = self.quorum
+        registry = quorum.primary
         state = self.state
-        w3 = registry.w3
-        latest = int(w3.eth.block_number)
-        confirmed = latest - self.settings.confirmations
-        if confirmed < registry.from_block:
-            return
-        confirmed_time = int(w3.eth.get_block(confirmed)["timestamp"])
-        latest_time = int(w3.eth.get_block(latest)["timestamp"])
+        block = quorum.confirm()  # Unconfirmed unless the sources agree on it
+        if block is None:
+            return  # the registry is younger than the confirmed block
+        previous = Confirmed.from_json(self.report["confirmed"]) if self.report else None
+        check_clock(block, previous, time.time(), self.settings.clock_margin)
+        state.confirmed, state.held = block.to_json(), None
+        confirmed, confirmed_time = block.number, block.timestamp
+        latest_time = registry.latest_timestamp()
 
         start = max(registry.from_block, min(state.scanned_to, confirmed) + 1 - RESCAN_BLOCKS)
         found = custodian_assignments(
@@ -186,12 +207,19 @@ class Watcher:
                     continue
                 try:
                     self._handle(campaign_id, record, confirmed, confirmed_time, latest_time)
+                    record.held = None
+                except Unconfirmed as exc:  # nothing done for it this pass
+                    if record.held != str(exc):
+                        problem("no action for the campaign", campaign=campaign_id, reason=str(exc))
+                    record.held = str(exc)
                 except SpartacusError as exc:
                     if isinstance(exc, ChainError) and is_connection_error(exc.__cause__):
                         raise
                     problem("campaign step failed", campaign=campaign_id, error=str(exc)[:500])
         finally:
             state.save()  # sends, receipts and destroyed keys were saved as they happened
+        held = {str(c): r.held for c, r in state.campaigns.items() if r.held}
+        self.report = {**quorum.describe(), "confirmed": block.to_json(), "campaignsHeld": held}
         self._sweep_unused_keys(confirmed_time)
 
     # ------------------------------------------------------------ one campaign
@@ -206,9 +234,12 @@ class Watcher:
     ) -> None:
         registry = self.registry
         public = record.public_key
+        if self._refused(campaign_id, record, public):
+            return  # its key was issued for another registry: nothing is done with it here
         if not self._resolve_pending(campaign_id, record):
             return  # a release is still in the pool: wait for it
-        status = status_at(registry, campaign_id, confirmed)
+        facts = self.quorum.campaign(campaign_id)  # at the confirmed block, agreed
+        status = facts.status
         record.status = status.label
         record.last_block = confirmed
         if status == Status.EXPIRED:
@@ -226,7 +257,7 @@ class Watcher:
                     "campaign key not held", campaign=campaign_id, campaign_key="0x" + public.hex()
                 )
             return
-        info = registry.info(campaign_id)
+        info = facts.info
         if status == Status.PENDING and latest_time >= info.grace_end:
             if registry.status_of(campaign_id) == Status.PENDING:
                 registry.finalize(self.account, campaign_id)
@@ -242,11 +273,33 @@ class Watcher:
                     campaign_id, record, public, "deadline passed after the reveal", confirmed
                 )
 
+    def _refused(self, campaign_id: int, record: CampaignRecord, public: bytes) -> bool:
+        """True if this campaign names a key held here but issued for another chain or
+        registry (a copycat replaying a real campaign): it is never used here, for a release,
+        a mail, a finalize or an expire, and never destroyed, as it still serves its own."""
+        if public not in set(self.keystore.campaign_keys()):
+            return False  # not held: nothing to refuse, and "not held" is reported below
+        registry = self.registry
+        try:
+            self.keystore.campaign_key_for(public, registry.chain_id, registry.address)
+        except KeyNotForThisRegistry as exc:
+            if record.refused != str(exc):
+                problem("campaign key refused", campaign=campaign_id, reason=str(exc))
+            record.refused = str(exc)
+            return True
+        record.refused = None
+        return False
+
     def _release(self, campaign_id: int, record: CampaignRecord, confirmed: int) -> None:
         registry = self.registry
         plan = plan_release(
             registry, self.keystore, campaign_id, self.account, confirmed_block=confirmed
         )
+        if plan.parts and self.quorum.size > 1:  # plan again from what the sources agree on
+            agreed, info = self.quorum.history(campaign_id), self.quorum.campaign(campaign_id).info
+            plan = plan_release(
+                registry, self.keystore, campaign_id, self.account, agreed=agreed, info=info
+            )
         problems = {str(i): why for i, why in sorted(plan.problems.items())}
         for index, why in problems.items():
             if record.problems.get(index) != why:
@@ -269,62 +322,17 @@ class Watcher:
                 parts=len(plan.parts),
                 tx=signed.tx_hash,
             )
-            if not self._wait(campaign_id, record, self.settings.receipt_timeout, signed.raw):
+            if not self.inflight.wait(
+                campaign_id, record, self.settings.receipt_timeout, signed.raw
+            ):
                 return
 
     def _resolve_pending(self, campaign_id: int, record: CampaignRecord) -> bool:
-        """Settle a release saved as sent; True when nothing is in flight any more."""
-        pending = record.pending
-        if pending is None:
-            return True
-        sender = self._sender()
-        if not sender.known(pending.tx):
-            receipt = sender.receipt(pending.tx)
-            if receipt is None:
-                emit("release_dropped", campaign=campaign_id, tx=pending.tx)
-                record.pending = None
-                return True
-            self._mined(campaign_id, record, receipt)
-            return True
-        return self._wait(campaign_id, record, min(self.settings.receipt_timeout, 5.0))
-
-    def _wait(
-        self, campaign_id: int, record: CampaignRecord, timeout: float, raw: bytes | None = None
-    ) -> bool:
-        """Wait for the pending release; True once mined. With its signed bytes (``raw``,
-        not kept on disk), a node that lost it is sent them again."""
-        assert record.pending is not None
-        tx = record.pending.tx
-        try:
-            receipt = self._sender().wait(tx, timeout, raw=raw)
-        except TransactionDropped:
-            return False  # its nonce went to another: the next pass finds it dropped
-        if receipt is None:
-            emit("release_pending", campaign=campaign_id, tx=tx)
-            return False
-        self._mined(campaign_id, record, receipt)
-        return True
+        """Settle a release saved as sent (``inflight``); True when none is in flight."""
+        return self.inflight.resolve(campaign_id, record)
 
     def _sender(self) -> Sender:
         return self.registry.sender(self.account)
-
-    def _mined(self, campaign_id: int, record: CampaignRecord, receipt: Any) -> None:
-        pending = record.pending
-        assert pending is not None
-        record.pending = None
-        if receipt["status"] != 1:
-            problem("release reverted", campaign=campaign_id, tx=pending.tx)
-        else:
-            block = int(receipt["blockNumber"])
-            record.releases.append(MinedRelease(pending.round, pending.tx, block))
-            emit(
-                "release_mined",
-                campaign=campaign_id,
-                round=pending.round,
-                tx=pending.tx,
-                block=block,
-            )
-        self.state.save()
 
     def _expire(self, campaign_id: int) -> None:
         """Emit ``Expired`` on chain if nobody has yet (anyone may)."""
@@ -357,11 +365,7 @@ class Watcher:
             if public.hex() in used:
                 continue
             key = self.keystore.campaign_key(public)
-            if (
-                key.registry.lower() != registry.address.lower()
-                or key.chain_id != registry.chain_id
-                or key.expiry >= confirmed_time
-            ):
+            if not key.serves(registry.chain_id, registry.address) or key.expiry >= confirmed_time:
                 continue
             self.keystore.destroy_campaign_key(public)
             self.state.unused_keys_destroyed.append("0x" + public.hex())

@@ -8,7 +8,9 @@
   false) asks this custodian to e-mail the roster to the members after the reveal; it is
   kept with the key, and the daemon acts on it only with ``--smtp`` and a custodian
   threshold of 1.
-- ``GET /health``: 200 while passes succeed, 503 after repeated failures.
+- ``GET /health``: 200 while passes succeed, 503 after repeated failures or passes that did
+  nothing because the RPC sources disagree (``held`` says why), and while a campaign is left
+  alone for that reason (``campaignsHeld``).
 
 Bad requests get a 4xx JSON ``{"error": reason}``; too many requests get 429 with
 ``Retry-After``. Only public facts ever leave: the campaign key's public half and the
@@ -18,6 +20,7 @@ custodian's signature.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -110,10 +113,29 @@ def create_app(watcher: Watcher, config: Mapping[str, Any] | None = None) -> Fla
 
     @app.get("/health")
     def health() -> Any:
-        report = watcher.health()
+        report = health_report(watcher)
         return jsonify(report), 200 if report["ok"] else 503
 
     return app
+
+
+def health_report(watcher: Watcher) -> dict[str, Any]:
+    """For ``GET /health``: ok while passes succeed and act on every campaign. A pass that
+    did nothing because the RPC sources disagree, too few answered or the block's clock
+    jumped counts as failed and says why in ``held``; a campaign left alone for that reason
+    is in ``campaignsHeld``. Sources are named by position, never by URL."""
+    failures = watcher.failures
+    report = {
+        "ok": failures < 3
+        and (watcher.last_pass is not None or time.time() - watcher.started < 60)
+        and not watcher.report.get("campaignsHeld"),
+        "custodian": watcher.account.address,
+        "lastPass": int(watcher.last_pass) if watcher.last_pass else None,
+        "failures": failures,
+        "lastError": watcher.public_error if failures else None,
+        "held": watcher.held,
+    }
+    return {**report, **watcher.report}
 
 
 def _body() -> dict[str, Any]:

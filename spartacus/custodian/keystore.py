@@ -29,7 +29,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 from nacl.public import PrivateKey
 
-from ..exceptions import KeystoreError
+from ..exceptions import KeyNotForThisRegistry, KeystoreError
 from ..files import read_json, write_json
 
 KDF_OPSLIMIT = nacl.pwhash.argon2id.OPSLIMIT_MODERATE
@@ -47,6 +47,15 @@ class CampaignKey:
     expiry: int
     path: Path
     mail_roster: bool = False  # the creator asked this custodian to mail the roster (t = 1)
+
+    @property
+    def issued_for(self) -> str:
+        """``<chain id>:<registry>``, the one registry this key may be used on."""
+        return f"{self.chain_id}:{self.registry}"
+
+    def serves(self, chain_id: int, registry: str) -> bool:
+        """True if this key was issued for ``registry`` on chain ``chain_id``."""
+        return self.chain_id == chain_id and self.registry.lower() == registry.lower()
 
 
 class Keystore:
@@ -180,6 +189,15 @@ class Keystore:
             path,
             record.get("mailRoster") is True,  # absent in files written before the flag
         )
+
+    def campaign_key_for(self, public: bytes, chain_id: int, registry: str) -> CampaignKey:
+        """The stored key pair for ``public``, only if it was issued for ``registry`` on chain
+        ``chain_id``: a copycat registry that names a real key gets ``KeyNotForThisRegistry``
+        (protocol v1 binds nothing to the registry, so this check is what stops it)."""
+        key = self.campaign_key(public)
+        if not key.serves(chain_id, registry):
+            raise KeyNotForThisRegistry(public, key.issued_for, f"{chain_id}:{registry}")
+        return key
 
     def campaign_keys(self) -> list[bytes]:
         """The public keys of every campaign key held."""

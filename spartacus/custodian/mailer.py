@@ -10,9 +10,11 @@ members read the roster) and ``mail.mail_roster`` mails every e-mail member not 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from .. import mail, protocol
+from ..chain.records import History
 from ..chain.registry import Registry
 from ..exceptions import SpartacusError
 from .keystore import Keystore
@@ -24,9 +26,18 @@ class RosterMailer:
     """Mails each revealed campaign's roster to its e-mail members once, as it grows."""
 
     def __init__(
-        self, home: Path, keystore: Keystore, server: mail.Server | None, sender: str
+        self,
+        home: Path,
+        keystore: Keystore,
+        server: mail.Server | None,
+        sender: str,
+        roster: Callable[[int], History] | None = None,
     ) -> None:
+        """``roster``: a campaign's history up to the confirmed block as the daemon's RPC
+        sources agree on it (``Quorum.history``), so that no single source can add a member
+        to mail; without it, the history is read from the registry at the confirmed block."""
         self.home = home
+        self.roster = roster
         self.keystore = keystore
         self.server = server  # None: never mail
         self.sender = sender
@@ -52,11 +63,14 @@ class RosterMailer:
         releases = len(record.releases)
         if not releases or self._mailed.get(campaign_id) == releases:
             return  # nothing released yet, or nothing new released since the last mail
-        key = self.keystore.campaign_key(public)
+        key = self.keystore.campaign_key_for(public, registry.chain_id, registry.address)
         if not key.mail_roster:
             self._mailed[campaign_id] = releases
             return
-        history = registry.history(campaign_id, to_block=confirmed)
+        if self.roster is not None:
+            history = self.roster(campaign_id)
+        else:
+            history = registry.history(campaign_id, to_block=confirmed)
         if history.instructions is None:
             return
         records = history.roster_records()

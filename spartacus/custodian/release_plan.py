@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from eth_account.signers.local import LocalAccount
 
 from .. import protocol
-from ..chain.records import History, RosterMode, Status
+from ..chain.records import CampaignInfo, History, RosterMode, Status
 from ..chain.registry import Registry
 from ..exceptions import CampaignStateError
 from .keystore import Keystore
@@ -70,6 +70,8 @@ def plan_release(
     account: LocalAccount,
     *,
     confirmed_block: int | None = None,
+    agreed: History | None = None,
+    info: CampaignInfo | None = None,
 ) -> ReleasePlan:
     """What this custodian should release now (``parts`` is empty when all is released).
 
@@ -79,8 +81,13 @@ def plan_release(
     roster. Whatever an interrupted run left out is found in the logs and completed;
     nothing is sent twice. With ``confirmed_block``, only pledges made by that block are
     released (what this custodian already released is still read up to the latest block).
+    The daemon passes ``agreed`` (the history up to the confirmed block that its RPC sources
+    agree on) and ``info``: the instructions and active pledges then come from those.
+    A campaign key issued for another chain or registry (a copycat registry that names a
+    real key) is refused with ``KeyNotForThisRegistry`` before anything is opened with it.
     """
-    info = registry.info(campaign_id)
+    if info is None:  # else the campaign as the daemon's RPC sources agree on it
+        info = registry.info(campaign_id)
     if info.status != Status.REVEALED:
         raise CampaignStateError(
             f"campaign {campaign_id} is {registry.status_of(campaign_id).label}: "
@@ -93,13 +100,13 @@ def plan_release(
     if history.instructions is None:
         raise CampaignStateError(f"campaign {campaign_id} has no sealed instructions in its log")
     custodian = mine[0]
-    key = keystore.campaign_key(custodian.campaign_key)
+    key = keystore.campaign_key_for(custodian.campaign_key, registry.chain_id, registry.address)
     n, t = len(history.custodians), info.custodian_threshold
     done = progress(history, custodian.index, key.secret, t)
-    confirmed = history
-    if confirmed_block is not None:
+    confirmed = history if agreed is None else agreed
+    if agreed is None and confirmed_block is not None:
         confirmed = registry.history(campaign_id, to_block=confirmed_block)
-    everyone = [history.instructions, *confirmed.active_records()]
+    everyone = [confirmed.instructions or history.instructions, *confirmed.active_records()]
     pending = [r for r in everyone if r.index not in done.covered]
     shares, problems = protocol.custodian_shares(
         key.secret, campaign_id, custodian.index, n, t, pending

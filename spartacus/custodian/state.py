@@ -3,9 +3,14 @@
 One section per (chain id, registry address). For each campaign that lists this
 custodian: its index and campaign key, the last confirmed block processed, the status seen
 there, the release transaction in flight (saved *before* it is sent), the releases mined,
-finalize calls, problems, and whether the key was destroyed: a ``CampaignRecord`` each,
-typed here and saved in the same JSON shape. The chain stays the source of truth: the
-releases themselves are re-derived from its logs on every pass.
+finalize calls, problems, whether the key was destroyed, and why it was refused (a key
+issued for another registry): a ``CampaignRecord`` each, typed here and saved in the same
+JSON shape. The chain stays the source of truth: the releases themselves are re-derived
+from its logs on every pass.
+
+Per section too: the block the RPC sources last agreed on (``confirmed``) and, while passes
+do nothing because they disagree, why (``held``); a campaign left alone for that reason
+carries its own ``held``.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..chain.records import iso
 from ..files import read_json, write_json
 
 VERSION = 1
@@ -78,9 +84,11 @@ class CampaignRecord:
     pending: PendingRelease | None = None
     releases: list[MinedRelease] = field(default_factory=list)
     finalize_sent: list[int] = field(default_factory=list)
+    held: str | None = None  # why the last pass did nothing for it (the sources disagree...)
     problems: dict[str, str] = field(default_factory=dict)  # pledge index -> reason
     key_destroyed: KeyDestroyed | None = None
     key_missing: bool = False
+    refused: str | None = None  # why its campaign key is not used here (another registry's)
 
     @property
     def public_key(self) -> bytes:
@@ -98,8 +106,12 @@ class CampaignRecord:
             "problems": dict(self.problems),
             "keyDestroyed": self.key_destroyed.to_json() if self.key_destroyed else None,
         }
+        if self.held:
+            data["held"] = self.held
         if self.key_missing:
             data["keyMissing"] = True
+        if self.refused:
+            data["refused"] = self.refused
         return data
 
     @classmethod
@@ -113,9 +125,11 @@ class CampaignRecord:
             pending=PendingRelease.from_json(pending) if pending else None,
             releases=[MinedRelease.from_json(r) for r in data.get("releases", [])],
             finalize_sent=[int(b) for b in data.get("finalizeSent", [])],
+            held=data.get("held"),
             problems={str(k): str(v) for k, v in data.get("problems", {}).items()},
             key_destroyed=KeyDestroyed.from_json(destroyed) if destroyed else None,
             key_missing=bool(data.get("keyMissing", False)),
+            refused=data.get("refused"),
         )
 
 
@@ -157,6 +171,25 @@ class WatchState:
     def scanned_to(self, block: int) -> None:
         self.section["scannedTo"] = block
 
+    @property
+    def confirmed(self) -> dict[str, Any] | None:
+        """The last block the RPC sources agreed on (``Confirmed.to_json``), for
+        ``custodian status``."""
+        return self.section.get("confirmed")
+
+    @confirmed.setter
+    def confirmed(self, block: dict[str, Any]) -> None:
+        self.section["confirmed"] = block
+
+    @property
+    def held(self) -> dict[str, Any] | None:
+        """Why passes take no action (``{"reason", "since"}``), or None."""
+        return self.section.get("held")
+
+    @held.setter
+    def held(self, held: dict[str, Any] | None) -> None:
+        self.section["held"] = held
+
     def campaign(
         self, campaign_id: int, index: int, campaign_key: bytes
     ) -> tuple[CampaignRecord, bool]:
@@ -197,7 +230,9 @@ def watched_campaigns(home: Path) -> list[dict[str, Any]]:
                     "releases": record.get("releases", []),
                     "pending": record.get("pending"),
                     "problems": record.get("problems", {}),
+                    "held": record.get("held"),
                     "keyDestroyed": record.get("keyDestroyed"),
+                    "refused": record.get("refused"),
                 }
             )
     return out
@@ -219,5 +254,40 @@ def describe_watched(campaigns: list[dict[str, Any]]) -> list[str]:
         if c["keyDestroyed"]:
             text += f", key destroyed ({c['keyDestroyed']['reason']})"
         lines.append(text)
+        if c.get("refused"):
+            lines.append(f"    problem: {c['refused']}")
         lines += [f"    problem with pledge #{i}: {why}" for i, why in c["problems"].items()]
+        if c.get("held"):
+            lines.append(f"    no action at the last pass: {c['held']}")
+    return lines
+
+
+def passes(home: Path) -> list[dict[str, Any]]:
+    """Per registry: the last confirmed block the sources agreed on and, while passes take
+    no action, why (``custodian status``)."""
+    return [
+        {
+            "chainId": s["chainId"],
+            "registry": s["registry"],
+            "confirmed": s.get("confirmed"),
+            "held": s.get("held"),
+        }
+        for s in load_sections(home)
+    ]
+
+
+def describe_passes(sections: list[dict[str, Any]]) -> list[str]:
+    """Lines for people: the block the sources last agreed on, and any pass held back."""
+    lines = []
+    for s in sections:
+        block = s["confirmed"]
+        if block:
+            sources = ", ".join(block.get("sources", [])) or "its source"
+            lines.append(
+                f"registry {s['registry']}: last confirmed block {block['block']} "
+                f"({block['hash'][:12]}…, {iso(int(block['time']))}), agreed by {sources}"
+            )
+        if s["held"]:
+            since = iso(int(s["held"]["since"]))
+            lines.append(f"  NO ACTION since {since}: {s['held']['reason']}")
     return lines

@@ -9,11 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from eth_account import Account
 from web3 import Web3
 
 from spartacus import protocol
 from spartacus.chain.registry import Registry
+from spartacus.cli import cli
 from spartacus.cli.context import dev_account
 from spartacus.exceptions import ContractRevert
 
@@ -161,3 +163,26 @@ def test_unreachable_chain_is_one_clear_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("error: cannot reach the chain at http://127.0.0.1:9")
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["watch", "--source", "http://127.0.0.1:9", "--source", "http://127.0.0.1:10",
+          "--quorum", "3"], {},
+         "--quorum must be between 1 and the number of sources (2)"),
+        (["watch", "--quorum", "3"], {"SPARTACUS_RPC": "http://127.0.0.1:9, http://127.0.0.1:10"},
+         "--quorum must be between 1 and the number of sources (2)"),
+        (["watch", "--confirm-tag", "finalized", "--confirmations", "2"], {},
+         "--confirmations counts blocks below the latest: use --confirm-tag latest"),
+        (["watch", "--clock-margin", "-1"], {}, "--clock-margin must be 0 or more seconds"),
+    ],
+    ids=["quorum-above-sources", "comma-separated-rpc", "depth-with-finalized", "negative-margin"],
+)  # fmt: skip
+def test_watch_with_an_impossible_quorum_or_depth_is_refused(
+    tmp_path: Path, args: list[str], env: dict[str, str], message: str
+) -> None:
+    result = CliRunner(mix_stderr=False).invoke(
+        cli, ["--home", str(tmp_path), *args], env={"SPARTACUS_PASSPHRASE": "x", **env}
+    )
+    assert result.exit_code == 1 and result.stderr == f"error: {message}\n"

@@ -10,6 +10,7 @@ import requests
 from flask.testing import FlaskClient
 from web3 import HTTPProvider, Web3
 
+from spartacus.chain.quorum import Quorum
 from spartacus.chain.registry import Registry
 from spartacus.custodian import Watcher, WatchSettings
 from spartacus.custodian.issuance import create_app
@@ -28,7 +29,7 @@ def _watcher(spartacus: Spartacus, custodian: CustodianRole, rpc: str | None = N
         home,
         keystore,
         keystore.account(),
-        lambda: Registry(w3, spartacus.registry),
+        lambda: Quorum([Registry(w3, spartacus.registry)], tag="latest"),
         WatchSettings(poll=0.01, once_attempts=3),
     )
 

@@ -10,7 +10,7 @@ import pytest
 from nacl.public import PrivateKey
 
 from spartacus.custodian.keystore import Keystore, load_passphrase
-from spartacus.exceptions import KeystoreError
+from spartacus.exceptions import KeyNotForThisRegistry, KeystoreError
 from spartacus.files import write_private
 
 REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
@@ -48,6 +48,18 @@ def test_campaign_key_is_encrypted_at_rest_and_round_trips(keystore: Keystore) -
     assert loaded.secret == key.secret
     assert bytes(PrivateKey(loaded.secret).public_key) == key.public
     assert (loaded.registry, loaded.chain_id, loaded.expiry) == (REGISTRY, 31337, 2_000_000_000)
+    assert keystore.campaign_keys() == [key.public]
+
+
+def test_campaign_key_is_given_out_only_for_its_own_chain_and_registry(
+    keystore: Keystore,
+) -> None:
+    key = keystore.new_campaign_key(REGISTRY, 31337, 2_000_000_000)
+    assert keystore.campaign_key_for(key.public, 31337, REGISTRY.lower()).secret == key.secret
+    copycat = "0x" + "c0" * 20
+    for chain_id, registry in ((31337, copycat), (1, REGISTRY)):
+        with pytest.raises(KeyNotForThisRegistry, match=f"issued for 31337:{REGISTRY}, not"):
+            keystore.campaign_key_for(key.public, chain_id, registry)
     assert keystore.campaign_keys() == [key.public]
 
 
