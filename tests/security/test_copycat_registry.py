@@ -192,6 +192,20 @@ def _key_file(
     return spartacus.home(custodian.role) / "custodian" / "keys" / f"{real.campaign_key.hex()}.json"
 
 
+def _copied(
+    spartacus: Spartacus,
+    w3: Web3,
+    create_campaign: Callable[..., tuple[int, list[CustodianRole]]],
+    copy_campaign: Callable[[Registry, int, CustodianRole], Contract],
+) -> tuple[int, CustodianRole, int, Registry, Contract, Path]:
+    """A real campaign with a withdrawal, its copycat, and the custodian's real key file:
+    (campaign, custodian, withdrawn pledge, real registry, copycat, key file)."""
+    campaign, custodian, bob = _real_campaign_with_a_withdrawal(spartacus, create_campaign)
+    real = Registry(w3, spartacus.registry)
+    copycat = copy_campaign(real, campaign, custodian)
+    return campaign, custodian, bob, real, copycat, _key_file(spartacus, custodian, real, campaign)
+
+
 def test_daemon_pointed_at_a_copycat_registry_releases_nothing_and_keeps_the_key(
     spartacus: Spartacus,
     w3: Web3,
@@ -199,10 +213,9 @@ def test_daemon_pointed_at_a_copycat_registry_releases_nothing_and_keeps_the_key
     copy_campaign: Callable[[Registry, int, CustodianRole], Contract],
     watchers: Callable[[Spartacus, CustodianRole], Daemon],
 ) -> None:
-    campaign, custodian, bob = _real_campaign_with_a_withdrawal(spartacus, create_campaign)
-    real = Registry(w3, spartacus.registry)
-    copycat = copy_campaign(real, campaign, custodian)
-    key_file = _key_file(spartacus, custodian, real, campaign)
+    campaign, custodian, bob, real, copycat, key_file = _copied(
+        spartacus, w3, create_campaign, copy_campaign
+    )
 
     # The custodian's daemon, from its usual home, is pointed at the copycat.
     at_copycat = Spartacus(spartacus.rpc, copycat.address, spartacus.root)
@@ -243,11 +256,10 @@ def test_daemon_told_expired_by_a_copycat_keeps_the_key(
     copy_campaign: Callable[[Registry, int, CustodianRole], Contract],
     watchers: Callable[[Spartacus, CustodianRole], Daemon],
 ) -> None:
-    campaign, custodian, _ = _real_campaign_with_a_withdrawal(spartacus, create_campaign)
-    real = Registry(w3, spartacus.registry)
-    copycat = copy_campaign(real, campaign, custodian)
+    campaign, custodian, _, real, copycat, key_file = _copied(
+        spartacus, w3, create_campaign, copy_campaign
+    )
     Sender(w3, dev_account(9)).transact(copycat.functions.setStatus(4))  # Status.Expired
-    key_file = _key_file(spartacus, custodian, real, campaign)
 
     daemon = watchers(Spartacus(spartacus.rpc, copycat.address, spartacus.root), custodian)
     assert daemon.events("key_destroyed") == [] and key_file.exists()
@@ -262,9 +274,9 @@ def test_release_by_hand_at_a_copycat_registry_is_refused(
     create_campaign: Callable[..., tuple[int, list[CustodianRole]]],
     copy_campaign: Callable[[Registry, int, CustodianRole], Contract],
 ) -> None:
-    campaign, custodian, _ = _real_campaign_with_a_withdrawal(spartacus, create_campaign)
-    real = Registry(w3, spartacus.registry)
-    copycat = copy_campaign(real, campaign, custodian)
+    campaign, custodian, _, real, copycat, _ = _copied(
+        spartacus, w3, create_campaign, copy_campaign
+    )
     issued_for = f"{real.chain_id}:{real.address}"
 
     at_copycat = Spartacus(spartacus.rpc, copycat.address, spartacus.root)
