@@ -10,6 +10,7 @@ Everything is bounded: a fixed number of requests, retries and seconds.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -34,18 +35,23 @@ class Outcome:
     error: str = ""
     retried: int = 0
     bad: bool = False
+    duplicate: bool = False  # the very bytes of a good request: it may land in its place
 
 
 @dataclass
 class LoadReport:
+    """Counted per pledger, not per request: a good request and its identical duplicate
+    race, and whichever the relayer takes first is the pledge (the other is refused, or,
+    after a broken connection, told by the API that its pledge is active)."""
+
     sent: int
-    accepted: int
-    refused: int
+    accepted: int  # pledgers told their pledge was taken (a 200 to any of their requests)
+    refused: int  # requests answered with an error
     refused_reasons: dict[str, int]
     on_chain: int
     lost: int  # accepted, but no Pledged event for the account
     duplicated: int  # more than one Pledged event for an account
-    unexpected: int  # a bad request that was accepted, or a good one refused without reason
+    unexpected: int  # a malformed or re-targeted request taken, or a refusal without reason
     seconds: float
     active: int
     outcomes: list[Outcome] = field(default_factory=list, repr=False)
@@ -79,7 +85,9 @@ def pledge_bodies(
 
 
 def bad_requests(good: list[dict[str, Any]], every: int) -> list[dict[str, Any]]:
-    """Every ``every``-th good pledge again as a duplicate, a short ciphertext, or re-signed."""
+    """Every ``every``-th good pledge again as a duplicate, a short ciphertext, or re-signed.
+
+    A duplicate is equal to its good twin (``is_duplicate`` tells them apart from the rest)."""
     out = []
     for number, body in enumerate(good[::every]):
         kind = number % 3
@@ -92,8 +100,19 @@ def bad_requests(good: list[dict[str, Any]], every: int) -> list[dict[str, Any]]
     return out
 
 
-def send(url: str, body: dict[str, Any], bad: bool) -> Outcome:
+def is_duplicate(body: dict[str, Any], good: list[dict[str, Any]]) -> bool:
+    """Whether ``body`` is byte for byte one of the good requests."""
+    return body in good
+
+
+def send(url: str, body: dict[str, Any], bad: bool, duplicate: bool = False) -> Outcome:
     """POST one pledge; after a broken connection, ask whether it landed before retrying."""
+    outcome = _send(url, body, bad)
+    outcome.duplicate = duplicate
+    return outcome
+
+
+def _send(url: str, body: dict[str, Any], bad: bool) -> Outcome:
     account = body["account"]
     for attempt in range(RETRIES):
         try:
@@ -134,25 +153,27 @@ def run(
     midway: Any = None,
 ) -> LoadReport:
     """Send everything concurrently; call ``midway()`` (e.g. a restart) halfway through."""
-    jobs = [(body, False) for body in good] + [(body, True) for body in bad]
-    # Interleave the bad among the good, deterministically.
-    jobs.sort(key=lambda job: hash(job[0]["account"] + str(job[1])) % 9973)
+    jobs = [(body, False, False) for body in good]
+    jobs += [(body, True, is_duplicate(body, good)) for body in bad]
+    # Interleave the bad among the good, the same way on every run (str hashes are salted).
+    jobs.sort(key=lambda job: hashlib.sha256(repr(job).encode()).digest())
     start = time.monotonic()
     outcomes: list[Outcome] = []
     with ThreadPoolExecutor(workers) as pool:
         half = len(jobs) // 2
-        futures = [pool.submit(send, url, body, is_bad) for body, is_bad in jobs[:half]]
+        futures = [pool.submit(send, url, *job) for job in jobs[:half]]
         if midway is not None:
             while sum(f.done() for f in futures) < half // 2:
                 time.sleep(0.05)
             midway()
-        futures += [pool.submit(send, url, body, is_bad) for body, is_bad in jobs[half:]]
+        futures += [pool.submit(send, url, *job) for job in jobs[half:]]
         outcomes = [f.result() for f in futures]
     seconds = time.monotonic() - start
 
     history = registry.history(campaign_id)
     landed = Counter(p.record.account.lower() for p in history.pledges)
-    accepted = [o for o in outcomes if o.status == 200]
+    taken = [o for o in outcomes if o.status == 200]
+    accepted = {o.account.lower() for o in taken if not o.bad or o.duplicate}
     refused = [o for o in outcomes if o.status != 200]
     good_accounts = {b["account"].lower() for b in good}
     return LoadReport(
@@ -161,14 +182,26 @@ def run(
         refused=len(refused),
         refused_reasons=dict(Counter(_reason(o.error) for o in refused)),
         on_chain=sum(landed.values()),
-        lost=sum(1 for o in accepted if landed[o.account.lower()] == 0),
+        lost=sum(1 for account in accepted if landed[account] == 0),
         duplicated=sum(1 for n in landed.values() if n > 1),
-        unexpected=sum(1 for o in refused if not o.bad and not o.error)
+        unexpected=sum(1 for o in refused if not o.error)
+        + sum(1 for o in taken if o.bad and not o.duplicate)
         + sum(1 for a in landed if a not in good_accounts),
         seconds=seconds,
         active=registry.info(campaign_id).active,
         outcomes=outcomes,
     )
+
+
+def good_refused(report: LoadReport) -> list[str]:
+    """The refusals of pledgers whose pledge was not taken through any of their requests."""
+    taken = {o.account.lower() for o in report.outcomes if o.status == 200 and not o.bad}
+    taken |= {o.account.lower() for o in report.outcomes if o.status == 200 and o.duplicate}
+    return [
+        o.error
+        for o in report.outcomes
+        if not o.bad and o.status != 200 and o.account.lower() not in taken
+    ]
 
 
 def _reason(error: str) -> str:
@@ -246,7 +279,7 @@ def measure(count: int = 1000) -> dict[str, Any]:
         servers[-1][1].stop()
         world.close()
     figures = {k: v for k, v in vars(report).items() if k != "outcomes"}
-    figures["good_refused"] = [o.error for o in report.outcomes if not o.bad and o.status != 200]
+    figures["good_refused"] = good_refused(report)
     figures["nothing_lost"] = (
         report.lost == 0
         and report.duplicated == 0

@@ -71,7 +71,9 @@ def test_concurrent_pledges_land_exactly_once_across_a_restart(
 
     assert report.sent == PLEDGES + len(bad)
     assert report.lost == 0 and report.duplicated == 0 and report.unexpected == 0
-    good_refused = [o.error for o in report.outcomes if not o.bad and o.status != 200]
-    assert report.accepted == report.on_chain == report.active == PLEDGES, good_refused
-    assert report.refused == len(bad)
+    # Every pledger is told their pledge was taken, once on chain; a good request and its
+    # identical duplicate race, so which of the two is refused may vary, never both.
+    assert report.accepted == report.on_chain == report.active == PLEDGES, load.good_refused(report)
+    wrong = [o for o in report.outcomes if o.bad and not o.duplicate]
+    assert wrong and all(o.status != 200 and o.error for o in wrong), report.refused_reasons
     assert all(o.error for o in report.outcomes if o.status != 200), report.refused_reasons
