@@ -13,7 +13,8 @@ alone that pass. Then, for each campaign whose key this custodian holds:
   the deadline and nothing is left to send, destroy the campaign key;
 - pending with its grace over: call ``finalize`` (anyone may);
 - expired (or open past its deadline): call ``expire`` if nobody has, and destroy the key;
-- its key issued for another chain or registry (a copycat): nothing at all, one problem line.
+- its key issued for another chain or registry (a copycat): nothing at all, one problem line;
+- a key not held here (any contract may name any custodian): no transaction, one problem line.
 
 Roster mail (``--smtp``): once a revealed campaign's release is mined, ``RosterMailer``
 (``mailer.py``) mails the roster to its e-mail members where the creator asked for it and
@@ -238,6 +239,15 @@ class Watcher:
             return  # its key was issued for another registry: nothing is done with it here
         if not self._resolve_pending(campaign_id, record):
             return  # a release is still in the pool: wait for it
+        if public not in set(self.keystore.campaign_keys()):
+            # Not a key of ours (any registry may name any custodian) or already gone: no
+            # transaction is sent for it, not even the courtesy expire().
+            if not record.key_missing:
+                record.key_missing = True
+                problem(
+                    "campaign key not held", campaign=campaign_id, campaign_key="0x" + public.hex()
+                )
+            return
         facts = self.quorum.campaign(campaign_id)  # at the confirmed block, agreed
         status = facts.status
         record.status = status.label
@@ -248,14 +258,6 @@ class Watcher:
                 self._expire(campaign_id)
             except SpartacusError as exc:  # a courtesy to everyone; the key is gone already
                 problem("expire failed", campaign=campaign_id, error=str(exc)[:500])
-            return
-        held = public in set(self.keystore.campaign_keys())
-        if not held:
-            if not record.key_missing:
-                record.key_missing = True
-                problem(
-                    "campaign key not held", campaign=campaign_id, campaign_key="0x" + public.hex()
-                )
             return
         info = facts.info
         if status == Status.PENDING and latest_time >= info.grace_end:

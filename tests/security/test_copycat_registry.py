@@ -74,6 +74,8 @@ contract Copycat {
 
     function setStatus(ISpartacus.Status s) external { status = s; }
 
+    function expire(uint256) external {}  // takes a custodian's courtesy call, and its gas
+
     function statusOf(uint256) external view returns (ISpartacus.Status) { return status; }
 
     function campaign(uint256) external view returns (ISpartacus.CampaignInfo memory c) {
@@ -266,6 +268,35 @@ def test_daemon_told_expired_by_a_copycat_keeps_the_key(
     assert daemon.events("expire_sent") == []
     (refused,) = daemon.events("problem", campaign=campaign)
     assert "not this registry" in refused["reason"]
+
+
+def test_copycat_naming_a_key_never_held_gets_no_transaction(
+    spartacus: Spartacus,
+    w3: Web3,
+    make_custodians: Callable[[int], list[CustodianRole]],
+    copycat_artifact: dict[str, Any],
+    watchers: Callable[[Spartacus, CustodianRole], Daemon],
+) -> None:
+    """Any contract may name any custodian with any key and say "expired": the daemon used
+    to send it the courtesy ``expire()`` (the custodian's gas, spent at a stranger's call)."""
+    (custodian,) = make_custodians(1)
+    attacker = Sender(w3, dev_account(9))
+    factory = w3.eth.contract(**copycat_artifact)
+    copycat = w3.eth.contract(
+        address=attacker.transact(factory.constructor())["contractAddress"], abi=factory.abi
+    )
+    stranger_key = protocol.new_secret()  # 32 bytes: a key this custodian never issued
+    empty = (b"\x00" * 32, b"", b"", b"\x00" * 32)
+    attacker.transact(copycat.functions.assign(1, custodian.address, stranger_key, empty))
+    attacker.transact(copycat.functions.setStatus(4))  # Status.Expired
+    nonce = w3.eth.get_transaction_count(custodian.address)
+
+    daemon = watchers(Spartacus(spartacus.rpc, copycat.address, spartacus.root), custodian)
+    assert daemon.events("campaign_found", campaign=1)
+    assert daemon.events("expire_sent") == []
+    assert w3.eth.get_transaction_count(custodian.address) == nonce
+    (missing,) = daemon.events("problem", campaign=1)
+    assert missing["problem"] == "campaign key not held"
 
 
 def test_release_by_hand_at_a_copycat_registry_is_refused(
