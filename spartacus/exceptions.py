@@ -196,12 +196,36 @@ class KeyNotForThisRegistry(SpartacusError):
         self.here = here
 
 
+class CustodianKeyMismatch(SpartacusError):
+    """A campaign key the node serves does not match what its custodian signed (or the
+    node's own answers disagree): the node, or the site, may be lying. Nothing was sealed
+    or sent."""
+
+
+class KeysUnchecked(SpartacusError):
+    """A campaign's custodian keys cannot be checked: its creation transaction cannot be
+    read or decoded (created through another contract, or the node would not say)."""
+
+
 class MailError(SpartacusError):
     """The mail server could not be reached, refused a login, or failed while sending."""
 
 
 class UsageError(SpartacusError):
     """A command-line argument or file is invalid."""
+
+
+class DirectoryError(UsageError):
+    """A custodian directory file is missing, not JSON, or has a bad entry."""
+
+
+class TooManyReports(UsageError):
+    """A campaign already has as many reports waiting as the moderation store keeps."""
+
+
+class NotPublicAddress(UsageError):
+    """A custodian URL names a host that cannot be resolved or is not at public addresses
+    only (the web app fetches keys for creators from public custodian daemons only)."""
 
 
 class RequestRefused(SpartacusError):
@@ -211,3 +235,18 @@ class RequestRefused(SpartacusError):
         super().__init__(message)
         self.status = status
         self.retry_after = retry_after
+
+
+class RelayRefused(SpartacusError):
+    """A web app's relayer said that nothing was recorded (its own refusal: a 4xx, or 502
+    or 503); ``status`` is its HTTP status."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class RelayInDoubt(SpartacusError):
+    """A web app's relayer gave no clear answer (504, 500, a proxy's error page, a broken
+    connection): what was sent may have been recorded, or may still be. Keep the receipt
+    and check before sending again."""

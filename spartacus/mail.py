@@ -3,13 +3,16 @@
 Only decrypted members (``Roster.members``) are ever mailed or quoted: a pledge that did
 not decrypt is never part of a message. What was sent is recorded under the home folder,
 one entry per member right after the server accepted its message, so a later run sends
-only to members not mailed yet (at most one message is repeated after a crash).
+only to members not mailed yet (at most one message is repeated after a crash). The
+record holds member indices and salted hashes of the addresses, never the addresses.
 """
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import re
+import secrets
 import smtplib
 import ssl
 import unicodedata
@@ -149,7 +152,17 @@ def build_message(
 def _load(path: Path) -> dict[str, Any]:
     record: dict[str, Any] = read_json(path, "mail record") if path.exists() else {}
     record.setdefault("sent", [])
+    # The record says which members were mailed, not where: a seized or inspected machine
+    # must not hold a list of the members' addresses. Each address is kept as a salted
+    # SHA-256 (one random salt per record), enough to answer "was this address mailed?".
+    record.setdefault("salt", secrets.token_hex(16))
     return record
+
+
+def address_hash(record: dict[str, Any], address: str) -> str:
+    """How ``address`` is written in ``record``: never the address itself."""
+    digest = hashlib.sha256(bytes.fromhex(record["salt"]) + address.lower().encode())
+    return "sha256:" + digest.hexdigest()
 
 
 def _connect(server: Server) -> smtplib.SMTP:
@@ -240,7 +253,8 @@ def mail_roster(
                     f"the mail server {server} failed while sending to {address}: {exc}; "
                     f"{len(report.sent)} sent before are recorded, run again for the rest"
                 ) from None
-            record["sent"] += [{"index": i, "to": address} for i in indices]
+            to = address_hash(record, address)
+            record["sent"] += [{"index": i, "to": to} for i in indices]
             write_json(path, record)
             report.sent.append(address)
     finally:

@@ -9,6 +9,7 @@ import { pledgeBody, recordFromJson, withdrawBody } from "./bodies.js";
 import { rosterCsv, rosterVcard } from "./files.js";
 import { campaignSlot, forgetReceipt, storeReceipt, storedReceipts } from "./receipts.js";
 import { showReceipt } from "./receipt-ui.js";
+import { checkCustodianKeys, showKeyCheck } from "./custodians.js";
 import {
   $, Unsure, api, busy, copyText, download, el, formatDate, formatDuration, pageData, refused, say, show,
 } from "./ui.js";
@@ -32,6 +33,7 @@ export async function campaignPage() {
   });
   render(info);
   drawRate(info.rate);
+  showKeyCheck(page, info);
   live.start();
   const shareUrl = $("#share-url");
   $("#share-copy")?.addEventListener("click", () => copyText(shareUrl.value, $("#share-status")));
@@ -153,20 +155,21 @@ async function join(page, info, slot) {
   const contact = $("#join-contact").value.trim();
   const message = $("#join-message").value.trim();
   const progress = $("#join-progress");
+  say(progress, "");
+  // Each key must be the one its custodian signed: a lying node behind the site gets nothing.
+  const custodianKeys = checkCustodianKeys(page.chainId, page.registry, info, page.directory, page.relayer).map((c) => c.campaignKey);
   say(progress, "Sealing your details in this browser...");
   const secret = protocol.newSecret();
   const keys = protocol.deriveKeys(secret);
-  const custodians = [...info.custodians].sort((a, b) => a.index - b.index);
-  const custodianKeys = custodians.map((c) => protocol.fromHex(c.campaignKey));
   const sealed = await protocol.sealPledge(page.campaignId, keys, { name, contact, message }, custodianKeys, info.custodianThreshold);
   const code = protocol.encodeReceipt(page.campaignId, secret);
   // The receipt code is the pledge's only backup: show it before anything is sent, so an
   // answer lost on the way back does not lose a pledge that was recorded.
   if ($("#join-store").checked) storeReceipt(localStorage, slot, code, "member");
-  showReceipt(code, `spartacus-receipt-campaign-${page.campaignId}.txt`);
+  showReceipt(code);
+  // The pledge account is new, so the registry expects its first nonce: nothing to ask.
+  const body = pledgeBody(page.chainId, page.registry, page.campaignId, keys, sealed, 0);
   try {
-    const { nonce } = await api(`/api/campaigns/${page.campaignId}/accounts/${keys.account}`);
-    const body = pledgeBody(page.chainId, page.registry, page.campaignId, keys, sealed, nonce);
     if ($("#join-wallet")?.checked && window.ethereum) {
       say(progress, "Asking your wallet to send the pledge...");
       await sendWithWallet(page, "pledgeWithSig", [
@@ -179,18 +182,37 @@ async function join(page, info, slot) {
     }
   } catch (error) {
     say(progress, "");
-    if (!refused(error)) {
-      throw new Error(`No answer came back (${error.message}). Your pledge may or may not be recorded: keep the receipt code and check with Withdraw below, or reload the page to see the count.`);
+    if (refused(error)) {
+      // The site said nothing was sent: this code belongs to no pledge, so drop it.
+      forgetReceipt(localStorage, slot, code);
+      show($("#receipt"), false);
+      fillStored(slot);
+      throw new Error(`You have not joined: ${error.message}. Nothing was recorded; you can try again.`);
     }
-    // Refused for sure: this code belongs to no pledge, so do not keep or show it.
-    forgetReceipt(localStorage, slot, code);
-    show($("#receipt"), false);
+    // Anything else (no answer, a proxy's error page, a wallet error) may have landed, or
+    // may still land: the code is kept and shown, unless the pledge is found recorded.
     fillStored(slot);
-    throw new Error(`You have not joined: ${error.message}. Nothing was recorded; you can try again.`);
+    if (!(await recorded(page.campaignId, keys.account))) {
+      throw new Error(`No clear answer came back (${error.message}). Your pledge may still be recorded: keep the receipt code shown above, it is the only way to withdraw it. Check this campaign's count in a few minutes before joining again: joining again would make a second pledge.`);
+    }
   }
   say(progress, "You have joined. Keep your receipt code: it is the only way to withdraw or read the roster.");
   $("#join-form").reset();
   fillStored(slot);
+}
+
+/** `pledgeOf` for a pledge account, asked in a POST body: no identifier in any URL. */
+function pledgeOf(campaignId, account) {
+  return api(`/api/campaigns/${campaignId}/account`, { account });
+}
+
+/** Whether the account's pledge is active now (false when that cannot be told). */
+async function recorded(campaignId, account) {
+  try {
+    return (await pledgeOf(campaignId, account)).active === true;
+  } catch {
+    return false;
+  }
 }
 
 const WALLET_ABI = [
@@ -250,21 +272,27 @@ function chosenReceipt(prefix, slot, campaignId) {
 async function withdraw(page, slot) {
   await protocol.ready();
   const { code, keys } = chosenReceipt("withdraw", slot, page.campaignId);
-  const account = await api(`/api/campaigns/${page.campaignId}/accounts/${keys.account}`);
-  if (!account.active) throw new Error("This receipt has no active pledge in this campaign (already withdrawn?).");
+  const account = await pledgeOf(page.campaignId, keys.account);
+  if (!account.active) {
+    throw new Error("This receipt has no active pledge in this campaign: it was withdrawn, or it was never recorded (or not yet: a pledge sent without a clear answer can take a few minutes).");
+  }
   const body = withdrawBody(page.chainId, page.registry, page.campaignId, keys, account.nonce);
   let counted = "";
-  if ($("#withdraw-wallet")?.checked && window.ethereum) {
-    // The member's own wallet sends it: leaving does not depend on the site's relayer.
-    say($("#withdraw-result"), "Asking your wallet to send the withdrawal...");
-    try {
+  try {
+    if ($("#withdraw-wallet")?.checked && window.ethereum) {
+      // The member's own wallet sends it: leaving does not depend on the site's relayer.
+      say($("#withdraw-result"), "Asking your wallet to send the withdrawal...");
       await sendWithWallet(page, "withdrawWithSig", [body.campaignId, body.account, body.signature]);
-    } finally {
-      say($("#withdraw-result"), "");
+    } else {
+      const result = await api("/api/relay/withdraw", body);
+      counted = ` Active pledges now: ${result.active}.`;
     }
-  } else {
-    const result = await api("/api/relay/withdraw", body);
-    counted = ` Active pledges now: ${result.active}.`;
+  } catch (error) {
+    // The receipt is kept either way: it is dropped only once the withdrawal is recorded.
+    if (refused(error)) throw error;
+    throw new Error(`No clear answer came back (${error.message}). Your withdrawal may still be recorded: keep the receipt code and press Withdraw again in a few minutes; it will say whether the pledge is still active.`);
+  } finally {
+    say($("#withdraw-result"), "");
   }
   forgetReceipt(localStorage, slot, code);
   fillStored(slot);
@@ -301,7 +329,8 @@ function showRoster(info, roster) {
   const problems = $("#roster-problems");
   problems.replaceChildren(...roster.problems.map((p) => el("li", p)));
   show(problems, roster.problems.length > 0);
-  $("#roster-csv").onclick = () => download(`spartacus-roster-${info.id}.csv`, rosterCsv(roster.members), "text/csv");
-  $("#roster-vcard").onclick = () => download(`spartacus-roster-${info.id}.vcf`, rosterVcard(roster.members, info.title), "text/vcard");
+  // Neutral file names: nothing names the site or the campaign in a downloads folder.
+  $("#roster-csv").onclick = () => download("contacts.csv", rosterCsv(roster.members), "text/csv");
+  $("#roster-vcard").onclick = () => download("contacts.vcf", rosterVcard(roster.members, info.title), "text/vcard");
   show($("#roster-result"));
 }

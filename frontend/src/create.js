@@ -82,7 +82,7 @@ async function create(page) {
     storeReceipt(localStorage, campaignSlot(page.registry, page.chainId, result.campaignId), code, "organiser");
   }
   show($("#create-form"), false);
-  showReceipt(code, `spartacus-organiser-campaign-${result.campaignId}.txt`);
+  showReceipt(code);
   say(progress, `Campaign ${result.campaignId} is created. Waiting for this site to read it from the chain...`);
   const seen = await visible(result.campaignId);
   say(progress, seen

@@ -3,12 +3,16 @@
 
 import { $, copyText, download, say, show } from "./ui.js";
 
-export function showReceipt(code, filename) {
+// A downloaded file's name says nothing about the site or the campaign: a downloads folder
+// is what someone going through a device looks at first.
+export const RECEIPT_FILENAME = "code.txt";
+
+export function showReceipt(code) {
   const box = $("#receipt");
   $("#receipt-code").textContent = code;
   $("#receipt-copy").onclick = () => copyText(code, $("#receipt-status"));
   $("#receipt-download").onclick = () => {
-    download(filename, `Spartacus receipt code (keep it secret, keep it safe)\n\n${code}\n`);
+    download(RECEIPT_FILENAME, `Receipt code (keep it secret, keep it safe)\n\n${code}\n`);
     say($("#receipt-status"), "Downloaded.");
   };
   show(box);

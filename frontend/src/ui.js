@@ -28,10 +28,12 @@ export function pageData() {
   return script ? JSON.parse(script.textContent) : {};
 }
 
+/** A non-2xx answer; `fromSite` when it is the app's own JSON error, not a proxy's page. */
 export class ApiError extends Error {
-  constructor(message, status) {
+  constructor(message, status, fromSite = false) {
     super(message);
     this.status = status;
+    this.fromSite = fromSite;
   }
 }
 
@@ -39,14 +41,15 @@ export class ApiError extends Error {
 export class Unsure extends Error {}
 
 /**
- * Was a send refused for certain, so nothing was recorded? True for the server's own
- * refusals (4xx, 503 relayer off) and for a wallet's refusal; false when no answer came
- * (network down: status 0; 500, 502, 504: the send may have gone through) or Unsure.
+ * Did the site say for certain that nothing was sent, so a receipt code can be dropped?
+ * Only the app's own JSON refusals say so (spartacus/web/submit.py): a 4xx (409: the
+ * registry refused), 502 (the node refused the transaction) or 503 (nothing sent). Anything
+ * else may have landed: 504 and 500, a proxy's 5xx or 52x page (no JSON error), a broken
+ * connection (status 0), Unsure, and every wallet error (the wallet may have sent it).
  */
 export function refused(error) {
-  if (error instanceof Unsure) return false;
-  if (error instanceof ApiError) return error.status >= 400 && ![500, 502, 504].includes(error.status);
-  return true;
+  if (!(error instanceof ApiError) || !error.fromSite) return false;
+  return (error.status >= 400 && error.status < 500) || error.status === 502 || error.status === 503;
 }
 
 /** fetch JSON from this site; a non-2xx answer throws its "error" text. */
@@ -69,7 +72,8 @@ export async function api(path, body = undefined) {
     data = null;
   }
   if (!response.ok) {
-    throw new ApiError(data?.error ?? `the site answered ${response.status}`, response.status);
+    const fromSite = typeof data?.error === "string";
+    throw new ApiError(fromSite ? data.error : `the site answered ${response.status}`, response.status, fromSite);
   }
   return data;
 }

@@ -11,5 +11,7 @@
 - ``deployments``: where the registry is;
 - ``creation``, ``activity``, ``verify``: preparing a campaign, its recent pledges, and
   recounting it from the logs;
+- ``directory``, ``key_check``: the custodian directory, and custodian keys checked against
+  their endorsement signatures before a pledge is sealed to them;
 - ``anvil``: the local development node.
 """

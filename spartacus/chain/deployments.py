@@ -11,6 +11,10 @@ from ..exceptions import RegistryNotFound, UsageError
 from ..files import read_json, write_json
 from .registry import Registry
 
+# Local development chains (anvil, Hardhat, Ganache): their accounts and addresses are the
+# developer's own, so the CLI, the daemon and the web app relax checks meant for real networks.
+LOCAL_CHAIN_IDS = frozenset({31337, 1337})
+
 
 def find_registry(w3: Web3, home: Path, address: str | None) -> Registry:
     """The registry at ``address``, or the one recorded under ``home`` for this chain.

@@ -116,6 +116,9 @@ def _record(history: History, name: str, args: Any, log: Any) -> None:
             creator=args["creator"],
             metadata_hash=bytes(args["metadataHash"]),
             block_number=block,
+            transaction_hash=HexBytes(log["transactionHash"]).to_0x_hex()
+            if log.get("transactionHash") is not None
+            else "",
         )
     elif name == "CustodianAssigned":
         history.custodians.append(

@@ -79,6 +79,7 @@ class Terms:
     creator: str
     metadata_hash: bytes
     block_number: int
+    transaction_hash: str = ""  # 0x-hex of the createCampaign transaction, where known
 
 
 @dataclass(frozen=True)

@@ -227,3 +227,27 @@ def check_withdraw(campaign_id: int, account: str, *, status: Status, active: bo
         )
     if not active:
         raise NotPledged(f"{account} has no active pledge in campaign {campaign_id}")
+
+
+# ---------------------------------------------------------------------- allowed, but unsafe
+
+# What a campaign's terms mean for a pledger, in one sentence each: the CLI's `create` and
+# `status`, the campaign page and its join form all say these, word for word.
+SINGLE_CUSTODIAN = (
+    "one custodian alone holds the key to every pledge: whoever runs it, or forces it, can "
+    "read who joined before the threshold is reached."
+)
+NO_GRACE = (
+    "no grace period: the moment the threshold is reached everyone is revealed, so a burst "
+    "of fake pledges would expose the real members before anyone could withdraw."
+)
+
+
+def unsafe_terms(custodian_threshold: int, grace_period: int) -> list[str]:
+    """The warnings a campaign with these terms carries (none for safe terms)."""
+    out = []
+    if custodian_threshold <= 1:
+        out.append(SINGLE_CUSTODIAN)
+    if grace_period <= 0:
+        out.append(NO_GRACE)
+    return out

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import click
@@ -13,11 +14,15 @@ from ..chain.activity import recent_pledges
 from ..chain.creation import load_endorsement, prepare_campaign
 from ..chain.records import Status, iso
 from ..chain.verify import verify_campaign
-from ..exceptions import CampaignStateError, UsageError
+from ..exceptions import CampaignStateError, ChainError, UsageError
 from ..files import write_json
 from .context import Context, parse_deadline, parse_duration
+from .keys import key_report
 from .options import json_option, output, pass_context
 from .receipts import ReceiptBook
+
+# Long enough for members to notice a burst of pledges and withdraw (issue #12).
+DEFAULT_GRACE = "72h"
 
 
 def fetch_endorsements(
@@ -56,7 +61,14 @@ def fetch_endorsements(
     help=f"N: active pledges that reveal (>= {rules.MIN_THRESHOLD}).",
 )
 @click.option("--deadline", required=True, help="A duration such as 7d, or an ISO date (UTC).")
-@click.option("--grace", default="0", show_default=True, help="Grace period after reaching N.")
+@click.option(
+    "--grace",
+    default=DEFAULT_GRACE,
+    show_default=True,
+    help="Grace period after reaching N: members see the count and may still withdraw "
+    "before anything is revealed (0: reveal at once, so a burst of fake pledges reveals "
+    "everyone before anyone can react).",
+)
 @click.option(
     "--endorsement",
     "endorsements",
@@ -72,7 +84,13 @@ def fetch_endorsements(
     metavar="URL",
     help="Ask a custodian's daemon (spartacus watch --listen) for a key; after any files.",
 )
-@click.option("--custodian-threshold", type=int, default=1, show_default=True, help="t of n.")
+@click.option(
+    "--custodian-threshold",
+    type=int,
+    default=None,
+    help="t of n: how many custodians must release (default 2 when there are two or more: "
+    "then no single custodian can read a pledge alone).",
+)
 @click.option("--public-roster", is_flag=True, help="Release the roster to everyone, not members.")
 @click.option(
     "--mail-roster",
@@ -95,7 +113,7 @@ def create(
     grace: str,
     endorsements: tuple[str, ...],
     custodian_urls: tuple[str, ...],
-    custodian_threshold: int,
+    custodian_threshold: int | None,
     public_roster: bool,
     mail_roster: bool,
 ) -> None:
@@ -112,7 +130,7 @@ def create(
     now = ctx.chain_now()
     deadline_ts = parse_deadline(deadline, now)
     registry = ctx.registry
-    if mail_roster and (not custodian_urls or custodian_threshold != 1):
+    if mail_roster and (not custodian_urls or custodian_threshold not in (None, 1)):
         raise UsageError(
             "--mail-roster asks --custodian URL daemons, and only with --custodian-threshold 1 "
             "(for endorsement files, the custodian runs `custodian endorse --mail-roster`)"
@@ -120,6 +138,9 @@ def create(
     endorsements += fetch_endorsements(ctx, custodian_urls, mail_roster)
     if not endorsements:
         raise UsageError("name the custodians with --endorsement FILE or --custodian URL")
+    if custodian_threshold is None:
+        custodian_threshold = 2 if len(endorsements) >= 2 and not mail_roster else 1
+    grace_seconds = parse_duration(grace)
     prepared = prepare_campaign(
         title=title,
         description=description,
@@ -127,7 +148,7 @@ def create(
         instructions=instructions or "",
         threshold=threshold,
         deadline=deadline_ts,
-        grace=parse_duration(grace),
+        grace=grace_seconds,
         endorsements=[
             load_endorsement(p, i + 1, ctx.chain_id, registry.address, now)
             for i, p in enumerate(endorsements)
@@ -136,6 +157,8 @@ def create(
         public_roster=public_roster,
         now=now,
     )
+    for warning in rules.unsafe_terms(custodian_threshold, grace_seconds):  # allowed, unsafe
+        click.echo(f"warning: {warning}", err=True)
     book = ReceiptBook(ctx.home, ctx.chain_id, ctx.registry.address)
     pending = book.save_organiser_pending(prepared.secret)
     campaign_id = registry.create_campaign(
@@ -154,22 +177,39 @@ def create(
 
 @click.command()
 @click.argument("campaign_id", type=int)
+@click.option(
+    "--follow",
+    is_flag=True,
+    help="Then print a line each time the status or the count changes, until the campaign "
+    "is revealed or expired (Ctrl-C stops): alerts with no account anywhere.",
+)
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.05),
+    default=12.0,
+    show_default=True,
+    help="Seconds between reads with --follow.",
+)
 @json_option
 @pass_context
-def status(ctx: Context, campaign_id: int) -> None:
+def status(ctx: Context, campaign_id: int, follow: bool, interval: float) -> None:
     """Show a campaign's status, active count, recent pledges, deadline and custodians."""
+    _status(ctx, campaign_id)
+    if follow:
+        _follow(ctx, campaign_id, interval)
+
+
+def _status(ctx: Context, campaign_id: int) -> None:
     registry = ctx.registry
     info = registry.info(campaign_id)
     current = registry.status_of(campaign_id)
     history = registry.history(campaign_id)
     terms = history.terms
-    custodians = [
-        {"index": c.index, "account": c.account, "campaignKey": c.campaign_key}
-        for c in history.custodians
-    ]
+    custodians, keys_line = key_report(ctx, history)
     recent = recent_pledges(
         history, ctx.chain_now(), lambda block: int(ctx.w3.eth.get_block(block)["timestamp"])
     )
+    warnings = rules.unsafe_terms(info.custodian_threshold, info.grace_period)
     data = {
         "campaign": campaign_id,
         "title": terms.title if terms else "",
@@ -183,7 +223,9 @@ def status(ctx: Context, campaign_id: int) -> None:
         "custodianThreshold": info.custodian_threshold,
         "rosterMode": info.roster_mode.label,
         "custodians": custodians,
+        "keys": keys_line,
         "recentPledges": recent.as_dict(),
+        "warnings": warnings,
     }
     lines = [
         f"Campaign {campaign_id}: {data['title']}",
@@ -195,9 +237,40 @@ def status(ctx: Context, campaign_id: int) -> None:
         f"  roster     {info.roster_mode.label}",
         f"  custodians {info.custodian_threshold} of {len(custodians)} must release "
         f"(any {info.custodian_threshold} together could read every pledge):",
-        *[f"    {c.index + 1}. {c.account}" for c in history.custodians],
+        *[f"    {c['index'] + 1}. {c['label']}: {c['account']}" for c in custodians],
+        f"  keys       {keys_line}",
+        *[f"  warning    {w}" for w in warnings],
     ]
     output(ctx, data, "\n".join(lines))
+
+
+def _follow(ctx: Context, campaign_id: int, interval: float) -> None:
+    """A line per change of status, active count or grace end; ends once decided."""
+    last = None
+    while True:
+        try:
+            info = ctx.registry.info(campaign_id)
+            current = ctx.registry.status_of(campaign_id)
+        except ChainError as exc:  # the node went away for a moment: say so, keep going
+            click.echo(f"warning: {exc}; trying again in {interval:g} s", err=True)
+            time.sleep(interval)
+            continue
+        grace_end = info.grace_end if current == Status.PENDING else 0
+        now = (current.label, info.active, grace_end)
+        if now != last:
+            if last is not None:
+                data = {"campaign": campaign_id, "status": current.label, "active": info.active,
+                        "threshold": info.threshold, "graceEnd": grace_end,
+                        "time": ctx.chain_now()}  # fmt: skip
+                text = (
+                    f"{iso(ctx.chain_now())}  {current.label}  {info.active} of {info.threshold}"
+                    + (f"  (grace ends {iso(grace_end)})" if grace_end else "")
+                )
+                output(ctx, data, text)
+            last = now
+        if current in (Status.REVEALED, Status.EXPIRED):
+            return
+        time.sleep(interval)
 
 
 @click.command()

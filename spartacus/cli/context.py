@@ -18,14 +18,14 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import HTTPProvider, Web3
 
-from ..chain.deployments import find_registry, record_deployment
+from ..chain.deployments import LOCAL_CHAIN_IDS, find_registry, record_deployment
+from ..chain.directory import CustodianDirectory, load_directory
 from ..chain.registry import Registry
 from ..custodian.keystore import Keystore, load_passphrase
 from ..exceptions import ChainError, UsageError
 from ..files import resolve_home
 
 DEFAULT_RPC = "http://127.0.0.1:8545"
-LOCAL_CHAIN_IDS = {31337, 1337}
 # anvil's well-known development mnemonic: its accounts are funded on a local chain only.
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
 
@@ -41,6 +41,7 @@ class Context:
     home_option: str | None = None
     dev_account: int | None = None
     passphrase_file: str | None = None
+    directory_path: str | None = None  # --custodian-directory / SPARTACUS_CUSTODIAN_DIRECTORY
     as_json: bool = False
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
 
@@ -72,6 +73,11 @@ class Context:
     @cached_property
     def registry(self) -> Registry:
         return find_registry(self.w3, self.home, self.registry_address)
+
+    @cached_property
+    def directory(self) -> CustodianDirectory:
+        """The custodians this user knows by name (empty without a directory file)."""
+        return load_directory(self.directory_path)
 
     # ------------------------------------------------------------ accounts
 

@@ -64,6 +64,13 @@ class SpartacusGroup(click.Group):
     type=click.Path(dir_okay=False),
     help="File holding the keystore passphrase [or env SPARTACUS_PASSPHRASE].",
 )
+@click.option(
+    "--custodian-directory",
+    envvar="SPARTACUS_CUSTODIAN_DIRECTORY",
+    type=click.Path(dir_okay=False),
+    help="JSON file naming known custodians by account [env SPARTACUS_CUSTODIAN_DIRECTORY]; "
+    "`status` and `pledge` show those names, `serve` publishes them (docs/custodian.md).",
+)
 @click.version_option(package_name="spartacus")
 @click.pass_context
 def cli(
@@ -73,6 +80,7 @@ def cli(
     home: str | None,
     dev_account: int | None,
     passphrase_file: str | None,
+    custodian_directory: str | None,
 ) -> None:
     """Spartacus: pledge anonymously; everyone is revealed together once N have joined."""
     obj = ctx.ensure_object(Context)
@@ -83,6 +91,9 @@ def cli(
     obj.home_option = home
     obj.dev_account = dev_account
     obj.passphrase_file = passphrase_file
+    obj.directory_path = custodian_directory
+    if custodian_directory:
+        _ = obj.directory  # a bad file is refused before any command runs
 
 
 def main() -> None:

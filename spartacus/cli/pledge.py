@@ -4,20 +4,33 @@ home folder.
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from eth_account import Account
 
 from .. import mail, protocol
 from ..chain import rules
 from ..chain.records import RosterMode, Status
-from ..exceptions import CampaignStateError, UsageError
+from ..exceptions import CampaignStateError, RelayInDoubt, RelayRefused, UsageError
+from ..web import bodies
 from .context import Context
+from .keys import checked_keys, unchecked_keys_option
 from .options import json_option, output, pass_context
 from .receipts import ReceiptBook, receipt_from_code
+from .relay import Relay
 
 
 def _book(ctx: Context) -> ReceiptBook:
     return ReceiptBook(ctx.home, ctx.chain_id, ctx.registry.address)
+
+
+RELAY_HELP = (
+    "Send the signed {what} to the relayer of the Spartacus site at URL, which pays the gas: "
+    "no ether and no account of yours is needed, and none appears on the chain. The site "
+    "sees the pledge account, the time, and this machine's IP address (run spartacus under "
+    "torsocks to hide it)."
+)
 
 
 @click.command()
@@ -25,21 +38,39 @@ def _book(ctx: Context) -> ReceiptBook:
 @click.option("--name", required=True, help="Your name as the other members will see it.")
 @click.option("--contact", required=True, help="How members reach you (e-mail, phone, ...).")
 @click.option("--message", default="", help="A short message to the other members.")
+@unchecked_keys_option
+@click.option("--relay", metavar="URL", help=RELAY_HELP.format(what="pledge"))
 @json_option
 @pass_context
-def pledge(ctx: Context, campaign_id: int, name: str, contact: str, message: str) -> None:
+def pledge(
+    ctx: Context,
+    campaign_id: int,
+    name: str,
+    contact: str,
+    message: str,
+    unchecked_keys: bool,
+    relay: str | None,
+) -> None:
     """Pledge to a campaign; prints the receipt code that restores your pledge.
 
-    Your details are encrypted here; the paying account submits the pledge for a fresh,
-    unfunded pledge account, so the two are not linked on-chain by gas.
+    Your name, contact and message are sealed here: nobody can read them before the reveal.
+    The pledge is signed by a fresh pledge account made for it. Without --relay, the paying
+    account (SPARTACUS_PRIVATE_KEY or --dev-account) sends the pledge transaction itself:
+    anyone reading the chain sees that this account paid for this pledge (not your details),
+    so pay from one that is not tied to you, or use --relay.
     """
     registry = ctx.registry
+    relayer = Relay(relay) if relay else None
+    if relayer is not None:
+        relayer.check(ctx.chain_id, registry.address)
+    payer = ctx.sender if relayer is None else None  # refused before anything is written
     info = registry.info(campaign_id)
     # The pledge account is fresh, so it has no active pledge: only the campaign is checked.
     rules.check_pledge_open(
         campaign_id, registry.status_of(campaign_id), info.deadline, ctx.chain_now()
     )
     history = registry.history(campaign_id)
+    custodian_keys = checked_keys(ctx, history, unchecked_keys)  # before anything is sealed
     contact_obj = protocol.Contact(name, contact, message)
     protocol.encode_contact(contact_obj)  # refuses oversize details before anything is sent
     keys = protocol.derive_keys(protocol.new_secret())
@@ -47,7 +78,7 @@ def pledge(ctx: Context, campaign_id: int, name: str, contact: str, message: str
         campaign_id,
         keys,
         contact_obj,
-        [c.campaign_key for c in history.custodians],
+        custodian_keys,
         info.custodian_threshold,
     )
     rules.check_sealed_pledge(sealed, len(history.custodians), info.custodian_threshold)
@@ -56,7 +87,12 @@ def pledge(ctx: Context, campaign_id: int, name: str, contact: str, message: str
     code = protocol.encode_receipt(campaign_id, keys.secret)
     book = _book(ctx)
     book.save(campaign_id, code, account.address, None, "sending")
-    index = registry.pledge_with_sig(ctx.sender, campaign_id, account.address, sealed, signature)
+    if payer is not None:
+        index = registry.pledge_with_sig(payer, campaign_id, account.address, sealed, signature)
+    else:
+        assert relayer is not None
+        body = bodies.pledge_request(campaign_id, account.address, sealed, signature)
+        index = _relayed(ctx, relayer, "pledge", body, account.address, code)
     book.save(campaign_id, code, account.address, index, "active")
     after = registry.info(campaign_id)
     output(
@@ -74,6 +110,37 @@ def pledge(ctx: Context, campaign_id: int, name: str, contact: str, message: str
         f"Receipt code (keep it secret and safe; it is the only way to withdraw or read the "
         f"roster from another device):\n{code}",
     )
+
+
+def _relayed(
+    ctx: Context, relayer: Relay, kind: str, body: dict[str, Any], account: str, code: str
+) -> int:
+    """Send a pledge or withdrawal through the relayer; the pledge's index. A refusal drops
+    a pledge's receipt (nothing was recorded); no clear answer keeps it, unless the chain
+    already shows the outcome."""
+    campaign_id = int(body["campaignId"])
+    try:
+        return int(relayer.send(kind, body).get("index", 0))
+    except RelayRefused:
+        if kind == "pledge":
+            _book(ctx).forget(campaign_id, account)
+        raise
+    except RelayInDoubt as exc:
+        active, index, _ = ctx.registry.pledge_of(campaign_id, account)
+        if active == (kind == "pledge"):
+            return index  # it was recorded after all
+        if kind == "pledge":
+            raise RelayInDoubt(
+                f"{exc}: your pledge may still be recorded. Keep this receipt code (also kept "
+                f"under {ctx.home}), the only way to withdraw it:\n{code}\nIn a few minutes, "
+                f"check the count with `spartacus status {campaign_id}` before pledging again: "
+                "pledging again would make a second pledge"
+            ) from None
+        raise RelayInDoubt(
+            f"{exc}: your withdrawal may still be recorded. Your receipt is kept; run "
+            f"`spartacus withdraw {campaign_id}` again in a few minutes: it says whether the "
+            "pledge is still active"
+        ) from None
 
 
 def _reader(
@@ -105,11 +172,19 @@ def _reader(
 @click.command()
 @click.argument("campaign_id", type=int)
 @click.option("--receipt", help="The receipt code (default: the one saved under --home).")
+@click.option("--relay", metavar="URL", help=RELAY_HELP.format(what="withdrawal"))
 @json_option
 @pass_context
-def withdraw(ctx: Context, campaign_id: int, receipt: str | None) -> None:
-    """Withdraw your pledge before the reveal; its contact details are never released."""
+def withdraw(ctx: Context, campaign_id: int, receipt: str | None, relay: str | None) -> None:
+    """Withdraw your pledge before the reveal; its contact details are never released.
+
+    Once it is withdrawn, its receipt is deleted from --home. Without --relay, the paying
+    account sends the withdrawal: anyone reading the chain links that account to this pledge.
+    """
     registry = ctx.registry
+    relayer = Relay(relay) if relay else None
+    if relayer is not None:
+        relayer.check(ctx.chain_id, registry.address)
     found = _reader(ctx, campaign_id, receipt)
     if found is None or found[1] != "receipt":
         raise UsageError(f"no pledge receipt for campaign {campaign_id}; pass --receipt CODE")
@@ -119,11 +194,13 @@ def withdraw(ctx: Context, campaign_id: int, receipt: str | None) -> None:
     active, index, _ = registry.pledge_of(campaign_id, account.address)
     rules.check_withdraw(campaign_id, account.address, status=status, active=active)
     signature = registry.sign_withdraw(account, campaign_id)
-    registry.withdraw_with_sig(ctx.sender, campaign_id, account.address, signature)
-    book = _book(ctx)
-    for stored in book.for_campaign(campaign_id):
-        if stored.account.lower() == account.address.lower():
-            book.save(campaign_id, stored.code, stored.account, index, "withdrawn")
+    if relayer is None:
+        registry.withdraw_with_sig(ctx.sender, campaign_id, account.address, signature)
+    else:
+        body = bodies.withdraw_request(campaign_id, account.address, signature)
+        _relayed(ctx, relayer, "withdraw", body, account.address, "")
+    # Withdrawn for good: nothing on this machine needs to say it ever pledged here.
+    _book(ctx).forget(campaign_id, account.address)
     info = registry.info(campaign_id)
     output(
         ctx,

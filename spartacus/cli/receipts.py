@@ -2,7 +2,8 @@
 
 A receipt holds the pledge secret as its receipt code (the code alone restores everything).
 It is written *before* the pledge is sent, so a crash between sending and saving cannot
-lose the only copy of a secret that is already on-chain. Files are mode 0600.
+lose the only copy of a secret that is already on-chain, and deleted once the pledge is
+withdrawn (or was refused for sure). Files are mode 0600.
 
 Layout: ``<home>/receipts/<chain id>/<registry>/<campaign id>/<account>.json`` and
 ``<home>/organiser/<chain id>/<registry>/<campaign id or pending-key>.json``.
@@ -56,6 +57,20 @@ class ReceiptBook:
             },
         )
         return Receipt(campaign_id, code, account, index, state, path)
+
+    def forget(self, campaign_id: int, account: str) -> bool:
+        """Delete a pledge's receipt (withdrawn, or refused so it never existed), and the
+        folders it leaves empty: nothing on this machine then says it pledged there."""
+        path = self.root / str(campaign_id) / f"{account.lower()}.json"
+        if not path.exists():
+            return False
+        path.unlink()
+        folder = path.parent
+        home = self.root.parents[2]  # <home>/receipts/<chain>/<registry>
+        while folder != home and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent
+        return True
 
     def for_campaign(self, campaign_id: int) -> list[Receipt]:
         folder = self.root / str(campaign_id)

@@ -6,7 +6,7 @@ import click
 
 from ..chain.records import iso
 from ..exceptions import UsageError
-from ..web.moderation import ModerationStore
+from ..web.moderation import ModerationStore, printable
 from .context import Context
 from .options import json_option, output, pass_context
 
@@ -42,6 +42,13 @@ from .options import json_option, output, pass_context
 )
 @click.option("--public-url", envvar="SPARTACUS_PUBLIC_URL", help="Base URL for shared links.")
 @click.option("--explorer", envvar="SPARTACUS_EXPLORER", help="Block explorer base URL.")
+@click.option(
+    "--trusted-proxy",
+    envvar="SPARTACUS_TRUSTED_PROXY",
+    metavar="ADDRESS",
+    help="The TLS proxy in front (e.g. 127.0.0.1): its X-Forwarded-For names the visitor, "
+    "for the per-visitor limit on custodian key requests (kept in memory, never logged).",
+)
 @pass_context
 def serve(
     ctx: Context,
@@ -53,12 +60,14 @@ def serve(
     relayer: bool,
     public_url: str | None,
     explorer: str | None,
+    trusted_proxy: str | None,
 ) -> None:
     """Run the web app (campaign pages, live counts, relayer) under a production server."""
     import waitress
 
     from ..web import create_app
     from ..web.config import from_environment
+    from ..web.config import public_url as public_base
 
     config = from_environment(ctx.env)
     config.update(
@@ -71,6 +80,9 @@ def serve(
     )
     if custodians:
         config["CUSTODIANS"] = ",".join(custodians)
+    public_base(config, ctx.chain_id)  # off a local chain PUBLIC_URL must be set: say so now
+    if ctx.directory_path:  # spartacus --custodian-directory FILE serve
+        config["CUSTODIAN_DIRECTORY"] = ctx.directory_path
     if ctx.chain_id in (31337, 1337):
         config["ALLOW_PRIVATE_CUSTODIAN_URLS"] = True  # a local chain's daemons are local too
     if not relayer:
@@ -104,7 +116,12 @@ def serve(
         # noticed at once and its slot freed, not at the next failed write.
         channel_request_lookahead=5,
         _quiet=True,
-    )
+        **(
+            {"trusted_proxy": trusted_proxy, "trusted_proxy_count": 1,
+             "trusted_proxy_headers": {"x-forwarded-for"}, "clear_untrusted_proxy_headers": True}
+            if trusted_proxy else {}
+        ),
+    )  # fmt: skip
 
 
 @click.group()
@@ -146,6 +163,20 @@ def unhide(ctx: Context, campaign_id: int) -> None:
     output(ctx, {"campaignId": campaign_id}, f"campaign {campaign_id} is shown again")
 
 
+@moderate.command("dismiss")
+@click.argument("campaign_id", type=int)
+@json_option
+@pass_context
+def dismiss(ctx: Context, campaign_id: int) -> None:
+    """Delete the reports on CAMPAIGN_ID once read (each campaign keeps at most 100)."""
+    count = _store(ctx).dismiss(campaign_id)
+    output(
+        ctx,
+        {"campaignId": campaign_id, "dismissed": count},
+        f"{count} report(s) on campaign {campaign_id} dismissed",
+    )
+
+
 @moderate.command("list")
 @json_option
 @pass_context
@@ -154,10 +185,12 @@ def list_hidden(ctx: Context) -> None:
     store = _store(ctx)
     hidden = store.all_hidden()
     reports = store.reports()
-    lines = [f"hidden {h.campaign_id}: {h.reason} (since {iso(h.at)})" for h in hidden]
+    # What visitors typed is shown without control characters (ANSI escapes, CR...): a
+    # report must not be able to repaint the operator's terminal. --json escapes them.
+    lines = [f"hidden {h.campaign_id}: {printable(h.reason)} (since {iso(h.at)})" for h in hidden]
     lines += [
-        f"report {r.id} on campaign {r.campaign_id} ({iso(r.at)}): {r.reason}"
-        + (f" - {r.details}" if r.details else "")
+        f"report {r.id} on campaign {r.campaign_id} ({iso(r.at)}): {printable(r.reason)}"
+        + (f" - {printable(r.details)}" if r.details else "")
         for r in reports
     ]
     output(

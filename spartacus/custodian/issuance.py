@@ -39,8 +39,13 @@ DEFAULTS: dict[str, Any] = {
     "DEFAULT_EXPIRY": 7 * 86400,
     "MIN_EXPIRY": 600,
     "MAX_EXPIRY": 30 * 86400,
-    "RATE_PER_MINUTE": 6,  # per client address
-    "RATE_PER_HOUR": 60,  # for everyone together
+    # Keys issued per client address (held in memory only, for the hour) and for everyone.
+    # A client gets at most half the hour, so no one client spends it for everyone; a web
+    # app asking for its creators is one client here, and shares its part out among them
+    # itself (spartacus.web's /api/endorsements limit per visitor).
+    "RATE_PER_MINUTE": 6,
+    "RATE_PER_CLIENT_HOUR": 30,
+    "RATE_PER_HOUR": 60,
     "MAX_BODY": 4096,
 }
 
@@ -57,7 +62,11 @@ def create_app(watcher: Watcher, config: Mapping[str, Any] | None = None) -> Fla
     app.config.update(DEFAULTS)
     app.config.update(config or {})
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY"]
-    limiter = RateLimiter(app.config["RATE_PER_MINUTE"], app.config["RATE_PER_HOUR"])
+    limiter = RateLimiter(
+        app.config["RATE_PER_MINUTE"],
+        app.config["RATE_PER_HOUR"],
+        per_client_hour=app.config["RATE_PER_CLIENT_HOUR"],
+    )
     issuing = threading.Lock()
 
     @app.errorhandler(BadRequest)

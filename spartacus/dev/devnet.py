@@ -172,7 +172,9 @@ def _demo_campaign(rpc: str, home: Path, custodian_url: str) -> int:
          "complained; nobody wants to be the first.",
          "--plan", "When two of us have joined, we send facilities one letter signed by all.",
          "--instructions", "Meet Monday 9:00 at the canteen; bring a jumper.",
-         "--threshold", "2", "--deadline", "14d", "--custodian", custodian_url, "--json"],
+         # No grace on the demo chain, so that two pledges show the reveal at once.
+         "--threshold", "2", "--deadline", "14d", "--grace", "0",
+         "--custodian", custodian_url, "--json"],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     if out.returncode != 0:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak, to_checksum_address
 
@@ -74,6 +75,27 @@ def endorsement_typed_data(
     key = check_bytes(campaign_key, KEY_SIZE, "the campaign key", InvalidKey)
     message = {"campaignKey": key, "expiry": _uint(expiry, 64, "expiry")}
     return typed_data(chain_id, registry, "Endorsement", message)
+
+
+def endorsement_signer(
+    chain_id: int, registry: str, campaign_key: bytes, expiry: int, signature: bytes
+) -> str:
+    """The account that signed ``Endorsement(campaignKey, expiry)`` for this chain and registry.
+
+    A pledger's client compares it with the custodian that ``CustodianAssigned`` names (and
+    with the custodian's known account) before sealing to ``campaign_key``: a key changed on
+    the way signs to some other account. ``CryptoError`` if the signature is malformed.
+    """
+    typed = endorsement_typed_data(chain_id, registry, campaign_key, expiry)
+    if not isinstance(signature, bytes | bytearray) or len(signature) != 65:
+        raise CryptoError("an endorsement signature must be 65 bytes")
+    try:
+        signer = Account.recover_message(
+            encode_typed_data(full_message=typed), signature=bytes(signature)
+        )
+    except Exception:  # noqa: BLE001 - eth_account raises several types for a bad signature
+        raise CryptoError("the endorsement signature is malformed") from None
+    return str(to_checksum_address(signer))
 
 
 def pledge_typed_data(

@@ -45,10 +45,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         "%d %b %Y, %H:%M UTC", time.gmtime(int(unix))
     )
 
-    from . import api, pages
+    from . import api, feed, pages
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(feed.bp)
 
     @app.before_request
     def connect() -> None:

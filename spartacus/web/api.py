@@ -6,9 +6,7 @@ relayed transaction needs and ``pledgeOf`` for a signature's nonce. Bytes travel
 
 from __future__ import annotations
 
-import ipaddress
 import json
-import socket
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,7 +19,8 @@ from .. import protocol
 from ..chain.health import describe_failure
 from ..chain.records import History
 from ..custodian.client import request_endorsement
-from ..exceptions import RequestRefused, SpartacusError
+from ..exceptions import NotPublicAddress, RequestRefused, SpartacusError
+from . import bodies
 from .index import detail, records, summary
 from .state import WebState, state
 
@@ -60,6 +59,7 @@ def config() -> Any:
         registry=shared.registry.address,
         relayer=relayer.address if relayer else None,
         custodians=[c.as_json() for c in shared.custodians],
+        directory=shared.directory.as_json(),
         explorer=shared.explorer,
     )
 
@@ -83,15 +83,13 @@ def campaign_records(campaign_id: int) -> Any:
     return jsonify(records(campaign_or_404(campaign_id), state().index.head))
 
 
-@bp.get("/campaigns/<int:campaign_id>/accounts/<account>")
-def account(campaign_id: int, account: str) -> Any:
+@bp.post("/campaigns/<int:campaign_id>/account")
+def account(campaign_id: int) -> Any:
+    """``pledgeOf`` for ``{"account": "0x..."}``: a POST, so that the pledge account never
+    appears in a URL (and so in no proxy's or server's access log) next to the campaign."""
     campaign_or_404(campaign_id)
-    if not (len(account) == 42 and account.startswith("0x")):
-        raise RequestRefused("the account must be a 0x-prefixed 20-byte address")
-    try:
-        active, index, nonce = state().registry.pledge_of(campaign_id, account)
-    except ValueError:
-        raise RequestRefused("the account must be a 0x-prefixed 20-byte address") from None
+    pledge_account = bodies.address(_body(), "account")
+    active, index, nonce = state().registry.pledge_of(campaign_id, pledge_account)
     return jsonify(active=active, index=index, nonce=nonce)
 
 
@@ -172,15 +170,21 @@ def endorsements() -> Any:
         number = body["custodian"]
         if not isinstance(number, int) or not 0 <= number < len(shared.custodians):
             raise RequestRefused(f"custodian must be 0 to {len(shared.custodians) - 1}")
-        url = shared.custodians[number].url
+        url, public_only = shared.custodians[number].url, False  # the operator's choice
     elif "url" in body:
-        url = _public_url(body["url"], bool(shared.config["ALLOW_PRIVATE_CUSTODIAN_URLS"]))
+        url = _custodian_url(body["url"])
+        public_only = not shared.config["ALLOW_PRIVATE_CUSTODIAN_URLS"]
     else:
         raise RequestRefused("name a configured custodian or give a daemon's url")
+    # A daemon limits keys per caller, and this app is one caller for all its creators:
+    # each visitor gets a small part of that, so no one creator spends it for the others.
+    wait = shared.endorsements.check(f"{shared.visitor(request.remote_addr)} {url}")
+    if wait:
+        raise RequestRefused(f"too many key requests; try again in {wait} s", 429, wait)
     registry = shared.registry
     try:
         endorsement = request_endorsement(
-            url, registry=registry.address, chain_id=registry.chain_id
+            url, registry=registry.address, chain_id=registry.chain_id, public_only=public_only
         )
         typed = protocol.endorsement_typed_data(
             registry.chain_id,
@@ -191,6 +195,8 @@ def endorsements() -> Any:
         signer = Account.recover_message(
             encode_typed_data(full_message=typed), signature=endorsement["signature"]
         )
+    except NotPublicAddress as exc:
+        raise RequestRefused(str(exc), 403) from None
     except SpartacusError as exc:
         raise RequestRefused(str(exc), 502) from None
     except (KeyError, TypeError, ValueError):
@@ -202,23 +208,18 @@ def endorsements() -> Any:
     return jsonify(endorsement)
 
 
-def _public_url(value: Any, allow_private: bool) -> str:
-    """An http(s) URL whose host resolves to public addresses only (unless allowed)."""
+def _custodian_url(value: Any) -> str:
+    """An http(s) URL naming a host. Whether its addresses are public is checked when it is
+    fetched (``request_endorsement(public_only=True)``), on the addresses then connected to."""
     if not isinstance(value, str) or not value.startswith(("http://", "https://")):
         raise RequestRefused("url must be an http(s) URL")
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # a port that is not a number raises here
+    except ValueError:
+        raise RequestRefused("url is not a valid URL") from None
     if not parts.hostname or parts.username or parts.password:
         raise RequestRefused("url must name a host, without a user or password")
-    if allow_private:
-        return value
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
-    except OSError:
-        raise RequestRefused(f"the host {parts.hostname} cannot be resolved") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise RequestRefused(f"the host {parts.hostname} is not a public address", 403)
     return value
 
 

@@ -1,4 +1,5 @@
-"""Reading the relayer's JSON bodies: each field's type and format, refused with a reason.
+"""The relayer's JSON bodies: reading each field's type and format, refused with a reason,
+and writing a pledge's or a withdrawal's as the browser does (for ``pledge --relay``).
 
 Only the shape of a request is checked here: a whole number of so many bits, an address,
 0x-hex (32 bytes for a ``bytes32``), text, an object. Whether the registry would accept the
@@ -79,6 +80,27 @@ def sealed(body: dict[str, Any]) -> protocol.Sealed:
         hex_bytes(body, "boxes"),
         hex_bytes(body, "commitment", BYTES32),
     )
+
+
+def pledge_request(
+    campaign_id: int, account: str, sealed: protocol.Sealed, signature: bytes
+) -> dict[str, Any]:
+    """The ``POST /api/relay/pledge`` body, byte for byte as the browser builds it
+    (frontend/src/bodies.js): what ``spartacus pledge --relay`` sends."""
+    return {
+        "campaignId": campaign_id,
+        "account": account,
+        "memberKey": "0x" + sealed.member_key.hex(),
+        "ciphertext": "0x" + sealed.ciphertext.hex(),
+        "boxes": "0x" + sealed.boxes.hex(),
+        "commitment": "0x" + sealed.commitment.hex(),
+        "signature": "0x" + signature.hex(),
+    }
+
+
+def withdraw_request(campaign_id: int, account: str, signature: bytes) -> dict[str, Any]:
+    """The ``POST /api/relay/withdraw`` body, as the browser builds it."""
+    return {"campaignId": campaign_id, "account": account, "signature": "0x" + signature.hex()}
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
+from ..chain.deployments import LOCAL_CHAIN_IDS
 from ..exceptions import UsageError
 
 DEFAULTS: dict[str, Any] = {
@@ -19,9 +21,12 @@ DEFAULTS: dict[str, Any] = {
     "HOME": None,  # the app's home folder (deployments.json, the moderation store)
     "RELAYER_KEY": None,  # the operator's hot wallet; None turns the relayer off
     "CUSTODIANS": "",  # "name=url,name=url" or "url,url": custodian daemons for creators
+    "CUSTODIAN_DIRECTORY": None,  # JSON file of named custodians (spartacus.chain.directory)
     "ALLOW_PRIVATE_CUSTODIAN_URLS": False,  # let creators name loopback/private daemons
     "EXPLORER": None,  # block explorer base URL; default by chain id
-    "PUBLIC_URL": None,  # e.g. https://spartacus.example; default: the request's host
+    # e.g. https://spartacus.example: the base of share links and QR codes, never the Host
+    # header. Required off a local chain; on one it defaults to the request's host.
+    "PUBLIC_URL": None,
     "POLL_INTERVAL": 0.5,  # seconds between the poller's reads of the latest block
     # Seconds a node call may take (tried twice). A node that takes connections but never
     # answers then costs the poller that long, and relayed requests fail fast meanwhile.
@@ -30,12 +35,21 @@ DEFAULTS: dict[str, Any] = {
     "HEARTBEAT": 5.0,  # seconds between SSE comments: how soon a gone viewer's slot is freed
     "RELAY_PER_CAMPAIGN_PER_MINUTE": 30,
     "RELAY_PER_HOUR": 2000,  # all relayed transactions together
+    # The last fifth of a campaign's threshold is relayed at 2 pledges an hour at most, so
+    # free pledges from fresh accounts cannot force a reveal at once (0 turns this off).
+    "RELAY_NEAR_FRACTION": 0.2,
+    "RELAY_NEAR_PER_HOUR": 2,
     "RELAY_MIN_BALANCE_WEI": 10**15,  # below this the relayer says it is out of funds
     # Kept for withdrawals: pledges and new campaigns are refused once the balance is below
     # minimum + reserve, so a flood of relayed pledges cannot spend what members need to
     # leave with.
     "RELAY_WITHDRAW_RESERVE_WEI": 10**15,
     "MAX_CONTENT_LENGTH": 64 * 1024,
+    # /api/endorsements: keys asked of one custodian daemon for one visitor (known only by
+    # a keyed hash of the connecting address, in memory, for the hour), and by everyone.
+    "ENDORSE_PER_CLIENT_PER_MINUTE": 3,
+    "ENDORSE_PER_CLIENT_PER_HOUR": 10,
+    "ENDORSE_PER_HOUR": 600,
 }
 
 # Variables read from the environment: SPARTACUS_<name>.
@@ -45,11 +59,14 @@ _ENV = (
     "HOME",
     "RELAYER_KEY",
     "CUSTODIANS",
+    "CUSTODIAN_DIRECTORY",
     "EXPLORER",
     "PUBLIC_URL",
     "MAX_VIEWERS",
     "RELAY_PER_CAMPAIGN_PER_MINUTE",
     "RELAY_PER_HOUR",
+    "RELAY_NEAR_FRACTION",
+    "RELAY_NEAR_PER_HOUR",
     "RPC_TIMEOUT",
     "RELAY_MIN_BALANCE_WEI",
     "RELAY_WITHDRAW_RESERVE_WEI",
@@ -110,3 +127,25 @@ def parse_custodians(text: str) -> list[CustodianEntry]:
         host = url.split("://", 1)[1].split("/", 1)[0]
         entries.append(CustodianEntry(number, name.strip() or host, url.rstrip("/")))
     return entries
+
+
+def public_url(config: Mapping[str, Any], chain_id: int) -> str | None:
+    """The base of share links and QR codes: ``PUBLIC_URL`` without its trailing slash.
+
+    Off a local chain it is required (a link built from the Host header is whatever the
+    request claimed); on a local chain None means the request's own host.
+    """
+    value = config["PUBLIC_URL"]
+    if not value:
+        if chain_id in LOCAL_CHAIN_IDS:
+            return None
+        raise UsageError(
+            f"chain {chain_id} is not a local chain: set SPARTACUS_PUBLIC_URL (or serve "
+            "--public-url) to the address people reach this site at, e.g. "
+            "https://spartacus.example; share links and QR codes are built from it"
+        )
+    parts = urlsplit(str(value))
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+        raise UsageError(f"SPARTACUS_PUBLIC_URL {value!r} is not an http(s) URL like "
+                         "https://spartacus.example")  # fmt: skip
+    return str(value).rstrip("/")

@@ -14,12 +14,15 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from ..chain import rules
 from ..chain.activity import recent_pledges
+from ..chain.directory import CustodianDirectory
 from ..chain.events import apply_logs
 from ..chain.health import describe_failure
 from ..chain.records import History, RosterMode
 from ..chain.registry import Registry
 from ..exceptions import RequestRefused
+from .custodians import CreationEndorsements, custodians
 
 log = logging.getLogger("spartacus.web")
 
@@ -40,9 +43,19 @@ class Snapshot:
 class CampaignIndex:
     """Every campaign of one registry, rebuilt from its logs and kept current by a poller."""
 
-    def __init__(self, registry: Registry, *, poll_interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        *,
+        poll_interval: float = 1.0,
+        directory: CustodianDirectory | None = None,
+        operator: str | None = None,
+    ) -> None:
         self.registry = registry
         self.poll_interval = poll_interval
+        self.directory = directory or CustodianDirectory()
+        self.operator = operator  # the site operator's account, named when it is a custodian
+        self.endorsements = CreationEndorsements(registry)
         self.rpc_calls = 0  # what the poller asked of the node: flat in the number of viewers
         self._histories: dict[int, History] = {}
         self._block = registry.from_block - 1
@@ -274,13 +287,12 @@ def detail(
             "custodianThreshold": terms.custodian_threshold,
             "rosterMode": RosterMode(terms.roster_mode).label,
             "creator": terms.creator,
-            "custodians": [
-                {"index": c.index, "account": c.account, "campaignKey": "0x" + c.campaign_key.hex()}
-                for c in history.custodians
-            ],
+            **custodians(index, history),
             "rate": rate_series(index, history),
             "createdAt": index.block_time(terms.block_number),
             "hidden": hidden,
+            # What these terms mean for a pledger, said on the page and in the join form.
+            "warnings": rules.unsafe_terms(terms.custodian_threshold, terms.grace_period),
         }
     )
     return out

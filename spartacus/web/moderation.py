@@ -10,17 +10,22 @@ from __future__ import annotations
 
 import sqlite3
 import time
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..chain.records import iso
-from ..exceptions import UsageError
+from ..exceptions import TooManyReports, UsageError
 
 REASONS = ("threats", "doxxing", "illegal", "spam", "other")
 MAX_DETAILS = 2000
 MAX_HIDE_REASON = 500
+# Reports kept per campaign. Past this many the operator has been told enough to look;
+# more would only let a flood (a script, or a hostile page posting from its visitors'
+# browsers) grow the store without bound. ``spartacus moderate dismiss`` makes room again.
+MAX_REPORTS_PER_CAMPAIGN = 100
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS hidden (
@@ -117,13 +122,24 @@ class ModerationStore:
         if len(details) > MAX_DETAILS:
             raise UsageError(f"the details are longer than {MAX_DETAILS} characters")
         at = int(time.time())
-        with self._db() as db:
+        with self._db() as db:  # counted and inserted in one statement: no race past the cap
             cursor = db.execute(
-                "INSERT INTO reports (campaign_id, reason, details, at) VALUES (?, ?, ?, ?)",
-                (campaign_id, reason, details.strip(), at),
+                "INSERT INTO reports (campaign_id, reason, details, at) SELECT ?, ?, ?, ? "
+                "WHERE (SELECT COUNT(*) FROM reports WHERE campaign_id = ?) < ?",
+                (campaign_id, reason, details.strip(), at, campaign_id, MAX_REPORTS_PER_CAMPAIGN),
             )
+            if cursor.rowcount == 0:
+                raise TooManyReports(
+                    f"campaign {campaign_id} already has {MAX_REPORTS_PER_CAMPAIGN} reports "
+                    "waiting for this site's operator; thank you, it will be looked at"
+                )
             report_id = int(cursor.lastrowid or 0)
         return Report(report_id, campaign_id, reason, details.strip(), at)
+
+    def dismiss(self, campaign_id: int) -> int:
+        """Delete a campaign's reports (once read); returns how many there were."""
+        with self._db() as db:
+            return db.execute("DELETE FROM reports WHERE campaign_id = ?", (campaign_id,)).rowcount
 
     def reports(self, campaign_id: int | None = None) -> list[Report]:
         query = "SELECT id, campaign_id, reason, details, at FROM reports"
@@ -133,3 +149,23 @@ class ModerationStore:
             args = (campaign_id,)
         with self._db() as db:
             return [Report(*row) for row in db.execute(query + " ORDER BY id", args)]
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print on an operator's terminal: control characters (ANSI escape
+    sequences, carriage returns, backspaces, C1 codes) and bidirectional overrides are
+    dropped, line breaks and tabs become spaces, so a report cannot repaint the screen,
+    forge a line of the listing or hide its own words."""
+    out = []
+    for char in text:
+        if char in "\t\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029":
+            out.append(" ")
+        elif unicodedata.category(char) == "Cc" or char in _BIDI:
+            continue
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+# Bidirectional embeddings, overrides and isolates: they reorder how a terminal shows text.
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import io
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import segno
 from flask import Blueprint, Response, render_template, request
 
 from ..chain import rules
-from ..exceptions import RequestRefused, UsageError
+from ..exceptions import RequestRefused, TooManyReports, UsageError
 from .api import campaign_or_404, listing
 from .index import detail, summary
 from .moderation import MAX_DETAILS, REASONS
@@ -28,8 +28,48 @@ HOME_RECENT = 10
 
 
 def _public_url(path: str) -> str:
-    base = state().config["PUBLIC_URL"] or request.url_root
-    return base.rstrip("/") + path
+    """``path`` on this site as people should share it: under PUBLIC_URL, never under the
+    request's Host header (which a request may set to anything); only a local chain
+    without PUBLIC_URL uses the request's host."""
+    return _base().rstrip("/") + path
+
+
+def _base() -> str:
+    try:
+        return state().public_url or request.host_url
+    except UsageError as exc:  # off a local chain without PUBLIC_URL: never the Host header
+        raise RequestRefused(str(exc), 503) from None
+
+
+def _own_origin() -> str:
+    """This site's origin (scheme://host[:port]) as a browser names it in ``Origin``."""
+    parts = urlsplit(_base())
+    default = {"http": 80, "https": 443}[parts.scheme]
+    port = f":{parts.port}" if parts.port and parts.port != default else ""
+    return f"{parts.scheme}://{parts.hostname}{port}".lower()
+
+
+def _refuse_cross_site() -> None:
+    """A report must come from this site's own form. The site sets no cookies, so a post
+    from another page carries no authority; but a hostile page could make every visitor's
+    browser file reports (from as many addresses as it has visitors) to get a campaign
+    hidden, or to bury real reports. Browsers name where a post comes from: Sec-Fetch-Site
+    (current browsers), else Origin (the report page's referrer policy, same-origin, makes
+    older browsers send it). A request with neither is no browser's cross-site post."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        if site not in ("same-origin", "none"):
+            raise RequestRefused(
+                f"reports are taken from this site's own form only (this one came {site})", 403
+            )
+        return
+    origin = request.headers.get("Origin")
+    if origin is not None and origin.lower() != _own_origin():
+        raise RequestRefused(
+            "reports are taken from this site's own form only (this one came from "
+            f"{'a page of another site' if origin != 'null' else 'a page that hides its origin'})",
+            403,
+        )
 
 
 def _page(**extra: Any) -> dict[str, Any]:
@@ -39,6 +79,7 @@ def _page(**extra: Any) -> dict[str, Any]:
         "chainId": shared.registry.chain_id,
         "registry": shared.registry.address,
         "relayer": relayer.address if relayer else None,
+        "directory": shared.directory.as_json(),  # the page checks custodian keys with it
         **extra,
     }
 
@@ -91,6 +132,12 @@ def share_links(url: str, title: str, text: str) -> list[dict[str, str]]:
     ]  # fmt: skip
 
 
+@bp.get("/safety")
+def safety() -> str:
+    """Pledge safely: the advice for a worker (docs/pledge-safely.md says the same)."""
+    return render_template("safety.html")
+
+
 @bp.get("/c/<int:campaign_id>/qr.svg")
 def qr(campaign_id: int) -> Response:
     campaign_or_404(campaign_id)
@@ -112,7 +159,15 @@ def create() -> str:
         custodians=custodians,
         page=_page(
             custodians=custodians,
-            defaults={"threshold": 3, "deadlineDays": 14, "grace": 0},
+            # Safe defaults (#12): 72 hours of grace, and two custodians of which both must
+            # release whenever the site offers two or more.
+            defaults={
+                "threshold": 3,
+                "deadlineDays": 14,
+                "grace": 72,
+                "custodians": min(2, len(custodians)),
+                "t": 2 if len(custodians) >= 2 else 1,
+            },
             # The registry's rules the form checks before asking any custodian for a key,
             # from chain.rules (the one place they are written outside the contract).
             rules={
@@ -132,10 +187,13 @@ def report(campaign_id: int) -> Any:
         return render_template(
             "report.html", c=c, done=False, reasons=REASONS, max_details=MAX_DETAILS, page=_page()
         )
+    _refuse_cross_site()
     reason = request.form.get("reason", "")
     details = request.form.get("details", "")
     try:
         shared.store.report(campaign_id, reason, details)
+    except TooManyReports as exc:
+        raise RequestRefused(str(exc), 429) from None
     except UsageError as exc:
         raise RequestRefused(str(exc), 400) from None
     return render_template(

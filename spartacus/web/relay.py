@@ -28,6 +28,7 @@ from ..exceptions import RequestRefused
 from ..ratelimit import RateLimiter
 from . import bodies
 from .index import CampaignIndex
+from .slowdown import NearThreshold
 from .submit import Submitter
 
 
@@ -44,6 +45,8 @@ class Relayer:
         per_hour: int,
         min_balance: int,
         withdraw_reserve: int = 0,
+        near_fraction: float = 0.0,
+        near_per_hour: int = 0,
         is_hidden: Callable[[int], bool],
     ) -> None:
         self.registry = registry
@@ -53,6 +56,7 @@ class Relayer:
         self.withdraw_reserve = withdraw_reserve
         self.is_hidden = is_hidden
         self._limiter = RateLimiter(per_campaign_per_minute, per_hour)
+        self.near = NearThreshold(near_fraction, near_per_hour)  # see ``slowdown``
         self._submitter = Submitter(registry.sender(account))
 
     @property
@@ -108,9 +112,11 @@ class Relayer:
         fn = self.registry.contract.functions.pledgeWithSig(
             campaign_id, account, sealed.as_abi(), signature
         )
-        with self._claim(campaign_id, account):
+        with self.near.slot(history, self.index.head.block), self._claim(campaign_id, account):
             receipt = self._submit(fn)
-        args = dict(decode_receipt(self.registry, receipt)).get("Pledged", {})
+            args = dict(decode_receipt(self.registry, receipt)).get("Pledged", {})
+            if args:
+                self.near.seen(campaign_id, int(receipt["blockNumber"]), int(args["active"]))
         return {
             "campaignId": campaign_id,
             "txHash": HexBytes(receipt["transactionHash"]).to_0x_hex(),
@@ -140,6 +146,8 @@ class Relayer:
         with self._claim(campaign_id, account):
             receipt = self._submit(fn, leaving=True)
         withdrawn = dict(decode_receipt(self.registry, receipt)).get("Withdrawn")
+        if withdrawn:
+            self.near.seen(campaign_id, int(receipt["blockNumber"]), int(withdrawn["active"]))
         return {
             "campaignId": campaign_id,
             "txHash": HexBytes(receipt["transactionHash"]).to_0x_hex(),

@@ -3,6 +3,8 @@ moderation store. Built lazily, on the first request, so the app can be made any
 
 from __future__ import annotations
 
+import hmac
+import secrets
 import threading
 import time
 from collections.abc import Mapping
@@ -18,9 +20,11 @@ from web3 import HTTPProvider, Web3
 from web3.providers.rpc.utils import ExceptionRetryConfiguration
 
 from ..chain.deployments import find_registry
+from ..chain.directory import CustodianDirectory, load_directory
 from ..chain.registry import Registry
 from ..files import resolve_home
-from .config import EXPLORERS, CustodianEntry, parse_custodians
+from ..ratelimit import RateLimiter
+from .config import EXPLORERS, CustodianEntry, parse_custodians, public_url
 from .index import CampaignIndex
 from .moderation import ModerationStore
 from .relay import Relayer
@@ -31,9 +35,18 @@ class WebState:
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         self.config = config
-        self.custodians: list[CustodianEntry] = parse_custodians(config["CUSTODIANS"] or "")
+        self.directory: CustodianDirectory = load_directory(config.get("CUSTODIAN_DIRECTORY"))
+        # Offered to creators on /create: the directory's custodians that run a daemon, then
+        # the daemons of SPARTACUS_CUSTODIANS (named by the operator, but with no account
+        # known, so their campaigns show them as unknown custodians).
+        listed = [(e.name, e.url) for e in self.directory.entries if e.url]
+        plain = [(c.name, c.url) for c in parse_custodians(config["CUSTODIANS"] or "")]
+        self.custodians: list[CustodianEntry] = [
+            CustodianEntry(i, name, url) for i, (name, url) in enumerate(listed + plain)
+        ]
         self.viewers = threading.BoundedSemaphore(int(config["MAX_VIEWERS"]))
         self._start_lock = threading.Lock()
+        self._visitor_key = secrets.token_bytes(32)
         self._hidden: tuple[float, set[int]] = (0.0, set())
 
     @cached_property
@@ -61,7 +74,20 @@ class WebState:
 
     @cached_property
     def index(self) -> CampaignIndex:
-        return CampaignIndex(self.registry, poll_interval=float(self.config["POLL_INTERVAL"]))
+        return CampaignIndex(
+            self.registry,
+            poll_interval=float(self.config["POLL_INTERVAL"]),
+            directory=self.directory,
+            operator=self.operator_account,
+        )
+
+    @cached_property
+    def operator_account(self) -> str | None:
+        """The site operator's own account (the relayer's), shown when it is a custodian."""
+        key = self.config["RELAYER_KEY"]
+        if not key:
+            return None
+        return str(key.address if isinstance(key, LocalAccount) else Account.from_key(key).address)
 
     @cached_property
     def store(self) -> ModerationStore:
@@ -81,8 +107,33 @@ class WebState:
             per_hour=int(self.config["RELAY_PER_HOUR"]),
             min_balance=int(self.config["RELAY_MIN_BALANCE_WEI"]),
             withdraw_reserve=int(self.config["RELAY_WITHDRAW_RESERVE_WEI"]),
+            near_fraction=float(self.config["RELAY_NEAR_FRACTION"]),
+            near_per_hour=int(self.config["RELAY_NEAR_PER_HOUR"]),
             is_hidden=self.is_hidden,
         )
+
+    @cached_property
+    def endorsements(self) -> RateLimiter:
+        """Keys asked of custodian daemons for creators: per visitor and daemon, and in all
+        (see ``visitor``)."""
+        return RateLimiter(
+            int(self.config["ENDORSE_PER_CLIENT_PER_MINUTE"]),
+            int(self.config["ENDORSE_PER_HOUR"]),
+            per_client_hour=int(self.config["ENDORSE_PER_CLIENT_PER_HOUR"]),
+        )
+
+    def visitor(self, address: str | None) -> str:
+        """A visitor's connecting address as a rate limit's key: a keyed hash under a key
+        made at start and never written, kept in memory only while its window lasts. The
+        address itself is never logged, stored or compared with anything else."""
+        return hmac.new(self._visitor_key, (address or "").encode(), "sha256").hexdigest()
+
+    @property
+    def public_url(self) -> str | None:
+        """The base of share links and QR codes (``config.public_url``): None on a local
+        chain without PUBLIC_URL (then the request's host); off one, PUBLIC_URL or a
+        UsageError saying to set it."""
+        return public_url(self.config, self.registry.chain_id)
 
     @cached_property
     def explorer(self) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from spartacus import protocol
 from spartacus.chain.registry import Registry
@@ -138,9 +139,11 @@ def _withdrawn_key_never_released(
 
     roster = spartacus.ok("roster", str(campaign), role="alice")
     assert [m["name"] for m in roster["members"]] == ["Alice", "Carol", "Dave"]
+    # Bob's receipt was deleted from his home when he withdrew.
+    assert not (spartacus.home("bob") / "receipts").exists()
     if not public:
-        late = spartacus("roster", str(campaign), role="bob")
-        assert late.exit_code == 1 and "was withdrawn" in late.stderr
+        late = spartacus("roster", str(campaign), "--receipt", bob["receipt"], role="bob")
+        assert late.exit_code == 1 and "not active (withdrawn)" in late.stderr
 
     readers = {
         int(p["index"]): protocol.derive_keys(protocol.decode_receipt(str(p["receipt"]))[1])
@@ -287,3 +290,68 @@ def test_late_pledge_after_reveal_is_released_in_a_later_round(
         roster = spartacus.ok("roster", str(campaign), role=name)
         assert [m["name"] for m in roster["members"]] == ["Alice", "Bob", "Carol"]
     assert spartacus.ok("verify", str(campaign))["ok"] is True
+
+
+def test_create_defaults_are_the_safe_ones_and_unsafe_terms_are_named(
+    spartacus: Spartacus, make_custodians: Callable[[int], list[Any]]
+) -> None:
+    """No --grace and no --custodian-threshold: 72 hours of grace, and two of the custodians
+    must release. Asking for t = 1 or no grace is allowed, with a warning that says why."""
+    custodians = make_custodians(2)
+
+    def endorsements(roles: list[Any]) -> list[str]:  # each endorsement serves one campaign
+        files = []
+        for c in roles:
+            path = spartacus.home(c.role) / f"e{len(list(spartacus.home(c.role).iterdir()))}.json"
+            spartacus.ok(
+                "custodian", "endorse", "--out", str(path),
+                role=c.role, passphrase=c.passphrase, dev=None,
+            )  # fmt: skip
+            files += ["--endorsement", str(path)]
+        return files
+
+    base = ["create", "--title", "T", "--instructions", "I", "--threshold", "3",
+            "--deadline", "7d", "--json"]  # fmt: skip
+    safe = spartacus(*base, *endorsements(custodians), role="creator", dev=1)
+    assert safe.exit_code == 0 and "warning" not in safe.stderr
+    status = spartacus.ok("status", str(safe.data["campaign"]))
+    assert (status["gracePeriod"], status["custodianThreshold"]) == (72 * 3600, 2)
+
+    one = endorsements(custodians[:1])
+    unsafe = spartacus(*base, *one, "--grace", "0", role="creator", dev=1)
+    assert unsafe.exit_code == 0
+    assert "warning: one custodian alone holds the key to every pledge" in unsafe.stderr
+    assert "warning: no grace period: the moment the threshold is reached" in unsafe.stderr
+
+
+def test_status_follow_prints_each_change_until_the_reveal(
+    spartacus: Spartacus, create_campaign: Callable[..., tuple[int, list[Any]]]
+) -> None:
+    """`status --follow`: alerts in a terminal, no account anywhere. It ends by itself once
+    the campaign is decided; one JSON line per change with --json."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    campaign, _ = create_campaign(threshold=2, grace="0")
+    command = [
+        str(Path(sys.executable).parent / "spartacus"),
+        "--rpc", spartacus.rpc, "--registry", spartacus.registry,
+        "--home", str(spartacus.home("follower")),
+        "status", str(campaign), "--follow", "--interval", "0.1", "--json",
+    ]  # fmt: skip
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as p:
+        assert p.stdout is not None
+        started = p.stdout.readline()  # the full status first; then the pledges come
+        _pledge(spartacus, campaign, "Alice", 2)
+        _pledge(spartacus, campaign, "Bob", 3)
+        out, err = p.communicate(timeout=60)  # it ends by itself at the reveal
+    assert p.returncode == 0, err
+
+    first, *changes = [json.loads(line) for line in (started + out).splitlines()]
+    assert first["warnings"] and first["status"] == "open"  # t = 1, no grace: both named
+    assert changes[-1]["status"] == "revealed" and changes[-1]["active"] == 2
+    assert [c["active"] for c in changes] == sorted(c["active"] for c in changes)
+    for change in changes:
+        assert set(change) == {"campaign", "status", "active", "threshold", "graceEnd", "time"}

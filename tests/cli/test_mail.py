@@ -133,6 +133,12 @@ def test_roster_mail_sends_once_per_member_and_later_to_late_members(
     assert spartacus.ok("roster", str(campaign), "--mail", role="alice", env=env)["sent"] == []
     assert len(mailbox.envelopes) == 3
 
+    # What the sender's machine keeps says who was mailed by index, never where to.
+    (record,) = (spartacus.home("alice") / "mail").rglob("*.json")
+    kept = record.read_text()
+    assert "@" not in kept and "example.org" not in kept
+    assert kept.count('"sha256:') == 3  # Alice, Bob and Dave; Carol gave a phone number
+
 
 def test_roster_mail_before_the_reveal_is_refused_and_sends_nothing(
     spartacus: Spartacus, create_campaign: Create, smtp: tuple[Mailbox, dict[str, str]]

@@ -56,7 +56,7 @@ def test_create_with_custodian_url_gets_a_key_and_the_daemon_releases(
 
     created = spartacus.ok(
         "create", "--title", "Fix the heating", "--instructions", "Monday 9:00",
-        "--threshold", "2", "--deadline", "7d", "--custodian", url,
+        "--threshold", "2", "--deadline", "7d", "--grace", "0", "--custodian", url,
         role="creator", dev=1,
     )  # fmt: skip
     campaign = int(created["campaign"])
@@ -122,6 +122,32 @@ def test_key_requests_beyond_the_rate_limit_get_429(
     assert sorted("0x" + k.hex() for k in keys) == sorted(
         r.get_json()["campaignKey"] for r in issued
     )
+
+
+def test_one_caller_cannot_spend_the_hours_keys_for_everyone(
+    spartacus: Spartacus, custodian: CustodianRole
+) -> None:
+    # A web app asking for all its creators is one caller here, as is an abuser: neither
+    # may take the whole hour's budget, so other callers still get keys.
+    config = {"RATE_PER_MINUTE": 100, "RATE_PER_CLIENT_HOUR": 2, "RATE_PER_HOUR": 4}
+    client = create_app(_watcher(spartacus, custodian), config).test_client()
+
+    def ask(caller: str) -> int:
+        return client.post("/keys", environ_base={"REMOTE_ADDR": caller}).status_code
+
+    assert [ask("198.51.100.1") for _ in range(3)] == [201, 201, 429]
+    assert [ask("198.51.100.2") for _ in range(2)] == [201, 201]
+
+
+def test_rate_limiter_keeps_a_client_hour_and_forgets_idle_clients() -> None:
+    limiter = RateLimiter(per_minute=2, per_hour=100, per_client_hour=3)
+    assert [limiter.check("a", now=t) for t in (0.0, 1.0, 70.0)] == [0, 0, 0]
+    assert limiter.check("a", now=71.0) == 3530  # the client's hour, not the minute
+    assert limiter.check("b", now=71.0) == 0
+    assert limiter.check("a", now=3601.0) == 0
+    assert len(limiter) == 2
+    assert limiter.check("c", now=3601.0 + 3600.0) == 0  # a and b had nothing left: forgotten
+    assert len(limiter) == 1
 
 
 def test_rate_limiter_windows_slide() -> None:

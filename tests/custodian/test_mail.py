@@ -56,7 +56,7 @@ def _create(
         files += ["--endorsement", str(path)]
     created = spartacus.ok(
         "create", "--title", "Fix the heating", "--instructions", INSTRUCTIONS,
-        "--threshold", str(threshold), "--deadline", deadline,
+        "--threshold", str(threshold), "--deadline", deadline, "--grace", "0",
         "--custodian-threshold", str(t), *files,
         role="creator", dev=1,
     )  # fmt: skip
@@ -134,8 +134,8 @@ def test_key_requested_over_http_with_mail_roster_is_flagged_and_mailed(
     url = f"http://127.0.0.1:{daemon.wait_for('http_listening')[0]['port']}"
     created = spartacus.ok(
         "create", "--title", "Fix the heating", "--instructions", INSTRUCTIONS,
-        "--threshold", "2", "--deadline", "7d", "--custodian", url, "--mail-roster",
-        role="creator", dev=1,
+        "--threshold", "2", "--deadline", "7d", "--grace", "0", "--custodian", url,
+        "--mail-roster", role="creator", dev=1,
     )  # fmt: skip
     campaign = int(created["campaign"])
     issued = daemon.wait_for("key_issued")[0]

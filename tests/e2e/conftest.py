@@ -69,6 +69,7 @@ class Site:
     daemon: Daemon
     shots: Path
     errors: list[str] = field(default_factory=list)
+    requested: list[str] = field(default_factory=list)  # "METHOD url" of every browser request
 
     def bodies(self) -> list[bytes]:
         return [body for _, _, body in self.recorder.requests]

@@ -12,6 +12,8 @@ from typing import Any
 
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from spartacus import protocol
+
 from .conftest import Site
 
 TIMEOUT = 60_000  # ms, for what waits on the chain, the poller or the daemon
@@ -25,6 +27,7 @@ def person(browser: Browser, site: Site, third_party: list[str]) -> BrowserConte
     context.set_default_timeout(TIMEOUT)
 
     def check(request: Any) -> None:
+        site.requested.append(f"{request.method} {request.url}")
         if not request.url.startswith((site.url, "data:", "blob:")):
             third_party.append(request.url)
 
@@ -40,7 +43,11 @@ def open_page(context: BrowserContext, url: str, errors: list[str]) -> Page:
     return page
 
 
-def join(page: Page, who: str) -> str:
+def join(page: Page, who: str, keep: bool = False) -> str:
+    """Join as ``who``; ``keep`` ticks "keep my receipt code in this browser" (off by default)."""
+    expect(page.locator("#join-store")).not_to_be_checked()
+    if keep:
+        page.check("#join-store")
     page.fill("#join-name", NAMES[who])
     page.fill("#join-contact", CONTACTS[who])
     page.fill("#join-message", f"{who} is in")
@@ -62,6 +69,7 @@ def test_a_campaign_from_creation_to_roster(browser: Browser, site: Site) -> Non
     create.fill("#create-instructions", INSTRUCTIONS)
     create.fill("#create-threshold", "3")
     create.fill("#create-days", "7")
+    create.fill("#create-grace", "0")  # reveal at once: the test has no 72 hours to wait
     create.click("#create-submit")
     expect(create.locator("#create-open")).to_be_visible()
     organiser_code = create.locator("#receipt-code").inner_text()
@@ -76,27 +84,38 @@ def test_a_campaign_from_creation_to_roster(browser: Browser, site: Site) -> Non
 
     members = {who: person(browser, site, third_party) for who in NAMES}
     pages = {who: open_page(ctx, campaign_url, errors) for who, ctx in members.items()}
-    join(pages["alice"], "alice")
+    codes = [organiser_code, join(pages["alice"], "alice", keep=True)]
     expect(count).to_have_text("1")
-    join(pages["bob"], "bob")
+    pasted = {"bob": join(pages["bob"], "bob")}  # not kept in the browser: pasted later
+    codes.append(pasted["bob"])
     expect(count).to_have_text("2")
+    # Bob did not ask to keep his code: nothing of it is left in his browser, and the file
+    # offered for download names neither the site nor the campaign.
+    assert pages["bob"].evaluate("Object.keys(localStorage)") == []
+    with pages["bob"].expect_download() as saved:
+        pages["bob"].click("#receipt-download")
+    assert saved.value.suggested_filename == "code.txt"
 
     alice = pages["alice"]
     alice.reload()
     alice.click("#withdraw-submit")  # the receipt stored in Alice's browser is preselected
     expect(alice.locator("#withdraw-result")).to_contain_text("withdrawn")
     expect(count).to_have_text("1")
-    join(alice, "alice")
+    codes.append(join(alice, "alice", keep=True))
     expect(count).to_have_text("2")
     watcher.screenshot(path=str(site.shots / "campaign-before-reveal.png"), full_page=True)
 
-    join(pages["chloe"], "chloe")
+    pasted["chloe"] = join(pages["chloe"], "chloe")
+    codes.append(pasted["chloe"])
     expect(count).to_have_text("3")
     expect(watcher.locator("#status")).to_have_attribute("data-status", "revealed")
 
     rosters = {}
-    for who, page in pages.items():
-        rosters[who] = read_roster(page)
+    for who, page in pages.items():  # Alice's code is kept in her browser; the others paste
+        rosters[who] = read_roster(page, pasted.get(who))
+    with pages["alice"].expect_download() as saved:
+        pages["alice"].click("#roster-csv")
+    assert saved.value.suggested_filename == "contacts.csv"
     assert len(set(map(tuple, rosters.values()))) == 1
     assert sorted(rosters["alice"]) == sorted((NAMES[w], CONTACTS[w], f"{w} is in") for w in NAMES)
     expect(pages["bob"].locator("#roster-instructions")).to_have_text(INSTRUCTIONS)
@@ -123,9 +142,26 @@ def test_a_campaign_from_creation_to_roster(browser: Browser, site: Site) -> Non
     assert errors == []
     assert site.state.registry.info(campaign_id).active == 3
 
+    # No identifier in any URL the pages asked for (an access log keeps URLs, not bodies):
+    # no pledge account, member key or commitment, no receipt code or pledge secret.
+    history = site.state.registry.history(campaign_id)
+    records = [p.record for p in history.pledges]
+    assert len(records) == 4 and history.instructions is not None
+    secrets = [protocol.decode_receipt(code)[1].hex() for code in codes]
+    identifiers = [*codes, *secrets, history.instructions.member_key.hex()]
+    for r in records:
+        identifiers += [r.account[2:], r.member_key.hex(), r.commitment.hex()]
+    urls = [line.lower() for line in site.requested]
+    assert any("/api/relay/withdraw" in u for u in urls) and any("/records" in u for u in urls)
+    leaks = [(u, i) for u in urls for i in identifiers if i.lower() in u]
+    assert leaks == []
 
-def read_roster(page: Page) -> list[tuple[str, ...]]:
-    """Click "Read the roster" until every member's row is there (the daemon may lag)."""
+
+def read_roster(page: Page, code: str | None = None) -> list[tuple[str, ...]]:
+    """Click "Read the roster" (with ``code`` pasted, else the one kept in the browser)
+    until every member's row is there (the daemon may lag)."""
+    if code:
+        page.fill("#roster-code", code)
     rows = page.locator("#roster-table tbody tr")
     for _ in range(60):
         page.click("#roster-submit")
@@ -158,6 +194,7 @@ def test_a_member_can_pay_with_their_own_wallet(browser: Browser, site: Site) ->
     create.fill("#create-title", "Buy a bulk order together")
     create.fill("#create-instructions", "Order on Friday")
     create.fill("#create-threshold", "2")
+    create.fill("#create-grace", "0")  # reveal at once: the test has no 72 hours to wait
     create.click("#create-submit")
     expect(create.locator("#create-open")).to_be_visible()
     campaign_url = create.locator("#create-open").get_attribute("href")
@@ -175,7 +212,7 @@ def test_a_member_can_pay_with_their_own_wallet(browser: Browser, site: Site) ->
     page = open_page(member, site.url + campaign_url, errors)
     expect(page.locator("#join-wallet-field")).to_be_visible()
     page.check("#join-wallet")
-    join(page, "alice")
+    join(page, "alice", keep=True)
     expect(page.locator("#count")).to_have_text("1")
 
     # Leaving with the wallet too: the withdrawal does not need the site's relayer.

@@ -131,10 +131,16 @@ describe("create form: the deadline", () => {
 });
 
 describe("a failed join", () => {
-  test("a refusal means nothing was recorded; a lost answer means it may have been", () => {
-    for (const status of [400, 403, 404, 409, 413, 429, 503]) assert.equal(refused(new ApiError("no", status)), true, status);
-    for (const status of [0, 500, 502, 504]) assert.equal(refused(new ApiError("?", status)), false, status);
+  test("only the site's own refusal means nothing was recorded; anything else may have been", () => {
+    for (const status of [400, 403, 404, 409, 413, 429, 502, 503]) {
+      assert.equal(refused(new ApiError("no", status, true)), true, status);
+    }
+    for (const status of [500, 504]) assert.equal(refused(new ApiError("sent, check first", status, true)), false, status);
+    // A proxy's error page (no JSON error from the site): 502, 503, Cloudflare's 52x...
+    for (const status of [0, 400, 502, 503, 504, 520, 522, 524]) assert.equal(refused(new ApiError("?", status)), false, status);
     assert.equal(refused(new Unsure("not mined yet")), false);
-    assert.equal(refused(new Error("User rejected the request")), true);
+    // A wallet error: the wallet may have sent the transaction before it failed.
+    assert.equal(refused(new Error("User rejected the request")), false);
+    assert.equal(refused(Object.assign(new Error("wallet disconnected"), { code: 4900 })), false);
   });
 });

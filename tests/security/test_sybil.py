@@ -18,7 +18,7 @@ from web3 import Web3
 
 from spartacus.chain.registry import Registry
 from tests.cli.conftest import CustodianRole, Spartacus, pledge
-from tests.web.conftest import Web, new_pledger, pledge_body
+from tests.web.conftest import Web, new_pledger, pledge_body, withdraw_body
 
 
 def _release(spartacus: Spartacus, custodian: CustodianRole, campaign: int) -> Any:
@@ -105,3 +105,53 @@ def test_the_campaign_page_and_its_live_updates_show_the_burst(
     assert event.startswith("event: campaign\ndata: ")
     live = json.loads(event.split("data: ", 1)[1])
     assert live["recentText"] == "4 in the last hour, 5 in the last day"
+
+
+def test_free_relayed_pledges_cannot_force_the_reveal_at_once(
+    web_config: dict[str, Any], create_campaign: Callable[..., tuple[int, list[CustodianRole]]]
+) -> None:
+    """The employer's attack: threshold 12, two real members, ten fresh accounts sent at
+    once through the site's own relayer (free for the attacker), over real HTTP. It used to
+    reveal in under a second, handing each Sybil receipt both members' names. The last
+    fifth of the threshold is now relayed at two pledges an hour, counted under one lock
+    with the pledges still on their way (the index lags a concurrent burst), and
+    withdrawals are never slowed."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    from tests.cli.test_relay import Site
+
+    campaign, _ = create_campaign(threshold=12)
+    site = Site({**web_config, "POLL_INTERVAL": 0.2})
+    try:
+        site.state.index.sync()
+        web = Web(site.app, site.app.test_client(), site.state)
+        members = [new_pledger(name, f"{name}@x.org") for name in ("alice", "bob")]
+        for member in members:
+            body = pledge_body(web, campaign, member)
+            assert requests.post(f"{site.url}/api/relay/pledge", json=body).ok
+        sybils = [
+            pledge_body(web, campaign, new_pledger(f"sybil{n}", f"s{n}@x.org")) for n in range(10)
+        ]
+        with ThreadPoolExecutor(10) as pool:
+            answers = list(
+                pool.map(lambda b: requests.post(f"{site.url}/api/relay/pledge", json=b), sybils)
+            )
+        web.sync()
+        taken = [a for a in answers if a.status_code == 200]
+        refused = [a for a in answers if a.status_code != 200]
+        assert len(taken) == 9, [a.json() for a in refused]  # 7 to reach 9 (12 less a fifth), 2
+        info = web.get(f"/api/campaigns/{campaign}").get_json()
+        assert (info["status"], info["active"]) == ("open", 11)
+        assert {a.status_code for a in refused} == {429}
+        first = refused[0]
+        assert 3500 <= int(first.headers["Retry-After"]) <= 3601
+        assert "close to its threshold of 12" in first.json()["error"]
+        assert "at most 2 pledges an hour" in first.json()["error"]
+
+        # Leaving is never slowed: a member withdraws through the same relayer at once.
+        leave = withdraw_body(web, campaign, members[0], 1)
+        assert requests.post(f"{site.url}/api/relay/withdraw", json=leave).status_code == 200
+    finally:
+        site.stop()

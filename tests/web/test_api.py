@@ -48,8 +48,13 @@ def test_relayed_pledge_is_mined_and_counted(web: Web, create_campaign: Any) -> 
     assert web.state.registry.pledge_of(campaign_id, alice.keys.account)[0] is True
     web.sync()
     assert web.get(f"/api/campaigns/{campaign_id}").get_json()["active"] == 1
-    account = web.get(f"/api/campaigns/{campaign_id}/accounts/{alice.keys.account}").get_json()
+    asked = {"account": alice.keys.account}
+    account = web.post(f"/api/campaigns/{campaign_id}/account", asked).get_json()
     assert account == {"active": True, "index": 1, "nonce": 1}
+    # The pledge account travels in a body, never in a URL (an access log would keep it).
+    assert web.get(f"/api/campaigns/{campaign_id}/accounts/{alice.keys.account}").status_code == 404
+    refused = web.post(f"/api/campaigns/{campaign_id}/account", {"account": "0x12"})
+    assert refused.status_code == 400 and "address" in refused.get_json()["error"]
 
 
 def test_duplicate_and_replayed_pledges_are_refused_before_gas(
@@ -90,7 +95,7 @@ def test_a_signature_for_another_campaign_is_refused(
     )
     second = spartacus.ok(
         "create", "--title", "Other", "--instructions", "x", "--threshold", "3",
-        "--deadline", "7d", "--endorsement", str(path), role="creator", dev=1,
+        "--deadline", "7d", "--grace", "0", "--endorsement", str(path), role="creator", dev=1,
     )["campaign"]  # fmt: skip
     web.sync()
     alice = new_pledger("Alice", "alice@example.org")

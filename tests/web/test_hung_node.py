@@ -16,60 +16,41 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-import requests
 
 from spartacus.exceptions import UsageError
 from spartacus.web import WebState, create_app
 from spartacus.web.config import DEFAULTS, from_environment
 from tests.custodian.conftest import wait_until
+from tests.rpc_proxy import RpcProxy
 
 from .conftest import Web, new_pledger, pledge_body
 
 RPC_TIMEOUT = 1.0  # seconds per node call in this test (the app's default is 10)
 
 
-class HangingProxy:
+class HangingProxy(RpcProxy):
     """Forwards JSON-RPC to anvil; while ``hang`` is set, holds each request unanswered."""
 
     def __init__(self, upstream: str) -> None:
-        self.upstream = upstream
         self.hang = threading.Event()
         self.released = threading.Event()
         self.calls: list[str] = []
-        proxy = self
+        super().__init__(upstream)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - the http.server name
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                request = json.loads(body)
-                proxy.calls.append(request.get("method", "batch"))
-                if proxy.hang.is_set():
-                    proxy.released.wait(30)  # never answers while hung
-                    return
-                answer = requests.post(
-                    proxy.upstream, data=body, headers={"Content-Type": "application/json"}
-                )
-                self.send_response(answer.status_code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(answer.content)))
-                self.end_headers()
-                self.wfile.write(answer.content)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def forward(self, body: bytes) -> tuple[int, bytes] | None:
+        request = json.loads(body)
+        self.calls.append(request.get("method", "batch") if isinstance(request, dict) else "batch")
+        if self.hang.is_set():
+            self.released.wait(30)  # never answers while hung
+            return None
+        return super().forward(body)
 
     def close(self) -> None:
         self.released.set()
-        self.server.shutdown()
+        super().close()
 
 
 @pytest.fixture

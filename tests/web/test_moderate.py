@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from spartacus.cli import cli
-from spartacus.exceptions import UsageError
-from spartacus.web.moderation import ModerationStore
+from spartacus.exceptions import TooManyReports, UsageError
+from spartacus.web.moderation import MAX_REPORTS_PER_CAMPAIGN, ModerationStore
 
 
 def run(home: Path, *args: str) -> tuple[int, str, str]:
@@ -53,3 +53,32 @@ def test_reports_keep_no_identity_and_refuse_unknown_reasons(tmp_path: Path) -> 
     assert "report 1 on campaign 4" in out
     with pytest.raises(UsageError, match="one of threats, doxxing"):
         store.report(4, "because", "")
+
+
+def test_moderate_list_strips_control_characters_from_reports(tmp_path: Path) -> None:
+    # A report that would clear the operator's screen, rewrite its own line with a CR and
+    # forge a line of the listing after a newline; a bidi override would reorder the text.
+    hostile = "\x1b[2J\x1b[1;1Hall fine\rreport 9 on campaign 1: spam\n\u202eevil\x07\x9b31m"
+    ModerationStore(tmp_path / "web").report(4, "other", hostile)
+    code, out, _ = run(tmp_path, "list")
+    assert code == 0
+    for char in "\x1b\r\x07\x9b\u202e":
+        assert char not in out
+    assert out.count("\n") == 1  # one report, one line: no forged second line
+    assert "all fine report 9 on campaign 1: spam evil" in out
+    code, out, _ = run(tmp_path, "list", "--json")  # JSON keeps the text, escaped
+    assert json.loads(out)["reports"][0]["details"] == hostile.strip()
+
+
+def test_reports_per_campaign_are_capped_until_dismissed(tmp_path: Path) -> None:
+    store = ModerationStore(tmp_path / "web")
+    for _ in range(MAX_REPORTS_PER_CAMPAIGN):
+        store.report(4, "spam", "")
+    with pytest.raises(TooManyReports, match="already has 100 reports"):
+        store.report(4, "spam", "one too many")
+    store.report(5, "spam", "another campaign has its own room")
+    assert len(store.reports(4)) == MAX_REPORTS_PER_CAMPAIGN
+    code, out, _ = run(tmp_path, "dismiss", "4")
+    assert code == 0 and "100 report(s) on campaign 4 dismissed" in out
+    store.report(4, "spam", "room again")
+    assert len(store.reports(4)) == 1

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
+
+import pytest
 
 from .conftest import Web
 
@@ -115,9 +118,158 @@ def test_create_page_offers_the_configured_custodians(web_config: dict[str, Any]
     app.extensions["spartacus"].stop()
 
 
+def test_create_form_defaults_to_two_custodians_both_needed_and_72_hours_of_grace(
+    web_config: dict[str, Any],
+) -> None:
+    from spartacus.web import create_app
+
+    offered = "Union=https://keys.union.example,Legal aid=https://keys.legal.example,"
+    app = create_app({**web_config, "CUSTODIANS": offered + "Third=https://keys.third.example"})
+    html = app.test_client().get("/create").get_data(as_text=True)
+    app.extensions["spartacus"].stop()
+    checked = re.findall(r'id="create-custodian-(\d)"\s+value="\d" data-name="[^"]*" checked', html)
+    assert checked == ["0", "1"]
+    assert re.search(r'id="create-t"[^>]*value="2"', html)
+    assert re.search(r'id="create-grace"[^>]*value="72"', html)
+
+
 def test_unknown_pages_get_an_html_error_with_the_reason(web: Web) -> None:
     response = web.get("/c/42")
     assert response.status_code == 404
     assert "campaign 42 does not exist" in response.get_data(as_text=True)
     assert web.get("/nowhere").status_code == 404
     assert web.client.post("/").status_code == 405
+
+
+def test_cross_site_reports_are_refused(web: Web, create_campaign: Any) -> None:
+    # The site sets no cookies, so the attack is a hostile page making its visitors'
+    # browsers post reports (from as many addresses as it has visitors) to get a campaign
+    # hidden. Browsers name the posting page: Sec-Fetch-Site, else Origin.
+    campaign_id, _ = create_campaign(threshold=3)
+    web.sync()
+    path, form = f"/c/{campaign_id}/report", {"reason": "spam", "details": "planted"}
+    for headers in (
+        {"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"},
+        {"Sec-Fetch-Site": "same-site", "Origin": "https://evil.localhost"},
+        {"Sec-Fetch-Site": "cross-site", "Origin": "null"},  # the attacker hid its origin
+        {"Origin": "https://evil.example"},  # a browser without Fetch Metadata
+        {"Origin": "null"},
+    ):
+        refused = web.client.post(path, data=form, headers=headers)
+        assert refused.status_code == 403, headers
+        assert "own form only" in refused.get_data(as_text=True)
+    assert web.state.store.reports(campaign_id) == []
+    # This site's own form: current browsers, older ones (the report page asks for
+    # same-origin referrers, so Origin names the site) and clients that are no browser.
+    for headers in ({"Sec-Fetch-Site": "same-origin", "Origin": "null"},
+                    {"Origin": "http://localhost"}, {}):  # fmt: skip
+        assert web.client.post(path, data=form, headers=headers).status_code == 200, headers
+    assert len(web.state.store.reports(campaign_id)) == 3
+    page = web.get(path).get_data(as_text=True)
+    assert '<meta name="referrer" content="same-origin">' in page
+
+
+def test_reports_on_one_campaign_are_capped(
+    web: Web, create_campaign: Any, monkeypatch: Any
+) -> None:
+    from spartacus.web import moderation
+
+    monkeypatch.setattr(moderation, "MAX_REPORTS_PER_CAMPAIGN", 3)
+    campaign_id, _ = create_campaign(threshold=3)
+    web.sync()
+    answers = [
+        web.client.post(f"/c/{campaign_id}/report", data={"reason": "spam"}).status_code
+        for _ in range(5)
+    ]
+    assert answers == [200, 200, 200, 429, 429]
+    refused = web.client.post(f"/c/{campaign_id}/report", data={"reason": "spam"})
+    assert "already has 3 reports waiting" in refused.get_data(as_text=True)
+    assert len(web.state.store.reports(campaign_id)) == 3
+
+
+def test_share_links_and_qr_ignore_a_forged_host_header(
+    web_config: dict[str, Any], create_campaign: Any
+) -> None:
+    import segno
+
+    from spartacus.web import create_app
+
+    def pages(config: dict[str, Any], chain_id: int) -> Any:
+        app = create_app(config)
+        shared = app.extensions["spartacus"]
+        shared.registry.__dict__["chain_id"] = chain_id  # as if on a real network
+        shared.start()
+        shared.index.sync()
+        return app.test_client(), shared
+
+    campaign_id, _ = create_campaign(threshold=3)
+    forged = {"Host": "evil.example"}
+    # Off a local chain without PUBLIC_URL there is no address to share but the forged
+    # one: the pages refuse, saying what to set, and never show the Host header's.
+    client, shared = pages(web_config, 8453)
+    for path in (f"/c/{campaign_id}", f"/c/{campaign_id}/qr.svg"):
+        refused = client.get(path, headers=forged)
+        text = refused.get_data(as_text=True)
+        assert refused.status_code == 503 and "SPARTACUS_PUBLIC_URL" in text, path
+        assert "evil.example" not in text
+    shared.stop()
+    # With PUBLIC_URL, links, Open Graph and the QR code all use it, whatever Host says.
+    client, shared = pages({**web_config, "PUBLIC_URL": "https://spartacus.example/"}, 8453)
+    html = client.get(f"/c/{campaign_id}", headers=forged).get_data(as_text=True)
+    url = f"https://spartacus.example/c/{campaign_id}"
+    assert f'<meta property="og:url" content="{url}">' in html and "evil.example" not in html
+    assert "url=https%3A%2F%2Fspartacus.example%2Fc%2F" in html
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind="svg", scale=6, border=2, xmldecl=False, svgns=True)
+    assert client.get(f"/c/{campaign_id}/qr.svg", headers=forged).data == out.getvalue()
+    shared.stop()
+
+
+def test_public_url_is_required_off_a_local_chain() -> None:
+    from spartacus.exceptions import UsageError
+    from spartacus.web.config import DEFAULTS, public_url
+
+    with pytest.raises(UsageError, match="chain 8453 is not a local chain: set SPARTACUS_PUB"):
+        public_url(DEFAULTS, 8453)
+    assert public_url(DEFAULTS, 31337) is None  # a local chain: the request's host
+    assert public_url({"PUBLIC_URL": "https://s.example/"}, 1) == "https://s.example"
+    with pytest.raises(UsageError, match="is not an http"):
+        public_url({"PUBLIC_URL": "s.example"}, 1)
+
+
+def test_pledge_safely_page_says_what_the_docs_say(web: Web) -> None:
+    """The advice for a worker is on every site and in the docs, with the same sections."""
+    from pathlib import Path
+
+    web.sync()
+    html = web.get("/safety").get_data(as_text=True)
+    assert 'href="/safety"' in web.get("/").get_data(as_text=True)  # in every page's header
+    docs = (Path(__file__).parents[2] / "docs" / "pledge-safely.md").read_text()
+    page_sections = re.findall(r'<h2 id="[^"]+">(.*?)</h2>', html)
+    docs_sections = re.findall(r"^## (.*)$", docs, re.M)
+    assert page_sections == docs_sections and len(page_sections) >= 6
+    for advice in ("Tor Browser", "receipt code", "work network", "grace period"):
+        assert advice in html and advice in docs
+
+
+def test_unsafe_terms_are_named_on_the_page_and_in_the_join_form(
+    web: Web, create_campaign: Any
+) -> None:
+    from spartacus.chain.rules import NO_GRACE, SINGLE_CUSTODIAN
+
+    unsafe, _ = create_campaign(threshold=3, custodians=1, t=1, grace="0")
+    web.sync()
+    html = web.get(f"/c/{unsafe}").get_data(as_text=True)
+    terms = re.search(r'<ul id="terms-warnings".*?</ul>', html, re.S)
+    join = re.search(r'<ul id="join-warnings".*?</ul>', html, re.S)
+    assert terms and join
+    for warning in (SINGLE_CUSTODIAN, NO_GRACE):
+        assert warning.split(":")[0] in terms.group(0).lower()
+        assert f"Before you join: {warning}" in join.group(0)
+
+
+def test_safe_terms_carry_no_warning(web: Web, create_campaign: Any) -> None:
+    safe, _ = create_campaign(threshold=3, custodians=2, t=2, grace="72h")
+    web.sync()
+    html = web.get(f"/c/{safe}").get_data(as_text=True)
+    assert "terms-warnings" not in html and "join-warnings" not in html

@@ -2,9 +2,9 @@
 // takes: `signer.signTypedData(t.domain, t.types, t.message)`. Mirrors
 // spartacus/protocol/eip712.py.
 
-import { TypedDataEncoder, getAddress } from "ethers";
+import { TypedDataEncoder, getAddress, verifyTypedData } from "ethers";
 
-import { InvalidKey, KEY_SIZE, checkBytes, fromHex, toBigInt, toHex } from "./primitives.js";
+import { CryptoError, InvalidKey, KEY_SIZE, checkBytes, fromHex, toBigInt, toHex } from "./primitives.js";
 
 export const EIP712_TYPES = {
   Endorsement: [
@@ -51,6 +51,22 @@ export function endorsementTypedData(chainId, registry, campaignKey, expiry) {
     campaignKey: hex0x(checkBytes(campaignKey, KEY_SIZE, "the campaign key", InvalidKey)),
     expiry: toBigInt(expiry, "expiry"),
   });
+}
+
+/**
+ * The account that signed Endorsement(campaignKey, expiry) for this chain and registry
+ * (checksummed). The page compares it with the custodian CustodianAssigned names, and with
+ * the custodian's known account, before sealing to campaignKey. CryptoError if malformed.
+ */
+export function endorsementSigner(chainId, registry, campaignKey, expiry, signature) {
+  const t = endorsementTypedData(chainId, registry, campaignKey, expiry);
+  const raw = signature instanceof Uint8Array ? signature : fromHex(String(signature ?? ""));
+  if (raw.length !== 65) throw new CryptoError("an endorsement signature must be 65 bytes");
+  try {
+    return getAddress(verifyTypedData(t.domain, t.types, t.message, hex0x(raw)));
+  } catch {
+    throw new CryptoError("the endorsement signature is malformed");
+  }
 }
 
 /** Pledge(...), signed by the pledge account for pledgeWithSig. */

@@ -74,6 +74,7 @@ export { openBox, sealInstructions, sealPledge, splitBoxes } from "./sealing.js"
 export {
   EIP712_TYPES,
   eip712Domain,
+  endorsementSigner,
   endorsementTypedData,
   pledgeTypedData,
   typedDataDigest,

@@ -1,0 +1,85 @@
+// A campaign's custodians, checked in this browser before anything is sealed to them
+// (mirrors spartacus/chain/key_check.py and spartacus/chain/directory.py's labels).
+//
+// The site serves the keys the CustodianAssigned logs name, the endorsements of the
+// createCampaign call that emitted them, and its custodian directory. A node lying to the
+// site can change the keys, and even the call, but not a custodian's signature: each key
+// must be the one the custodian signed (EIP-712 Endorsement, recovered here), and a
+// custodian is named only when the directory knows the account that signed. This protects
+// against a lying node behind an honest site; a lying site serves this script too (#14).
+
+import { endorsementSigner, fromHex } from "./protocol/index.js";
+
+export const UNKNOWN = "unknown custodian: anyone could run it";
+const NOTHING_SENT = "This site, or the node it reads the chain from, may be lying. Nothing was sealed or sent; do not join from this site.";
+
+/** A custodian key does not match what the custodian signed, or cannot be checked. */
+export class KeyCheckFailed extends Error {}
+
+/** How a custodian is shown: the directory's name, or unknown; and if the site runs it. */
+export function custodianLabel(account, directory = [], operator = null) {
+  const wanted = String(account).toLowerCase();
+  const entry = (directory ?? []).find((e) => String(e.account).toLowerCase() === wanted) ?? null;
+  const isOperator = Boolean(entry?.operator) || (operator !== null && operator !== undefined && String(operator).toLowerCase() === wanted);
+  let label = entry ? `${entry.name} (listed by this site)` : UNKNOWN;
+  if (isOperator) label += "; run by this site's operator";
+  return { name: entry?.name ?? null, listed: entry !== null, operator: isOperator, label };
+}
+
+/**
+ * Check each custodian key of `campaign` (the site's /api/campaigns/<id> answer) against the
+ * endorsement signatures of its creation call. Returns the custodians in order, each with its
+ * key as bytes and its label; throws KeyCheckFailed naming the custodian otherwise.
+ */
+export function checkCustodianKeys(chainId, registry, campaign, directory = [], operator = null) {
+  const custodians = [...(campaign.custodians ?? [])].sort((a, b) => a.index - b.index);
+  const endorsements = campaign.endorsements;
+  if (!Array.isArray(endorsements)) {
+    const why = campaign.keyCheck?.problem ?? "the site sent no endorsements";
+    throw new KeyCheckFailed(`This browser cannot check the custodians' keys of this campaign: ${why}. Nothing was sealed or sent. Join from the command line only after checking the keys another way.`);
+  }
+  if (custodians.length !== endorsements.length || custodians.some((c, i) => c.index !== i)) {
+    throw new KeyCheckFailed(`The site lists ${custodians.length} custodians, but the campaign's creation endorses ${endorsements.length}. ${NOTHING_SENT}`);
+  }
+  return custodians.map((c, i) => {
+    const e = endorsements[i];
+    const label = custodianLabel(c.account, directory, operator);
+    const who = `Custodian ${c.index + 1} (${label.name ?? c.account})`;
+    const served = String(c.campaignKey).toLowerCase();
+    if (String(e.custodian).toLowerCase() !== String(c.account).toLowerCase()) {
+      throw new KeyCheckFailed(`${who}: the site names account ${c.account}, but the campaign's creation names ${e.custodian}. ${NOTHING_SENT}`);
+    }
+    if (String(e.campaignKey).toLowerCase() !== served) {
+      throw new KeyCheckFailed(`${who}: the key this site served (${served}) is not the key this custodian signed (${e.campaignKey}). ${NOTHING_SENT}`);
+    }
+    let signer;
+    try {
+      signer = endorsementSigner(chainId, registry, fromHex(served), e.expiry, e.signature);
+    } catch (error) {
+      throw new KeyCheckFailed(`${who}: ${error.message}. ${NOTHING_SENT}`);
+    }
+    if (signer.toLowerCase() !== String(c.account).toLowerCase()) {
+      throw new KeyCheckFailed(`${who}: the key this site served (${served}) was not signed by this custodian (the signature is by ${signer}). ${NOTHING_SENT}`);
+    }
+    return { index: c.index, account: c.account, campaignKey: fromHex(served), ...label };
+  });
+}
+
+/** Show this browser's own check under the custodians, and label each one by it. */
+export function showKeyCheck(page, campaign) {
+  const area = document.querySelector("#custodian-check");
+  if (!area) return;
+  try {
+    const checked = checkCustodianKeys(page.chainId, page.registry, campaign, page.directory, page.relayer);
+    for (const c of checked) {
+      const label = document.querySelector(`#custodian-${c.index} .custodian-label`);
+      if (label) label.textContent = c.label;
+    }
+    area.textContent = "Checked in this browser: each custodian's key is the one that custodian signed.";
+    area.className = "muted";
+  } catch (error) {
+    area.textContent = error.message;
+    area.className = "error";
+  }
+  area.hidden = false;
+}
