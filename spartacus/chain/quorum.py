@@ -15,8 +15,10 @@ or expired that is neither. So every pass:
    built from (custodians, instructions, active pledges) too: ``required`` of them must
    give the same answer.
 
-The first source is the *primary*: it sends the transactions, and its logs are what the
-daemon plans from, so it must be among the sources that agree. Anything short of that
+The campaigns that name the custodian (its ``CustodianAssigned`` logs) are taken only as
+``required`` of those sources report them. The first source is the *primary*: it sends the
+transactions, and its logs are what the daemon plans from, so it must be among the sources
+that agree. Anything short of that
 raises ``Unconfirmed``; so does a confirmed block whose clock jumps (``check_clock``).
 With a single source nothing is compared, and its errors reach the caller unchanged.
 Sources are named by position ("source 2"), never by URL: a hosted node's URL holds its
@@ -34,8 +36,9 @@ from typing import Any, TypeVar
 from hexbytes import HexBytes
 
 from ..exceptions import Unconfirmed
+from .events import custodian_assignments
 from .health import describe_failure
-from .records import CampaignInfo, History, Status, iso
+from .records import Assignment, CampaignInfo, History, Status, iso
 from .registry import Registry, status_at
 
 TAGS = ("finalized", "safe", "latest")
@@ -206,6 +209,40 @@ class Quorum:
                 f"{label(0)} disagrees with the quorum on the roster of campaign {campaign_id}"
             )
         return histories[0]
+
+    def assignments(self, custodian: str, from_block: int) -> tuple[list[Assignment], set[int]]:
+        """The campaigns that list ``custodian`` (``CustodianAssigned`` logs from ``from_block``
+        to the confirmed block), each as at least ``required`` of the agreeing sources report
+        it; and the ids of campaigns some source reports otherwise.
+
+        Never one source's word: a primary that forged an assignment naming this custodian's
+        key of another campaign would have that key used, and destroyed, for a campaign that
+        had expired. A source that hides an assignment is outvoted where enough others agree.
+        """
+        confirmed = self._current()
+        if confirmed.number < from_block:
+            return [], set()
+
+        def read(i: int) -> frozenset[Assignment]:
+            return frozenset(
+                custodian_assignments(
+                    self.registries[i], custodian, from_block=from_block, to_block=confirmed.number
+                )
+            )
+
+        answers = self._ask(read, confirmed.sources)
+        self._enough(answers, f"the campaigns of {custodian} up to block {confirmed.number}")
+        votes: dict[Assignment, int] = {}
+        for answer in answers.values():
+            if not isinstance(answer, Exception):
+                for assignment in answer:
+                    votes[assignment] = votes.get(assignment, 0) + 1
+        agreed = sorted(
+            (a for a, n in votes.items() if n >= self.required),
+            key=lambda a: (a.block_number, a.campaign_id, a.index),
+        )
+        disputed = {a.campaign_id for a, n in votes.items() if n < self.required}
+        return agreed, disputed
 
     def _current(self) -> Confirmed:
         if self.confirmed is None:

@@ -6,7 +6,10 @@ and hash; each campaign's status and stored state are read there from those sour
 must agree too, and so must the roster before a release (``spartacus.chain.quorum``). A
 pass whose block is not agreed, or whose clock jumps, does nothing but log why (``problem``)
 and say so in ``/health`` and the saved state; a campaign whose facts are not agreed is left
-alone that pass. Then, for each campaign whose key this custodian holds:
+alone that pass. The campaigns themselves are found from ``CustodianAssigned`` logs that the
+quorum reports alike (``Quorum.assignments``): one source's forged assignment could point an
+expired campaign at the key of an open one. Then, for each campaign whose key this custodian
+holds:
 
 - revealed at the confirmed block: plan and send what it has not released yet (later
   rounds for late pledges come from ``plan_release``); once the confirmed block lies past
@@ -42,7 +45,6 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 
 from .. import mail
-from ..chain.events import custodian_assignments
 from ..chain.health import NODE_UNREACHABLE, is_connection_error
 from ..chain.quorum import Confirmed, Quorum, check_clock
 from ..chain.records import Status
@@ -97,6 +99,7 @@ class Watcher:
         self.public_error: str | None = None
         self.held: str | None = None  # why the last pass did nothing (for /health)
         self.report: dict[str, Any] = {}  # the sources, the block agreed, campaigns held
+        self.disputed: set[int] = set()  # campaigns whose assignment the sources dispute
         self.mailer = RosterMailer(  # mails only members the sources agree on
             home, keystore, settings.smtp, settings.mail_from, lambda c: self.quorum.history(c)
         )
@@ -185,9 +188,10 @@ class Watcher:
         latest_time = registry.latest_timestamp()
 
         start = max(registry.from_block, min(state.scanned_to, confirmed) + 1 - RESCAN_BLOCKS)
-        found = custodian_assignments(
-            registry, self.account.address, from_block=start, to_block=confirmed
-        )
+        found, disputed = quorum.assignments(self.account.address, from_block=start)
+        for campaign_id in sorted(disputed - self.disputed):  # once, not every pass
+            problem("sources disagree on the campaign's custodian key", campaign=campaign_id)
+        self.disputed = disputed
         for assignment in found:
             record, created = state.campaign(
                 assignment.campaign_id, assignment.index, assignment.campaign_key

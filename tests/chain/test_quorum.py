@@ -14,6 +14,7 @@ import pytest
 
 from spartacus.chain.quorum import Confirmed, Quorum, check_clock, roster_digest
 from spartacus.chain.records import (
+    Assignment,
     CampaignInfo,
     Custodian,
     History,
@@ -288,3 +289,47 @@ def test_confirmed_round_trips_through_the_saved_state() -> None:
     }
     again = Confirmed.from_json(saved)
     assert (again.number, again.hash, again.timestamp) == (10, "0xab", 1_000)
+
+
+# ---------------------------------------------------------------------- assignments
+
+
+def _assigned(monkeypatch: pytest.MonkeyPatch, *answers: list[Assignment]) -> Quorum:
+    """A quorum whose sources report ``answers`` as their ``CustodianAssigned`` logs."""
+    sources = [Source() for _ in answers]
+    for source, answer in zip(sources, answers, strict=True):
+        source.assignments = answer  # type: ignore[attr-defined]
+    monkeypatch.setattr(
+        "spartacus.chain.quorum.custodian_assignments",
+        lambda registry, _custodian, **_range: registry.assignments,
+    )
+    q = quorum(*sources, required=2)
+    q.confirm()
+    return q
+
+
+A1, A2 = Assignment(1, 0, b"A" * 32, 5), Assignment(2, 0, b"B" * 32, 6)
+
+
+def test_assignments_reported_alike_by_the_quorum_are_taken(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    q = _assigned(monkeypatch, [A1, A2], [A2, A1], [A1])
+    assert q.assignments("0xC", from_block=0) == ([A1, A2], set())
+
+
+def test_an_assignment_forged_by_the_primary_is_disputed_not_taken(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    forged = dataclasses.replace(A1, campaign_key=A2.campaign_key)  # A2's key for campaign 1
+    q = _assigned(monkeypatch, [forged, A2], [A1, A2], [A1, A2])
+    assert q.assignments("0xC", from_block=0) == ([A1, A2], {1})
+    q = _assigned(monkeypatch, [forged, A2], [A1, A2])
+    assert q.assignments("0xC", from_block=0) == ([A2], {1})
+
+
+def test_an_assignment_hidden_by_the_primary_is_found_from_the_others(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    q = _assigned(monkeypatch, [A2], [A1, A2], [A1, A2])
+    assert q.assignments("0xC", from_block=0) == ([A1, A2], set())
