@@ -16,37 +16,40 @@ export async function createPage() {
   });
 }
 
-/** Endorsements for the chosen custodians, in the order: configured, URL, pasted. */
-async function endorsements(page, progress) {
+/** The endorsements pasted into the form (checked, not yet sent anywhere). */
+function pastedEndorsements(page) {
+  const pasted = $("#create-endorsement").value.trim();
+  if (!pasted) return [];
+  let parsed;
+  try {
+    parsed = JSON.parse(pasted);
+  } catch {
+    throw new Error("The pasted endorsement is not JSON: paste the whole file a custodian gave you.");
+  }
+  const out = Array.isArray(parsed) ? parsed : [parsed];
+  for (const e of out) {
+    if (String(e.chainId) !== String(page.chainId) || String(e.registry).toLowerCase() !== page.registry.toLowerCase()) {
+      throw new Error("The pasted endorsement is for another chain or registry; ask the custodian for one for this site.");
+    }
+  }
+  return out;
+}
+
+/**
+ * Fresh endorsed keys from the chosen custodians, in the order: configured, URL, pasted.
+ * Each key asked for is used up, so this runs only once the whole form has been checked.
+ */
+async function endorsements(chosen, url, pasted, progress) {
   const out = [];
-  for (const box of $$(".create-custodian:checked")) {
+  for (const box of chosen) {
     say(progress, `Asking ${box.dataset.name} for a fresh campaign key...`);
     out.push(await api("/api/endorsements", { custodian: Number(box.value) }));
   }
-  const url = $("#create-custodian-url").value.trim();
   if (url) {
     say(progress, `Asking ${url} for a fresh campaign key...`);
     out.push(await api("/api/endorsements", { url }));
   }
-  const pasted = $("#create-endorsement").value.trim();
-  if (pasted) {
-    let parsed;
-    try {
-      parsed = JSON.parse(pasted);
-    } catch {
-      throw new Error("The pasted endorsement is not JSON: paste the whole file a custodian gave you.");
-    }
-    for (const e of Array.isArray(parsed) ? parsed : [parsed]) {
-      if (String(e.chainId) !== String(page.chainId) || String(e.registry).toLowerCase() !== page.registry.toLowerCase()) {
-        throw new Error("The pasted endorsement is for another chain or registry; ask the custodian for one for this site.");
-      }
-      out.push(e);
-    }
-  }
-  if (!out.length) throw new Error("Choose at least one custodian.");
-  const most = page.rules.maxCustodians;
-  if (out.length > most) throw new Error(`A campaign has at most ${most} custodians.`);
-  return out;
+  return [...out, ...pasted];
 }
 
 async function create(page) {
@@ -59,12 +62,14 @@ async function create(page) {
   const deadline = deadlineFrom($("#create-days").value, $("#create-date").value.trim());
   const instructions = $("#create-instructions").value.trim();
   if (!instructions) throw new Error("Write the next steps members will read at the reveal.");
-  const endorsed = await endorsements(page, progress);
-  if (!(t >= 1 && t <= endorsed.length)) throw new Error(`The custodian threshold must be between 1 and ${endorsed.length}.`);
-  say(progress, "Sealing the instructions in this browser...");
-  const secret = protocol.newSecret();
-  const keys = protocol.deriveKeys(secret);
-  const sealed = await protocol.sealInstructions(keys, instructions, endorsed.map((e) => protocol.fromHex(e.campaignKey)), t);
+  const chosen = $$(".create-custodian:checked");
+  const url = $("#create-custodian-url").value.trim();
+  const pasted = pastedEndorsements(page);
+  const count = chosen.length + (url ? 1 : 0) + pasted.length;
+  if (!count) throw new Error("Choose at least one custodian.");
+  const most = page.rules.maxCustodians;
+  if (count > most) throw new Error(`A campaign has at most ${most} custodians.`);
+  if (!(t >= 1 && t <= count)) throw new Error(`The custodian threshold must be between 1 and ${count}.`);
   const terms = {
     title: $("#create-title").value.trim(),
     description: $("#create-description").value.trim(),
@@ -75,6 +80,13 @@ async function create(page) {
     custodianThreshold: t,
     rosterMode: $("#create-mode").value,
   };
+  say(progress, "Checking the campaign with this site before asking custodians for keys...");
+  await api("/api/relay/create/check", { terms, custodians: count });
+  const endorsed = await endorsements(chosen, url, pasted, progress);
+  say(progress, "Sealing the instructions in this browser...");
+  const secret = protocol.newSecret();
+  const keys = protocol.deriveKeys(secret);
+  const sealed = await protocol.sealInstructions(keys, instructions, endorsed.map((e) => protocol.fromHex(e.campaignKey)), t);
   say(progress, "Creating the campaign through the relayer...");
   const result = await api("/api/relay/create", createBody(terms, sealed, endorsed));
   const code = protocol.encodeReceipt(result.campaignId, secret);

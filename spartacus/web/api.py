@@ -161,6 +161,12 @@ def relay_create() -> Any:
     return jsonify(_relayer().create(_body()))
 
 
+@bp.post("/relay/create/check")
+def relay_create_check() -> Any:
+    """The terms of a campaign about to be created, checked before any key is asked for."""
+    return jsonify(_relayer().check_create(_body()))
+
+
 @bp.post("/endorsements")
 def endorsements() -> Any:
     """A fresh endorsed campaign key from a configured custodian, or from a daemon's URL."""

@@ -131,12 +131,27 @@ class NewCampaign:
         )
 
 
-def new_campaign(body: dict[str, Any]) -> NewCampaign:
-    """``{"terms": {...}, "instructions": {...}, "endorsements": [...]}``."""
+def campaign_terms(body: dict[str, Any]) -> dict[str, Any]:
+    """The ``terms`` object of a new campaign, as ``NewCampaign``'s fields."""
     terms = json_object(body, "terms")
     mode = terms.get("rosterMode", "members")
     if mode not in ("members", "public"):
         raise RequestRefused('rosterMode must be "members" or "public"')
+    return {
+        "title": text(terms, "title"),
+        "description": text(terms, "description"),
+        "plan": text(terms, "plan"),
+        "threshold": uint(terms, "threshold", 32),
+        "deadline": uint(terms, "deadline", 64),
+        "grace_period": uint(terms, "gracePeriod", 32),
+        "custodian_threshold": uint(terms, "custodianThreshold", 8),
+        "roster_mode": RosterMode.PUBLIC if mode == "public" else RosterMode.MEMBERS,
+    }
+
+
+def new_campaign(body: dict[str, Any]) -> NewCampaign:
+    """``{"terms": {...}, "instructions": {...}, "endorsements": [...]}``."""
+    terms = campaign_terms(body)
     items = body.get("endorsements")
     if not isinstance(items, list):
         raise RequestRefused("endorsements must be a list of custodian endorsements")
@@ -153,14 +168,7 @@ def new_campaign(body: dict[str, Any]) -> NewCampaign:
             )
         )
     return NewCampaign(
-        title=text(terms, "title"),
-        description=text(terms, "description"),
-        plan=text(terms, "plan"),
-        threshold=uint(terms, "threshold", 32),
-        deadline=uint(terms, "deadline", 64),
-        grace_period=uint(terms, "gracePeriod", 32),
-        custodian_threshold=uint(terms, "custodianThreshold", 8),
-        roster_mode=RosterMode.PUBLIC if mode == "public" else RosterMode.MEMBERS,
+        **terms,
         instructions=sealed(json_object(body, "instructions")),
         endorsements=endorsements,
     )

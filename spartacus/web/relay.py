@@ -154,19 +154,33 @@ class Relayer:
             "active": int(withdrawn["active"]) if withdrawn else history.active_count(),
         }
 
+    def check_create(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Everything about a new campaign that can be checked before any custodian is asked
+        for a key (each key asked for is used up): the terms, the number of custodians the
+        creator chose (``custodians``), and that the relayer could send it now."""
+        terms = bodies.campaign_terms(body)
+        custodians = bodies.uint(body, "custodians", 8)
+        self._check_terms(terms, custodians, self.registry.latest_timestamp())
+        self._node_up()
+        self._funds()
+        return {"ok": True}
+
+    def _check_terms(self, terms: dict[str, Any], custodians: int, now: int) -> None:
+        rules.check_custodians(custodians, terms["custodian_threshold"])
+        rules.check_terms(
+            title=terms["title"],
+            description=terms["description"],
+            plan=terms["plan"],
+            threshold=terms["threshold"],
+            deadline=terms["deadline"],
+            now=now,
+        )
+
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
         new = bodies.new_campaign(body)
         n, t = len(new.endorsements), new.custodian_threshold
         now = self.registry.latest_timestamp()
-        rules.check_custodians(n, t)
-        rules.check_terms(
-            title=new.title,
-            description=new.description,
-            plan=new.plan,
-            threshold=new.threshold,
-            deadline=new.deadline,
-            now=now,
-        )
+        self._check_terms(bodies.campaign_terms(body), n, now)
         rules.check_instructions(new.instructions, n, t)
         for number, endorsement in enumerate(new.endorsements, start=1):
             rules.check_endorsement(f"endorsement {number}", endorsement.expiry, now)
@@ -218,6 +232,10 @@ class Relayer:
         funds allow. Only a withdrawal (``leaving``) may spend the reserve kept above the
         minimum."""
         self._node_up()
+        self._funds(leaving)
+        return self._submitter.submit(fn)
+
+    def _funds(self, leaving: bool = False) -> None:
         balance = self.balance()
         if balance < self.min_balance:
             raise RequestRefused("the relayer is out of funds; try later or use a wallet", 503)
@@ -227,4 +245,3 @@ class Relayer:
                 "try later or use a wallet",
                 503,
             )
-        return self._submitter.submit(fn)

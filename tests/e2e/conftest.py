@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import requests
 import waitress
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, expect, sync_playwright
 
 from spartacus.cli.context import dev_account
 from spartacus.web import WebState, create_app
@@ -33,6 +33,10 @@ spartacus = cli.spartacus
 travel = cli.travel
 make_custodians = cli.make_custodians
 daemons = watcher.daemons
+
+# Every page step waits on a relayed transaction, the site's poller or the daemon: 5 s (the
+# default) is too short on a 2-core machine running a browser, anvil and daemons at once.
+expect.set_options(timeout=20_000)
 
 CHROMIUM = os.environ.get("SPARTACUS_CHROMIUM", "/usr/bin/chromium")
 OUT = Path(__file__).resolve().parents[2] / "out" / "e2e"

@@ -71,7 +71,7 @@ def test_a_campaign_from_creation_to_roster(browser: Browser, site: Site) -> Non
     create.fill("#create-days", "7")
     create.fill("#create-grace", "0")  # reveal at once: the test has no 72 hours to wait
     create.click("#create-submit")
-    expect(create.locator("#create-open")).to_be_visible()
+    expect(create.locator("#create-open")).to_be_visible(timeout=TIMEOUT)
     organiser_code = create.locator("#receipt-code").inner_text()
     create.click("#create-open")
     expect(create.locator("h1")).to_have_text("Fix the heating <script>alert(1)</script>")
@@ -196,7 +196,7 @@ def test_a_member_can_pay_with_their_own_wallet(browser: Browser, site: Site) ->
     create.fill("#create-threshold", "2")
     create.fill("#create-grace", "0")  # reveal at once: the test has no 72 hours to wait
     create.click("#create-submit")
-    expect(create.locator("#create-open")).to_be_visible()
+    expect(create.locator("#create-open")).to_be_visible(timeout=TIMEOUT)
     campaign_url = create.locator("#create-open").get_attribute("href")
     assert campaign_url is not None
 
@@ -228,3 +228,23 @@ def test_a_member_can_pay_with_their_own_wallet(browser: Browser, site: Site) ->
     assert relayed == []
     assert site.state.registry.info(int(campaign_url.rsplit("/", 1)[1])).active == 0
     assert errors == [] and third_party == []
+
+
+def test_a_form_the_registry_would_refuse_uses_up_no_custodian_key(
+    browser: Browser, site: Site
+) -> None:
+    """Each key a custodian hands out is used up: a title of 150 "é" fits the field (200
+    characters) but not the registry (200 bytes), so the site refuses it before any custodian
+    is asked, and the error says why."""
+    errors: list[str] = []
+    third_party: list[str] = []
+    organiser = person(browser, site, third_party)
+    before = len(site.requested)
+    create = open_page(organiser, f"{site.url}/create", errors)
+    create.fill("#create-title", "é" * 150)
+    create.fill("#create-instructions", "Order on Friday")
+    create.click("#create-submit")
+    expect(create.locator("#create-error")).to_contain_text("title has 300 bytes")
+    asked = [r for r in site.requested[before:] if "/api/" in r]
+    assert asked == [f"POST {site.url}/api/relay/create/check"], asked
+    assert not third_party

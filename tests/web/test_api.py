@@ -416,3 +416,36 @@ def test_endorsement_urls_must_be_public(web: Web) -> None:
     assert response.status_code == 403 and "not a public address" in response.get_json()["error"]
     assert web.post("/api/endorsements", {"url": "file:///etc/passwd"}).status_code == 400
     assert web.post("/api/endorsements", {"custodian": 3}).status_code == 400
+
+
+def test_a_new_campaign_is_checked_before_any_custodian_is_asked_for_a_key(web: Web) -> None:
+    now = web.state.registry.latest_timestamp()
+    terms = {
+        "title": "Fair rota",
+        "description": "",
+        "plan": "We ask together",
+        "threshold": 2,
+        "deadline": now + 86400,
+        "gracePeriod": 0,
+        "custodianThreshold": 2,
+        "rosterMode": "members",
+    }
+    good = web.post("/api/relay/create/check", {"terms": terms, "custodians": 2})
+    assert good.status_code == 200 and good.get_json() == {"ok": True}
+    refusals = {
+        "custodianThreshold must be between 1 and 1": ({}, 1),
+        "title has 0 bytes": ({"title": ""}, 2),
+        "title has 1000 bytes": ({"title": "x" * 1000}, 2),
+        "threshold must be at least 2": ({"threshold": 1}, 2),
+        "is not in the future": ({"deadline": now - 1}, 2),
+        "a campaign needs 1 to": ({}, 9),
+        'rosterMode must be "members" or "public"': ({"rosterMode": "everyone"}, 2),
+    }
+    for reason, (change, custodians) in refusals.items():
+        body = {"terms": {**terms, **change}, "custodians": custodians}
+        refused = web.post("/api/relay/create/check", body)
+        assert refused.status_code == 400 and reason in refused.get_json()["error"], (
+            reason,
+            refused.get_json(),
+        )
+    assert web.post("/api/relay/create/check", {"terms": terms}).status_code == 400
