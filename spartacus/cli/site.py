@@ -30,6 +30,7 @@ from .options import json_option, output, pass_context
 @click.option(
     "--page",
     "pages",
+    metavar="PATH",
     multiple=True,
     default=("/",),
     show_default=True,
