@@ -25,16 +25,18 @@ node_modules/.installed: package.json package-lock.json
 	npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
-# The pages' script, bundled offline by esbuild from frontend/src (and node_modules).
+# The pages' script, bundled offline by esbuild from frontend/src (and node_modules), and the
+# manifest of every static file (sha256, SRI, the folder's IPFS CID) that check-site compares.
 BUNDLE := spartacus/web/static/dist/app.js
 frontend: $(BUNDLE)
-$(BUNDLE): node_modules/.installed frontend/build.mjs $(shell find frontend/src -name '*.js')
+$(BUNDLE): node_modules/.installed frontend/build.mjs $(shell find frontend/src -name '*.js') \
+		$(shell find spartacus/web/static -type f -not -path '*/dist/*')
 	node frontend/build.mjs
 
 # The browser code and its node tests, by ESLint (eslint.config.js).
 .PHONY: lint-js
 lint-js: node_modules/.installed
-	node_modules/.bin/eslint frontend/src tests/js
+	node_modules/.bin/eslint frontend/src frontend/build.mjs tests/js
 
 # The offline solc (npm `solc` behind a shim) where py-solc-x and ape-solidity look for it.
 solc: node_modules/.installed

@@ -1,6 +1,19 @@
-// Bundle the pages' script for the browser, offline, from node_modules:
-//   node frontend/build.mjs   ->  spartacus/web/static/dist/app.js
+// Bundle the pages' script for the browser, offline, from node_modules, and publish what was built:
+//   node frontend/build.mjs   ->  spartacus/web/static/dist/app.js (+ .map, .LEGAL.txt)
+//                                 spartacus/web/static/dist/manifest.json
+// The manifest names every file the site serves from static/ (as "static/<path>", its URL path)
+// with its sha256 and its SRI hash, and the IPFS CID of that folder, computed offline. Same sources, same bytes: `spartacus check-site` compares a served site with it
+// (docs/web.md, "A checkable front").
+import { Blob } from "node:buffer";
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, relative, sep } from "node:path";
+import { WritableStream } from "node:stream/web";
 import { build } from "esbuild";
+import { createDirectoryEncoderStream } from "ipfs-car";
+
+const STATIC = "spartacus/web/static";
+const MANIFEST = `${STATIC}/dist/manifest.json`;
 
 await build({
   entryPoints: ["frontend/src/app.js"],
@@ -11,6 +24,53 @@ await build({
   minify: true,
   sourcemap: true,
   legalComments: "linked",
-  outfile: "spartacus/web/static/dist/app.js",
+  // Paths in the source map stay relative to this folder even when node_modules is a symlink,
+  // so a build here and a build in any other folder give the same bytes.
+  preserveSymlinks: true,
+  outfile: `${STATIC}/dist/app.js`,
   logLevel: "warning",
 });
+
+function shipped(folder) {
+  return readdirSync(folder, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(folder, entry.name);
+    return entry.isDirectory() ? shipped(path) : [path];
+  });
+}
+
+const files = shipped(STATIC)
+  .filter((path) => path !== join(MANIFEST))
+  .map((path) => ({ name: `static/${relative(STATIC, path).split(sep).join("/")}`, path }))
+  .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+const entries = {};
+for (const { name, path } of files) {
+  const bytes = readFileSync(path);
+  entries[name] = {
+    sha256: createHash("sha256").update(bytes).digest("hex"),
+    integrity: `sha384-${createHash("sha384").update(bytes).digest("base64")}`,
+    size: bytes.length,
+  };
+}
+
+// The CID of the folder static/ as served (these files, without the manifest), with ipfs-car's
+// defaults: `ipfs-car pack` of a copy of that folder prints the same CID. The last block the
+// encoder emits is the root folder's.
+async function folderCid() {
+  const blobs = files.map(({ name, path }) => ({
+    name: name.slice("static/".length),
+    stream: () => new Blob([readFileSync(path)]).stream(),
+  }));
+  let root = null;
+  await createDirectoryEncoderStream(blobs).pipeTo(
+    new WritableStream({
+      write(block) {
+        root = block.cid;
+      },
+    }),
+  );
+  return root.toString();
+}
+
+const manifest = { version: 1, cid: await folderCid(), files: entries };
+writeFileSync(MANIFEST, `${JSON.stringify(manifest, null, 2)}\n`);

@@ -219,6 +219,11 @@ class DirectoryError(UsageError):
     """A custodian directory file is missing, not JSON, or has a bad entry."""
 
 
+class ManifestError(UsageError):
+    """A site manifest (``static/dist/manifest.json``) is missing, unreadable or malformed,
+    or a release's manifest could not be fetched."""
+
+
 class TooManyReports(UsageError):
     """A campaign already has as many reports waiting as the moderation store keeps."""
 

@@ -1,9 +1,9 @@
 """The ``spartacus`` command: one group that builds the context and adds every command.
 
 Each command module defines its commands and imports nothing from here: network
-(node, deploy, fund), campaign, pledge, custodian, watch, web. Every command takes
-``--json``; every error is one line on stderr (and ``{"error": ...}`` on stdout with
-``--json``) and a non-zero exit.
+(node, deploy, fund), campaign, pledge, custodian, watch, web, site (check-site). Every
+command takes ``--json``; every error is one line on stderr (and ``{"error": ...}`` on
+stdout with ``--json``) and a non-zero exit.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import requests
 from web3.exceptions import Web3Exception
 
 from ..exceptions import SpartacusError
-from . import campaign, custodian, network, pledge, watch, web
+from . import campaign, custodian, network, pledge, site, watch, web
 from .context import DEFAULT_RPC, Context
 from .options import fail
 
@@ -116,5 +116,6 @@ for _command in (
     watch.watch,
     web.serve,
     web.moderate,
+    site.check_site_command,
 ):
     cli.add_command(_command)

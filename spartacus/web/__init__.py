@@ -16,6 +16,7 @@ from typing import Any
 from flask import Flask, Response, request
 
 from . import errors
+from . import site as site_files
 from .config import DEFAULTS
 from .state import WebState, state
 
@@ -41,6 +42,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(DEFAULTS)
     app.config.update(config or {})
     app.extensions["spartacus"] = WebState(app.config)
+    app.jinja_env.globals["integrity"] = lambda filename: site_files.static_integrity(
+        app.static_folder or "", filename
+    )
     app.jinja_env.filters["utc"] = lambda unix: time.strftime(
         "%d %b %Y, %H:%M UTC", time.gmtime(int(unix))
     )

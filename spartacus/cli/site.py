@@ -1,0 +1,92 @@
+"""``spartacus check-site``: is a served copy of the site exactly a given build?"""
+
+from __future__ import annotations
+
+import click
+
+from ..exceptions import UsageError
+from ..web.site import MANIFEST, Manifest, check_site
+from .context import Context
+from .options import json_option, output, pass_context
+
+
+@click.command("check-site")
+@click.argument("url")
+@click.option(
+    "--manifest",
+    "manifest_path",
+    type=click.Path(dir_okay=False),
+    help=f"The manifest to compare with [default: this install's build, {MANIFEST.name} "
+    "under spartacus/web/static/dist].",
+)
+@click.option("--release", metavar="TAG", help="Compare with the manifest published for TAG.")
+@click.option(
+    "--releases-url",
+    envvar="SPARTACUS_RELEASES_URL",
+    metavar="URL",
+    help="Where releases are published: TAG's manifest is URL/TAG/manifest.json "
+    "[env SPARTACUS_RELEASES_URL].",
+)
+@click.option(
+    "--page",
+    "pages",
+    metavar="PATH",
+    multiple=True,
+    default=("/",),
+    show_default=True,
+    help="A page whose scripts and styles must carry the manifest's integrity (repeat).",
+)
+@json_option
+@pass_context
+def check_site_command(
+    ctx: Context,
+    url: str,
+    manifest_path: str | None,
+    release: str | None,
+    releases_url: str | None,
+    pages: tuple[str, ...],
+) -> None:
+    """Fetch every file of a build's manifest from the site at URL (this web app or any
+    static host) and compare bytes; check the integrity attributes of its pages.
+
+    Names each differing or missing file and exits non-zero. A release's manifest is
+    published with the release (docs/web.md, "A checkable front"); a build of your own from
+    the same commit writes the same one (`make frontend`)."""
+    if manifest_path and release:
+        raise UsageError("give --manifest or --release, not both")
+    if release:
+        if not releases_url:
+            raise UsageError(
+                f"--release {release} needs --releases-url (or SPARTACUS_RELEASES_URL): "
+                "where the project publishes its releases"
+            )
+        manifest = Manifest.of_release(releases_url, release)
+    else:
+        manifest = Manifest.load(manifest_path or MANIFEST)
+    result = check_site(url, manifest, pages)
+    lines = [f"{name}: same" for name in result.checked if not _named(name, result.problems)]
+    lines += result.problems
+    verdict = (
+        f"{url} serves exactly the build {manifest.cid} "
+        f"({len(result.checked)} files; pages {', '.join(result.pages)})"
+        if result.ok
+        else f"{url} differs from the build {manifest.cid}: {len(result.problems)} problem(s)"
+    )
+    output(
+        ctx,
+        {
+            "url": url,
+            "cid": manifest.cid,
+            "ok": result.ok,
+            "checked": result.checked,
+            "pages": result.pages,
+            "problems": result.problems,
+        },
+        "\n".join([*lines, verdict]),
+    )
+    if not result.ok:
+        click.get_current_context().exit(1)
+
+
+def _named(name: str, problems: list[str]) -> bool:
+    return any(problem.startswith(f"{name}: ") for problem in problems)
