@@ -1,8 +1,15 @@
-"""Compile the registry with py-solc-x and write the artifact shipped in the package.
+"""Compile the contracts with py-solc-x and write the artifacts shipped in the package.
 
 Developers run ``make build`` (``python -m spartacus.dev.build``). Custodians and users who only
-``pip install`` the package never compile: they load ``spartacus/artifacts/Spartacus.json``.
-A test compiles afresh and fails if the shipped artifact differs.
+``pip install`` the package never compile: they load ``spartacus/artifacts/<Name>.json``.
+A test compiles afresh and fails if a shipped artifact differs.
+
+The membership groups (``SpartacusGroups``) use Semaphore's verifier, zk-kit's Lean IMT and
+PoseidonT3 from node_modules. Those files enter the compile as sources named by their import
+paths (``@semaphore-protocol/contracts/...``), not through remappings, so that the registry's
+compiler settings, and so its bytecode, stay as they were. PoseidonT3 is an external library:
+``SpartacusGroups``' bytecode keeps its placeholder, and ``linkReferences`` says where the
+deployment (``spartacus.chain.groups``) writes the library's address.
 
 The compiler is whatever py-solc-x finds for ``SOLC_VERSION`` in its binary folder
 (``SOLCX_BINARY_PATH``, default ``~/.solcx``): a native solc where one was installed, or the
@@ -14,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import posixpath
 import re
 import sys
 import tempfile
@@ -26,7 +34,15 @@ CONTRACTS = ROOT / "contracts"
 ARTIFACTS = ROOT / "spartacus" / "artifacts"
 REMAPPINGS = ["@openzeppelin/contracts/=node_modules/@openzeppelin/contracts/"]
 # The contracts that ship in the package, by source file and contract name.
-SHIPPED = {"Spartacus": "contracts/Spartacus.sol"}
+SHIPPED = {
+    "Spartacus": "contracts/Spartacus.sol",
+    "SpartacusGroups": "contracts/SpartacusGroups.sol",
+    "SemaphoreVerifier": "@semaphore-protocol/contracts/base/SemaphoreVerifier.sol",
+    "PoseidonT3": "poseidon-solidity/PoseidonT3.sol",
+}
+# npm packages whose Solidity files are compiled as sources named by their import paths.
+NPM_SOURCES = ("@semaphore-protocol/contracts/", "@zk-kit/lean-imt.sol/", "poseidon-solidity/")
+_IMPORT = re.compile(r'^\s*import\s+(?:[^"\']*\s+from\s+)?["\']([^"\']+)["\']', re.MULTILINE)
 
 SETTINGS: dict[str, Any] = {
     "optimizer": {"enabled": True, "runs": 10_000},
@@ -34,7 +50,13 @@ SETTINGS: dict[str, Any] = {
     "remappings": REMAPPINGS,
     "outputSelection": {
         "*": {
-            "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "devdoc"],
+            "*": [
+                "abi",
+                "evm.bytecode.object",
+                "evm.bytecode.linkReferences",
+                "evm.deployedBytecode.object",
+                "devdoc",
+            ],
             "": ["ast"],  # read for the contract's constants (``constants``); code is unchanged
         }
     },
@@ -49,11 +71,25 @@ def _sources() -> dict[str, dict[str, str]]:
     Hidden folders are skipped: ``ape compile`` unpacks its dependencies into
     ``contracts/.cache``, which is not part of the registry's sources.
     """
-    return {
+    sources = {
         path.relative_to(ROOT).as_posix(): {"content": path.read_text()}
         for path in sorted(CONTRACTS.rglob("*.sol"))
         if not any(part.startswith(".") for part in path.relative_to(CONTRACTS).parts)
     }
+    wanted = [name for name in SHIPPED.values() if name.startswith(NPM_SOURCES)]
+    for source in list(sources.values()):
+        wanted += [i for i in _IMPORT.findall(source["content"]) if i.startswith(NPM_SOURCES)]
+    while wanted:  # the npm files imported, and what they import in turn
+        name = wanted.pop()
+        if name in sources:
+            continue
+        content = (ROOT / "node_modules" / name).read_text()
+        sources[name] = {"content": content}
+        for imported in _IMPORT.findall(content):
+            if imported.startswith("."):
+                imported = posixpath.normpath(posixpath.join(posixpath.dirname(name), imported))
+            wanted.append(imported)
+    return dict(sorted(sources.items()))
 
 
 def compile_contracts() -> dict[str, dict[str, Any]]:
@@ -86,6 +122,9 @@ def compile_contracts() -> dict[str, dict[str, Any]]:
             "devdoc": compiled.get("devdoc", {}),
             "constants": constants(output["sources"][source]["ast"], name),
         }
+        links = compiled["evm"]["bytecode"].get("linkReferences")
+        if links:
+            artifacts[name]["linkReferences"] = links
     return artifacts
 
 
