@@ -62,6 +62,14 @@ class InvalidReceipt(CryptoError):
     """A receipt code is malformed or its checksum is wrong."""
 
 
+class InvalidInvitation(CryptoError):
+    """A group invitation code is malformed."""
+
+
+class ProverError(SpartacusError):
+    """The Semaphore prover (Node, tools/semaphore.mjs) failed or is missing."""
+
+
 # ------------------------------------------------------------------ chain and storage
 
 
@@ -77,6 +85,10 @@ class ContractRevert(ChainError):
         super().__init__(message)
         self.name = name
         self.args_by_name = args
+
+
+class GroupsNotFound(ChainError):
+    """No membership groups contract is configured or recorded for this chain."""
 
 
 class RegistryNotFound(ChainError):
