@@ -1,5 +1,6 @@
-"""Where the registry is: an address given by the user, or the deployment recorded per
-chain under the home folder by ``spartacus deploy``."""
+"""Where the registry and the membership groups contract are: an address given by the user,
+or the deployment recorded per chain under the home folder by ``spartacus deploy`` and
+``spartacus group deploy``."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from pathlib import Path
 
 from web3 import Web3
 
-from ..exceptions import RegistryNotFound, UsageError
+from ..exceptions import GroupsNotFound, RegistryNotFound, UsageError
 from ..files import read_json, write_json
+from .groups import Groups
 from .registry import Registry
 
 # Local development chains (anvil, Hardhat, Ganache): their accounts and addresses are the
@@ -46,7 +48,7 @@ def record_deployment(home: Path, chain_id: int, address: str, block: int) -> No
     """Remember the registry deployed on ``chain_id``, so later commands need no --registry."""
     path = home / "deployments.json"
     records = read_json(path, "deployments") if path.exists() else {}
-    records[str(chain_id)] = {"registry": address, "block": block}
+    records[str(chain_id)] = {**records.get(str(chain_id), {}), "registry": address, "block": block}
     write_json(path, records)
 
 
@@ -54,4 +56,43 @@ def recorded_deployment(home: Path, chain_id: int) -> tuple[str, int] | None:
     """The registry address and deployment block recorded for ``chain_id``, if any."""
     path = home / "deployments.json"
     entry = read_json(path, "deployments").get(str(chain_id)) if path.exists() else None
-    return (str(entry["registry"]), int(entry.get("block", 0))) if entry else None
+    if not entry or "registry" not in entry:  # none, or only a groups contract recorded
+        return None
+    return str(entry["registry"]), int(entry.get("block", 0))
+
+
+def find_groups(w3: Web3, home: Path, address: str | None) -> Groups:
+    """The membership groups contract at ``address``, or the one recorded for this chain."""
+    chain_id = int(w3.eth.chain_id)
+    path = home / "deployments.json"
+    entry = read_json(path, "deployments").get(str(chain_id), {}) if path.exists() else {}
+    recorded = entry.get("groups")
+    from_block = 0
+    if recorded and (address is None or address.lower() == str(recorded).lower()):
+        address, from_block = str(recorded), int(entry.get("groupsBlock", 0))
+    if address is None:
+        raise GroupsNotFound(
+            f"no groups contract is recorded for chain {chain_id} under {home}; "
+            "pass --groups / SPARTACUS_GROUPS or run `spartacus group deploy`"
+        )
+    if not Web3.is_address(address):
+        raise UsageError(f"--groups {address!r} is not an address")
+    groups = Groups(w3, address, from_block=from_block)
+    if not groups.has_code():
+        raise GroupsNotFound(
+            f"no contract at {groups.address} on chain {chain_id}; "
+            "is this the right --rpc and --groups?"
+        )
+    return groups
+
+
+def record_groups(home: Path, chain_id: int, address: str, block: int) -> None:
+    """Remember the groups contract deployed on ``chain_id``."""
+    path = home / "deployments.json"
+    records = read_json(path, "deployments") if path.exists() else {}
+    records[str(chain_id)] = {
+        **records.get(str(chain_id), {}),
+        "groups": address,
+        "groupsBlock": block,
+    }
+    write_json(path, records)

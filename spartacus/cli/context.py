@@ -18,8 +18,15 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import HTTPProvider, Web3
 
-from ..chain.deployments import LOCAL_CHAIN_IDS, find_registry, record_deployment
+from ..chain.deployments import (
+    LOCAL_CHAIN_IDS,
+    find_groups,
+    find_registry,
+    record_deployment,
+    record_groups,
+)
 from ..chain.directory import CustodianDirectory, load_directory
+from ..chain.groups import Groups
 from ..chain.registry import Registry
 from ..custodian.keystore import Keystore, load_passphrase
 from ..exceptions import ChainError, UsageError
@@ -38,6 +45,7 @@ class Context:
     rpcs: list[str] = field(default_factory=lambda: [DEFAULT_RPC])  # SPARTACUS_RPC=a,b,...
     rpc_given: bool = False  # --rpc or SPARTACUS_RPC, not the default
     registry_address: str | None = None
+    groups_address: str | None = None  # --groups / SPARTACUS_GROUPS
     home_option: str | None = None
     dev_account: int | None = None
     passphrase_file: str | None = None
@@ -73,6 +81,13 @@ class Context:
     @cached_property
     def registry(self) -> Registry:
         return find_registry(self.w3, self.home, self.registry_address)
+
+    @cached_property
+    def groups(self) -> Groups:
+        return find_groups(self.w3, self.home, self.groups_address)
+
+    def record_groups(self, groups: Groups) -> None:
+        record_groups(self.home, groups.chain_id, groups.address, groups.from_block)
 
     @cached_property
     def directory(self) -> CustodianDirectory:

@@ -1,9 +1,9 @@
 """The ``spartacus`` command: one group that builds the context and adds every command.
 
 Each command module defines its commands and imports nothing from here: network
-(node, deploy, fund), campaign, pledge, custodian, watch, web, site (check-site). Every
-command takes ``--json``; every error is one line on stderr (and ``{"error": ...}`` on
-stdout with ``--json``) and a non-zero exit.
+(node, deploy, fund), campaign, pledge, custodian, group, watch, web, site (check-site).
+Every command takes ``--json``; every error is one line on stderr (and ``{"error": ...}``
+on stdout with ``--json``) and a non-zero exit.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import requests
 from web3.exceptions import Web3Exception
 
 from ..exceptions import SpartacusError
-from . import campaign, custodian, network, pledge, site, watch, web
+from . import campaign, custodian, group, network, pledge, site, watch, web
 from .context import DEFAULT_RPC, Context
 from .options import fail
 
@@ -49,6 +49,11 @@ class SpartacusGroup(click.Group):
     help="Registry address [env SPARTACUS_REGISTRY; default: recorded by `deploy`].",
 )
 @click.option(
+    "--groups",
+    envvar="SPARTACUS_GROUPS",
+    help="Membership groups contract [env SPARTACUS_GROUPS; default: recorded by `group deploy`].",
+)
+@click.option(
     "--home",
     envvar="SPARTACUS_HOME",
     help="Folder for keystores and receipts [env SPARTACUS_HOME; default ~/.spartacus].",
@@ -77,6 +82,7 @@ def cli(
     ctx: click.Context,
     rpc: str,
     registry: str | None,
+    groups: str | None,
     home: str | None,
     dev_account: int | None,
     passphrase_file: str | None,
@@ -88,6 +94,7 @@ def cli(
     obj.rpc = obj.rpcs[0]
     obj.rpc_given = ctx.get_parameter_source("rpc") is not click.core.ParameterSource.DEFAULT
     obj.registry_address = registry
+    obj.groups_address = groups
     obj.home_option = home
     obj.dev_account = dev_account
     obj.passphrase_file = passphrase_file
@@ -113,6 +120,7 @@ for _command in (
     pledge.withdraw,
     pledge.roster,
     custodian.custodian,
+    group.group,
     watch.watch,
     web.serve,
     web.moderate,

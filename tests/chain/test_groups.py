@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from spartacus.chain.artifact import load_artifact
+from spartacus.chain.deployments import record_deployment, record_groups, recorded_deployment
 from spartacus.chain.groups import POSEIDON_T3, link
 from spartacus.exceptions import UsageError
 
@@ -35,3 +39,16 @@ def test_link_writes_the_library_address_at_every_placeholder() -> None:
 def test_link_without_the_library_is_refused() -> None:
     with pytest.raises(UsageError, match="needs library poseidon-solidity/PoseidonT3.sol"):
         link(load_artifact("SpartacusGroups"), {})
+
+
+def test_recording_groups_and_registry_keeps_both(tmp_path: Path) -> None:
+    groups, registry = "0x" + "11" * 20, "0x" + "22" * 20
+    record_groups(tmp_path, 31337, groups, 5)
+    assert recorded_deployment(tmp_path, 31337) is None  # a groups contract is no registry
+
+    record_deployment(tmp_path, 31337, registry, 9)
+    record_groups(tmp_path, 31337, groups, 5)
+
+    assert recorded_deployment(tmp_path, 31337) == (registry, 9)
+    entry = json.loads((tmp_path / "deployments.json").read_text())["31337"]
+    assert (entry["groups"], entry["groupsBlock"]) == (groups, 5)
