@@ -60,7 +60,7 @@ test: install browser
 	SPARTACUS_CHROMIUM=$(CHROMIUM) $(PY) -m pytest -q
 	node --test tests/js/*.test.mjs  # not tests/js/browser/ (the in-browser stand-ins)
 
-bench: install
+bench: install  # `python -m bench.groups` measures the membership groups alone
 	$(PY) -m bench.run
 
 lint: install

@@ -8,6 +8,8 @@ from typing import Any
 
 from spartacus.dev.build import write_atomic
 
+from . import groups
+
 PLEDGE_DIRECT_AIM = 72_000
 PLEDGE_SIGNED_AIM = 78_000
 FLOOR_RATIO_AIM = 1.15
@@ -57,6 +59,8 @@ def aims(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
         out["RPC calls per block flat as viewers grow"] = {
             "value": calls, "met": max(calls) - min(calls) <= 1.0,
         }  # fmt: skip
+    if "groups" in results:
+        out.update(groups.aims(results["groups"]))
     relay = results.get("relay")
     if relay:
         out["relayed pledges: nothing lost or duplicated"] = {
@@ -225,6 +229,7 @@ def table(results: dict[str, Any]) -> str:
         "",
     ]
     rows = _gas_rows(results["gas"]) + _scale_rows(results["scale"])
+    rows += groups.rows(results["groups"]) if "groups" in results else []
     rows += _crypto_rows(results["crypto"])
     rows += _latency_rows(results.get("latency"))
     rows += _web_rows(results)

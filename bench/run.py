@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import cryptobench, gas, latency, relay, report, scale, web
+from . import cryptobench, gas, groups, latency, relay, report, scale, web
 from .node import anvil, machine
 from .world import World, workers
 
@@ -71,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
                 figures["section_seconds"] = round(time.monotonic() - t0, 1)
                 results["scale"][str(size)] = figures
                 results["gas"]["threshold_crossing"][str(size)] = figures["threshold_crossing"]
+            _progress("groups: membership gas and a proof")
+            results["groups"] = groups.measure(node, quick=args.quick)
             _progress("crypto")
             results["crypto"] = cryptobench.measure(quick=args.quick, runs=runs)
         finally:

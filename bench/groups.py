@@ -1,0 +1,135 @@
+"""Gas of membership groups (SpartacusGroups): adding members one by one and in batches,
+redeeming an invitation, verifying a proof; and the time of one proof under Node."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from spartacus import semaphore
+from spartacus.chain.groups import Groups
+from spartacus.cli.context import dev_account
+
+from .node import Node
+
+INSERT_AIM = 100_000  # issue 12: group insertion under 100,000 gas
+
+
+def measure(node: Node, *, quick: bool) -> dict[str, Any]:
+    admin, payer = dev_account(5), dev_account(6)
+    groups = Groups.deploy(node.w3, admin)
+    group_id = groups.create_group(admin, "bench")
+    next_commitment = iter(range(10**6, 10**9))
+
+    def add_single() -> int:
+        (receipt,) = groups.add_members(admin, group_id, [next(next_commitment)])
+        return int(receipt["gasUsed"])
+
+    # One by one from an empty group: the cost follows the tree's depth, dearest just
+    # before a power of two (every level is hashed).
+    singles = [add_single() for _ in range(32 if quick else 128)]
+    batch_gas = []
+    for _ in range(2 if quick else 10):  # batches of 100, growing the group to ~1,100
+        (receipt,) = groups.add_members(
+            admin, group_id, [next(next_commitment) for _ in range(100)]
+        )
+        batch_gas.append(int(receipt["gasUsed"]))
+    size = groups.info(group_id).size
+    at_size = [add_single() for _ in range(16)]
+
+    invitations = groups.create_invitations(admin, group_id, 5)
+    identities = [semaphore.new_identity() for _ in invitations]
+    redeem_gas = [
+        int(groups.redeem(payer, inv, ident.commitment)["gasUsed"])
+        for inv, ident in zip(invitations, identities, strict=True)
+    ]
+
+    members = groups.members(group_id)
+    scope, message = groups.scope_of(admin.address, 1), 2**255 + 1
+    started = time.monotonic()
+    proof = semaphore.prove(identities[0].backup, members, scope, message)
+    prove_seconds = time.monotonic() - started
+    verify = groups.contract.functions.verifyMembership(group_id, scope, message, proof.abi())
+    verify_gas = int(verify.estimate_gas())
+
+    return {
+        "add_member": {
+            "first": singles[0],
+            "median_first_32": int(statistics.median(singles[:32])),
+            "max_first_32": max(singles[:32]),
+            f"median_at_{size}": int(statistics.median(at_size)),
+            f"max_at_{size}": max(at_size),
+        },
+        "add_members_100": {
+            "gas": int(statistics.median(batch_gas)),
+            "per_member": int(statistics.median(batch_gas)) // 100,
+        },
+        "redeem_invitation": int(statistics.median(redeem_gas)),
+        "verify_membership": {
+            "gas": verify_gas,
+            "note": "eth_estimateGas of the view as a transaction (21,000 intrinsic and "
+            "calldata included)",
+        },
+        "prove_seconds_node": round(prove_seconds, 2),
+        "group_size": size + 16 + len(invitations),
+        "proving_files_bytes": _proving_files_bytes(),
+    }
+
+
+def _proving_files_bytes() -> int:
+    answer = subprocess.run(
+        ["node", str(semaphore.SCRIPT), "files"], capture_output=True, text=True, check=True
+    )
+    files = json.loads(answer.stdout)
+    return sum(Path(files[k]).stat().st_size for k in ("wasm", "zkey"))
+
+
+def rows(figures: dict[str, Any]) -> list[tuple[str, str, str]]:
+    out = [("groups", f"addMember, {k.replace('_', ' ')}", f"{v:,}") for k, v in
+           figures["add_member"].items()]  # fmt: skip
+    batch = figures["add_members_100"]
+    out.append(
+        ("groups", "addMembers, batch of 100", f"{batch['gas']:,} ({batch['per_member']:,}/member)")
+    )
+    out.append(("groups", "redeemInvitation", f"{figures['redeem_invitation']:,}"))
+    verify = figures["verify_membership"]["gas"]
+    out.append(("groups", "verifyMembership (estimate)", f"{verify:,}"))
+    out.append(("groups", "proof under Node, depth 16", f"{figures['prove_seconds_node']:.2f} s"))
+    out.append(("groups", "proving files (depth 16)", f"{figures['proving_files_bytes']:,} bytes"))
+    return out
+
+
+def aims(figures: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    (key,) = [k for k in figures["add_member"] if k.startswith("median_at_")]
+    typical, size = figures["add_member"][key], int(key.removeprefix("median_at_"))
+    batch = figures["add_members_100"]["per_member"]
+    return {
+        f"group insertion, addMember (median at {size:,} members): gas < {INSERT_AIM:,}": {
+            "value": typical, "met": typical < INSERT_AIM,
+        },
+        f"group insertion, addMembers per member (batch of 100): gas < {INSERT_AIM:,}": {
+            "value": batch, "met": batch < INSERT_AIM,
+        },
+    }  # fmt: skip
+
+
+def main() -> int:
+    """``python -m bench.groups [--quick]``: this section alone, on a private anvil."""
+    from .node import anvil
+
+    with anvil() as node:
+        figures = measure(node, quick="--quick" in sys.argv)
+    for section, figure, value in rows(figures):
+        print(f"{section:<8} {figure:<40} {value}")
+    for aim, verdict in aims(figures).items():
+        print(f"aim {'MET   ' if verdict['met'] else 'MISSED'} {aim}: {verdict['value']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
