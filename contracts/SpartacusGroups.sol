@@ -76,7 +76,7 @@ contract SpartacusGroups is ISpartacusGroups, EIP712 {
         LeanIMTData storage tree = _trees[groupId];
         uint256 start = tree.size;
         if (start + count > MAX_MEMBERS) revert GroupFull(groupId, start, MAX_MEMBERS);
-        uint256 previous;
+        uint256 previous = 0; // commitments are > 0, so the first always passes
         for (uint256 i; i < count; ++i) {
             uint256 commitment = commitments[i];
             if (commitment == 0 || commitment >= SNARK_SCALAR_FIELD) revert BadCommitment(commitment);
@@ -135,6 +135,8 @@ contract SpartacusGroups is ISpartacusGroups, EIP712 {
     function redeemInvitation(uint256 groupId, uint256 commitment, bytes calldata signature) external {
         Group storage group = _group(groupId);
         bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(INVITATION_TYPEHASH, groupId, commitment)));
+        // The third value (the error's argument) says nothing a malformed signature needs.
+        // slither-disable-next-line unused-return
         (address signer, ECDSA.RecoverError recoverError,) = ECDSA.tryRecoverCalldata(digest, signature);
         if (recoverError != ECDSA.RecoverError.NoError) signer = address(0);
         InvitationState state = _invitations[groupId][signer];

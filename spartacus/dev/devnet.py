@@ -24,6 +24,7 @@ import requests
 from web3 import HTTPProvider, Web3
 
 from ..chain.anvil import anvil_path
+from ..chain.groups import Groups
 from ..chain.registry import Registry
 from ..chain.sender import transfer
 from ..cli.context import Context, dev_account
@@ -80,11 +81,13 @@ def main() -> int:
         w3 = wait_for_chain(rpc, anvil)
         deployer = dev_account(0)
         registry = Registry.deploy(w3, deployer)
+        groups = Groups.deploy(w3, deployer)  # membership groups, for gated campaigns
         roles = ("creator", "custodian", "alice", "bob", "web")
         homes = {role: ROOT / role for role in roles}
         for home in homes.values():
             home.mkdir(mode=0o700, exist_ok=True)
             Context(rpc=rpc, home_option=str(home)).record_deployment(registry)
+            Context(rpc=rpc, home_option=str(home)).record_groups(groups)
 
         passphrase_file = homes["custodian"] / "passphrase"
         write_private(passphrase_file, secrets.token_urlsafe(24))
@@ -102,7 +105,9 @@ def main() -> int:
         children.append(_start_web(rpc, homes["web"], custodian_url))
         _wait_for_http(f"{web_url}/api/health", children[-1], "the web app")
         campaign = _demo_campaign(rpc, homes["creator"], custodian_url)
-        _print_next_steps(rpc, registry, address, homes, passphrase_file, endorsement_file)
+        _print_next_steps(
+            rpc, registry, groups.address, address, homes, passphrase_file, endorsement_file
+        )
         print(
             f"""
 Web app (waitress): {web_url}/   relayer pays from anvil account {RELAYER_ACCOUNT}
@@ -185,6 +190,7 @@ def _demo_campaign(rpc: str, home: Path, custodian_url: str) -> int:
 def _print_next_steps(
     rpc: str,
     registry: Registry,
+    groups_address: str,
     custodian: str,
     homes: dict[str, Path],
     passphrase_file: Path,
@@ -197,6 +203,7 @@ def _print_next_steps(
 Spartacus local chain is up.
   chain      {rpc} (anvil, chain id {registry.chain_id})
   registry   {registry.address}
+  groups     {groups_address} (membership groups: `spartacus group --help`)
   custodian  {custodian} (keystore {h["custodian"]}, funded)
              its daemon (spartacus watch) releases at the reveal; log {ROOT / "watcher.log"}
   endorsement for a new campaign: {endorsement_file}
