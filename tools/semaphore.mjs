@@ -12,6 +12,7 @@
 // Numbers travel as decimal strings. Errors are {"error": "..."} on stdout with exit status 1.
 // snarkjs keeps worker threads alive after proving: the script exits explicitly.
 import { readFileSync } from "node:fs";
+import process from "node:process";
 import { dirname, join } from "node:path";
 import { createRequire } from "node:module";
 import { Identity } from "@semaphore-protocol/identity";

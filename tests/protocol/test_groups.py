@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
@@ -9,9 +12,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from spartacus.exceptions import CryptoError, InvalidInvitation
+from spartacus.protocol.eip712 import typed_data_digest
 from spartacus.protocol.groups import SNARK_SCALAR_FIELD, Invitation, invitation_typed_data
 
 GROUPS = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "groups.json"
 
 
 @given(st.integers(min_value=1, max_value=2**64))
@@ -60,3 +65,17 @@ def test_signature_recovers_to_the_invitation_address_for_its_group_and_commitme
 def test_bad_commitment_is_refused(commitment: int) -> None:
     with pytest.raises(CryptoError, match="not an identity commitment"):
         Invitation.new(1).sign(31337, GROUPS, commitment)
+
+
+def test_shared_vector_matches() -> None:
+    """tests/vectors/groups.json, which the browser's signer is held to (tests/js)."""
+    vector = json.loads(VECTORS.read_text())["invitation"]
+    invitation = Invitation.from_code(vector["code"])
+    commitment = int(vector["commitment"])
+    data = invitation_typed_data(vector["chainId"], vector["groups"], vector["groupId"], commitment)
+
+    assert invitation == Invitation(vector["groupId"], bytes.fromhex(vector["key"][2:]))
+    assert invitation.address == vector["address"]
+    assert "0x" + typed_data_digest(data).hex() == vector["digest"]
+    signature = invitation.sign(vector["chainId"], vector["groups"], commitment)
+    assert "0x" + signature.hex() == vector["signature"]
