@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from spartacus import semaphore
 from spartacus.chain.artifact import load_artifact
 from spartacus.chain.deployments import record_deployment, record_groups, recorded_deployment
 from spartacus.chain.groups import POSEIDON_T3, link
@@ -52,3 +54,14 @@ def test_recording_groups_and_registry_keeps_both(tmp_path: Path) -> None:
     assert recorded_deployment(tmp_path, 31337) == (registry, 9)
     entry = json.loads((tmp_path / "deployments.json").read_text())["31337"]
     assert (entry["groups"], entry["groupsBlock"]) == (groups, 5)
+
+
+def test_one_tree_depth_everywhere() -> None:
+    """The contract, the Python wrapper and the Node prover agree on depth 16."""
+    answer = subprocess.run(
+        ["node", str(semaphore.SCRIPT), "files"], capture_output=True, text=True, check=True
+    )
+    files = json.loads(answer.stdout)
+    assert load_artifact("SpartacusGroups")["constants"]["DEPTH"] == semaphore.DEPTH == 16
+    assert files["depth"] == 16 and files["wasm"].endswith("semaphore-16.wasm")
+    assert Path(files["zkey"]).name == "semaphore-16.zkey" and Path(files["zkey"]).exists()
