@@ -158,6 +158,8 @@ def test_add_members_not_ascending_or_present_reverts(world: World) -> None:
         world.groups.transact(fn(world.group_id, [4000, 4000]), world.admin)
     with reverts("AlreadyMember", groupId=world.group_id, commitment=2222):
         world.groups.transact(fn(world.group_id, [2000, 2222]), world.admin)
+    with reverts("BadCommitment", commitment=SNARK_SCALAR_FIELD):
+        world.groups.transact(fn(world.group_id, [5, SNARK_SCALAR_FIELD]), world.admin)
     with reverts("BadBatchSize", size=0, maximum=100):
         world.groups.transact(fn(world.group_id, []), world.admin)
     with reverts("BadBatchSize", size=101, maximum=100):
@@ -355,3 +357,34 @@ def test_verify_with_too_little_gas_reverts_rather_than_answering_false(world: W
         else:
             pytest.fail(f"with {gas} gas verifyMembership answered {answer!r}")
     assert "InvalidProof" in refused  # the verifier's false, made a revert
+
+
+def _set_size(world: World, group_id: int, size: int) -> None:
+    """Write the group's Lean IMT size straight into storage (``_trees`` is slot 4: after
+    EIP712's two fallback strings, ``_groupCount`` and ``_groups``), as if it had grown."""
+    slot = keccak(encode(["uint256", "uint256"], [group_id, 4]))
+    params = [world.groups.address, "0x" + slot.hex(), "0x" + f"{size:064x}"]
+    world.w3.provider.make_request("anvil_setStorageAt", params)  # type: ignore[arg-type]
+    assert world.groups.info(group_id).size == size
+
+
+def test_full_group_refuses_members(world: World) -> None:
+    groups, gid = world.groups, world.group_id
+    _set_size(world, gid, 65_536)
+    with reverts("GroupFull", groupId=gid, size=65_536, maximum=65_536):
+        groups.add_members(world.admin, gid, [3333])
+    (invitation,) = groups.create_invitations(world.admin, gid, 1)
+    with reverts("GroupFull", groupId=gid, size=65_536, maximum=65_536):
+        groups.redeem(world.stranger, invitation, 3333)
+    _set_size(world, gid, 65_500)
+    with reverts("GroupFull", groupId=gid, size=65_500, maximum=65_536):
+        groups.add_members(world.admin, gid, list(range(10, 47)))
+
+
+def test_proof_against_an_empty_or_unknown_group_fails(world: World) -> None:
+    groups, proof = world.groups, world.proof
+    empty = groups.create_group(world.admin, "Day shift")
+    with reverts("StaleRoot", groupId=empty, root=0, replacedAt=0):
+        groups.verify_membership(empty, world.scope, MESSAGE, replace(proof, root=0))
+    with reverts("UnknownGroup", groupId=9):
+        groups.verify_membership(9, world.scope, MESSAGE, proof)
