@@ -22,7 +22,8 @@ from web3.exceptions import ContractCustomError, Web3Exception
 from web3.logs import DISCARD
 
 from spartacus import semaphore
-from spartacus.chain.groups import Groups, InvitationState
+from spartacus.chain.artifact import load_artifact
+from spartacus.chain.groups import CANONICAL_POSEIDON_T3, Groups, InvitationState
 from spartacus.cli.context import dev_account
 from spartacus.exceptions import ContractRevert
 from spartacus.protocol.groups import SNARK_SCALAR_FIELD, Invitation
@@ -388,3 +389,19 @@ def test_proof_against_an_empty_or_unknown_group_fails(world: World) -> None:
         groups.verify_membership(empty, world.scope, MESSAGE, replace(proof, root=0))
     with reverts("UnknownGroup", groupId=9):
         groups.verify_membership(9, world.scope, MESSAGE, proof)
+
+
+def test_deploy_reuses_the_canonical_poseidon_where_it_exists(world: World) -> None:
+    runtime = load_artifact("PoseidonT3")["deployedBytecode"]
+    world.w3.provider.make_request("anvil_setCode", [CANONICAL_POSEIDON_T3, runtime])  # type: ignore[arg-type]
+    nonce = world.w3.eth.get_transaction_count(world.stranger.address)
+
+    groups = Groups.deploy(world.w3, world.stranger)
+
+    # Two contracts (verifier, groups), no library; the groups code calls the canonical one.
+    assert world.w3.eth.get_transaction_count(world.stranger.address) == nonce + 2
+    code = bytes(world.w3.eth.get_code(groups.address))
+    assert bytes.fromhex(CANONICAL_POSEIDON_T3[2:]) in code
+    group_id = groups.create_group(world.stranger, "Day shift")
+    groups.add_members(world.stranger, group_id, [1, 2, 3])
+    assert groups.members(group_id) == [1, 2, 3]
