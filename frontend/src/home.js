@@ -1,12 +1,12 @@
 // The home page's "my campaigns": the campaigns whose receipt codes the person chose to
 // keep in this browser, with each one's live status. The site is never told which they
 // are: the page reads the public list of every campaign (GET /api/campaigns, the same for
-// every visitor) every 15 s and picks them out here.
+// every visitor) every 10 s and picks them out here.
 
 import { keptReceipts } from "./receipts.js";
 import { $, api, el, pageData, say, show } from "./ui.js";
 
-const REFRESH_MS = 15_000;
+const REFRESH_MS = 10_000;
 
 const STATUS = {
   open: "open",
