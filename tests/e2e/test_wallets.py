@@ -143,10 +143,10 @@ def test_a_wallet_on_the_wrong_chain_is_asked_to_switch_and_declining_sends_noth
     fill(page)
     page.click("#join-submit")
     error = page.locator("#join-error")
-    expect(error).to_contain_text("the switch was declined")
+    expect(error).to_contain_text("the switch was declined", timeout=TIMEOUT)
     expect(error).to_contain_text(f"is on chain {OTHER_CHAIN}")
     expect(error).to_contain_text("Nothing was sent")
-    expect(page.locator("#join-progress")).not_to_contain_text("You have joined")
+    expect(page.locator("#join-progress")).not_to_contain_text("You have joined", timeout=TIMEOUT)
     expect(page.locator("#receipt")).to_be_hidden()
     switch = {"chainId": hex(site.state.registry.chain_id)}
     assert ("wallet_switchEthereumChain", [switch]) in second.calls
@@ -159,13 +159,13 @@ def test_a_wallet_on_the_wrong_chain_is_asked_to_switch_and_declining_sends_noth
     # site's chain, and "joined" is said once the registry shows it active.
     second.on_switch = "accept"
     page.click("#join-submit")
-    expect(page.locator("#join-progress")).to_contain_text("You have joined")
+    expect(page.locator("#join-progress")).to_contain_text("You have joined", timeout=TIMEOUT)
     assert second.methods().count("wallet_switchEthereumChain") == 2
     assert second.chain_id == site.state.registry.chain_id
     assert "eth_sendTransaction" in second.methods()
     assert "eth_sendTransaction" not in first.methods()
     assert site.state.registry.info(campaign_id).active == 1
-    expect(page.locator("#count")).to_have_text("1")
+    expect(page.locator("#count")).to_have_text("1", timeout=TIMEOUT)
     assert errors == []
 
 
@@ -185,7 +185,7 @@ def test_a_wallet_that_stays_elsewhere_is_never_told_joined(browser: Browser, si
     fill(page)
     page.click("#join-submit")
     error = page.locator("#join-error")
-    expect(error).to_contain_text(f"is still on chain {OTHER_CHAIN}")
+    expect(error).to_contain_text(f"is still on chain {OTHER_CHAIN}", timeout=TIMEOUT)
     assert "eth_sendTransaction" not in wallet.methods()
     expect(page.locator("#receipt")).to_be_hidden()
 
@@ -195,7 +195,7 @@ def test_a_wallet_that_stays_elsewhere_is_never_told_joined(browser: Browser, si
     page.click("#join-submit")
     expect(error).to_contain_text("shows no active pledge", timeout=TIMEOUT)
     expect(error).to_contain_text("may still be recorded")
-    expect(page.locator("#join-progress")).not_to_contain_text("You have joined")
+    expect(page.locator("#join-progress")).not_to_contain_text("You have joined", timeout=TIMEOUT)
     assert "eth_sendTransaction" in wallet.methods()
     code = page.locator("#receipt-code").inner_text()
     assert code in kept(page)  # the signed pledge could still be sent by someone: kept
