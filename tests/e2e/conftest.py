@@ -64,7 +64,8 @@ class BodyRecorder:
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
         self.requests.append((environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""), body))
-        line = f"{environ['REQUEST_METHOD']} {environ.get('PATH_INFO', '')}?{environ.get('QUERY_STRING', '')}"
+        path, query = environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")
+        line = f"{environ['REQUEST_METHOD']} {path}?{query}"
         headers = [f"{k}: {v}" for k, v in environ.items() if k.startswith("HTTP_")]
         self.raw.append("\n".join([line, *headers]).encode() + b"\n\n" + body)
         return self.app(environ, start_response)

@@ -90,7 +90,9 @@ def test_the_receipt_link_restores_the_receipt_in_a_fresh_context(
 
     # The restored receipt withdraws; the home page's status follows without a reload.
     page.click("#withdraw-submit")
-    expect(page.locator("#withdraw-result")).to_contain_text("Your pledge is withdrawn", timeout=TIMEOUT)
+    expect(page.locator("#withdraw-result")).to_contain_text(
+        "Your pledge is withdrawn", timeout=TIMEOUT
+    )
     expect(mine.locator(".my-status")).to_have_text("0 of 5 · open", timeout=TIMEOUT)
     assert site.state.registry.info(campaign_id).active == 0
 

@@ -18,8 +18,8 @@ import requests
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from .conftest import Site
-from .test_receipts import new_campaign
 from .test_browser import TIMEOUT
+from .test_receipts import new_campaign
 
 OTHER_CHAIN = 10  # what a wallet "on the wrong chain" reports (Optimism's id)
 NOWHERE = "0x000000000000000000000000000000000000dEaD"  # no code: a registry not deployed
@@ -76,7 +76,9 @@ class Wallets:
         return self.forward(method, params)
 
 
-def wallet_context(browser: Browser, bridge: Wallets, window_ethereum: bool = False) -> BrowserContext:
+def wallet_context(
+    browser: Browser, bridge: Wallets, window_ethereum: bool = False
+) -> BrowserContext:
     context = browser.new_context()
     context.set_default_timeout(TIMEOUT)
     context.expose_function("__wallet", bridge)
@@ -137,7 +139,9 @@ def test_a_wallet_on_the_wrong_chain_is_asked_to_switch_and_declining_sends_noth
     expect(page.locator("#join-wallet-picker")).to_be_visible()
     options = page.locator("#join-wallet-choice option")
     expect(options).to_have_text(["Wallet One", "Wallet Two"])
-    expect(page.locator("#withdraw-wallet-choice option")).to_have_text(["Wallet One", "Wallet Two"])
+    expect(page.locator("#withdraw-wallet-choice option")).to_have_text(
+        ["Wallet One", "Wallet Two"]
+    )
     page.select_option("#join-wallet-choice", label="Wallet Two")
 
     fill(page)
