@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 from playwright.sync_api import Browser, Page, expect
 
 from .conftest import Site
+from .test_accessibility import AXE, violations
 from .test_browser import TIMEOUT
 from .test_receipts import new_campaign
 
@@ -64,6 +65,7 @@ def test_the_receipt_link_restores_the_receipt_in_a_fresh_context(
     # Another browser (nothing stored, nothing shared with the first) opens the link.
     fresh = browser.new_context()
     fresh.set_default_timeout(TIMEOUT)
+    fresh.add_init_script(path=str(AXE))
     fresh.on("request", lambda r: requested.append(r.url))
     page = fresh.new_page()
     page.goto(link)
@@ -76,6 +78,7 @@ def test_the_receipt_link_restores_the_receipt_in_a_fresh_context(
     assert page.evaluate("history.length") == 2
     assert kept(page) == []  # storage stays opt-in
     expect(page.locator("#receipt-keep")).to_be_visible()
+    found = violations(page, "receipt restored from its link")
     page.click("#receipt-keep")
     assert kept(page) == [code]
     expect(page.locator("#receipt-keep")).to_be_hidden()
@@ -87,6 +90,8 @@ def test_the_receipt_link_restores_the_receipt_in_a_fresh_context(
     expect(mine).to_contain_text("Ask for a bike shed")
     expect(mine.locator(".my-status")).to_have_text("1 of 5 · open")
     expect(home.locator("#my-campaigns-list li")).to_have_count(1)
+    found += violations(home, "home, my campaigns")
+    assert found == [], found
 
     # The restored receipt withdraws; the home page's status follows without a reload.
     page.click("#withdraw-submit")

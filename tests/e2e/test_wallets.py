@@ -18,6 +18,7 @@ import requests
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from .conftest import Site
+from .test_accessibility import AXE, violations
 from .test_browser import TIMEOUT
 from .test_receipts import new_campaign
 
@@ -82,6 +83,7 @@ def wallet_context(
     context = browser.new_context()
     context.set_default_timeout(TIMEOUT)
     context.expose_function("__wallet", bridge)
+    context.add_init_script(path=str(AXE))
     names = json.dumps(list(bridge.by_name))
     context.add_init_script(
         """(() => {
@@ -143,6 +145,7 @@ def test_a_wallet_on_the_wrong_chain_is_asked_to_switch_and_declining_sends_noth
         ["Wallet One", "Wallet Two"]
     )
     page.select_option("#join-wallet-choice", label="Wallet Two")
+    assert violations(page, "two wallets, a picker") == []
 
     fill(page)
     page.click("#join-submit")
@@ -150,6 +153,7 @@ def test_a_wallet_on_the_wrong_chain_is_asked_to_switch_and_declining_sends_noth
     expect(error).to_contain_text("the switch was declined", timeout=TIMEOUT)
     expect(error).to_contain_text(f"is on chain {OTHER_CHAIN}")
     expect(error).to_contain_text("Nothing was sent")
+    assert violations(page, "switch declined") == []
     expect(page.locator("#join-progress")).not_to_contain_text("You have joined", timeout=TIMEOUT)
     expect(page.locator("#receipt")).to_be_hidden()
     switch = {"chainId": hex(site.state.registry.chain_id)}
