@@ -51,7 +51,10 @@ export async function campaignPage() {
     });
   }
   fillStored(slot);
-  restoreFromLink(page.campaignId, (code, role) => showReceipt(code, { slot, role, onKept: () => fillStored(slot) }));
+  const restore = () => restoreFromLink(page.campaignId, (code, role) => showReceipt(code, { slot, role, onKept: () => fillStored(slot) }));
+  restore();
+  // The private link clicked on its own page is a jump within it: read it and clear it too.
+  window.addEventListener("hashchange", restore);
   $("#withdraw-form")?.addEventListener("submit", (event) => {
     event.preventDefault();
     busy($("#withdraw-submit"), $("#withdraw-error"), () => withdraw(page, slot));

@@ -60,6 +60,11 @@ def test_the_receipt_link_restores_the_receipt_in_a_fresh_context(
     # The share sheet, where the browser has one, gets the link.
     page.click("#receipt-share")
     assert page.evaluate("window.__shared.url") == link
+    # Clicking the link on its own page (a jump within the page) leaves no code behind
+    # in the address bar either.
+    page.click("#receipt-link")
+    page.wait_for_function("location.href.indexOf('#') === -1")
+    expect(page.locator("#withdraw-code")).to_have_value(code)
     phone.close()
 
     # Another browser (nothing stored, nothing shared with the first) opens the link.
