@@ -19,15 +19,22 @@
 //             #create-mode #create-store #create-submit #create-progress #create-error
 //             #create-link (then #create-open, once the site has read the new campaign)
 //             and the #receipt box
+//             #receipt-link #receipt-link-copy #receipt-share #receipt-mail #receipt-keep
+//             (a private link /c/<id>#receipt=<code> opens the page with the receipt ready)
+//             #join-wallet-picker #join-wallet-choice #withdraw-wallet-picker
+//             #withdraw-wallet-choice (shown when several EIP-6963 wallets answer)
+//   home:     #my-campaigns #my-campaigns-list (li[data-campaign] .my-status)
+//             #my-campaigns-error
 //   report:   #report-form #report-reason #report-details #report-submit, then #report-done
 //             (a plain form; no script)
 //   any page: #page-error (the script could not start); error page: #error-message
 
 import { campaignPage } from "./campaign.js";
 import { createPage } from "./create.js";
+import { homePage } from "./home.js";
 import { $, say } from "./ui.js";
 
-const pages = { campaign: campaignPage, create: createPage };
+const pages = { campaign: campaignPage, create: createPage, home: homePage };
 
 async function main() {
   document.documentElement.classList.add("js");

@@ -2,13 +2,13 @@
 // "my roster", all in the browser. The server only ever receives sealed bytes and
 // signatures (see bodies.js).
 
-import { Interface } from "ethers";
-
 import * as protocol from "./protocol/index.js";
 import { pledgeBody, recordFromJson, withdrawBody } from "./bodies.js";
 import { rosterCsv, rosterVcard } from "./files.js";
 import { campaignSlot, forgetReceipt, storeReceipt, storedReceipts } from "./receipts.js";
 import { showReceipt } from "./receipt-ui.js";
+import { restoreFromLink } from "./receipt-link.js";
+import { connect, offerWallets, pickedWallet, sendFromWallet, watchWallets } from "./wallets.js";
 import { checkCustodianKeys, showKeyCheck } from "./custodians.js";
 import {
   $, Unsure, api, busy, copyText, download, el, formatDate, formatDuration, pageData, refused, say, show,
@@ -39,16 +39,22 @@ export async function campaignPage() {
   $("#share-copy")?.addEventListener("click", () => copyText(shareUrl.value, $("#share-status")));
   setInterval(() => render(info, true), 1000);
 
+  watchWallets((list) => {
+    offerWallets("join", list);
+    offerWallets("withdraw", list);
+  });
   const joinForm = $("#join-form");
   if (joinForm) {
-    if (window.ethereum) show($("#join-wallet-field"));
     joinForm.addEventListener("submit", (event) => {
       event.preventDefault();
       busy($("#join-submit"), $("#join-error"), () => join(page, info, slot));
     });
   }
   fillStored(slot);
-  if (window.ethereum) show($("#withdraw-wallet-field"));
+  const restore = () => restoreFromLink(page.campaignId, (code, role) => showReceipt(code, { slot, role, onKept: () => fillStored(slot) }));
+  restore();
+  // The private link clicked on its own page is a jump within it: read it and clear it too.
+  window.addEventListener("hashchange", restore);
   $("#withdraw-form")?.addEventListener("submit", (event) => {
     event.preventDefault();
     busy($("#withdraw-submit"), $("#withdraw-error"), () => withdraw(page, slot));
@@ -156,6 +162,13 @@ async function join(page, info, slot) {
   const message = $("#join-message").value.trim();
   const progress = $("#join-progress");
   say(progress, "");
+  // A wallet is asked for an account on this campaign's chain before anything is sealed:
+  // one that cannot or will not switch stops the join here, with no code and nothing sent.
+  let wallet = pickedWallet("join");
+  if (wallet) {
+    say(progress, `Asking ${wallet.info.name} for an account on this campaign's chain...`);
+    wallet = await connect(wallet, page.chainId);
+  }
   // Each key must be the one its custodian signed: a lying node behind the site gets nothing.
   const custodianKeys = checkCustodianKeys(page.chainId, page.registry, info, page.directory, page.relayer).map((c) => c.campaignKey);
   say(progress, "Sealing your details in this browser...");
@@ -166,19 +179,25 @@ async function join(page, info, slot) {
   // The receipt code is the pledge's only backup: show it before anything is sent, so an
   // answer lost on the way back does not lose a pledge that was recorded.
   if ($("#join-store").checked) storeReceipt(localStorage, slot, code, "member");
-  showReceipt(code);
+  showReceipt(code, { slot, onKept: () => fillStored(slot) });
   // The pledge account is new, so the registry expects its first nonce: nothing to ask.
   const body = pledgeBody(page.chainId, page.registry, page.campaignId, keys, sealed, 0);
   try {
-    if ($("#join-wallet")?.checked && window.ethereum) {
-      say(progress, "Asking your wallet to send the pledge...");
-      await sendWithWallet(page, "pledgeWithSig", [
+    if (wallet) {
+      say(progress, `Asking ${wallet.info.name} to send the pledge...`);
+      await sendFromWallet(wallet, page.chainId, page.registry, "pledgeWithSig", [
         body.campaignId, body.account,
         [body.memberKey, body.ciphertext, body.boxes, body.commitment], body.signature,
       ]);
     } else {
       say(progress, "Sending the sealed pledge through the relayer...");
       await api("/api/relay/pledge", body);
+    }
+    // A mined transaction is not a pledge (a wallet on another chain mines one too): the
+    // person is told "joined" only once this campaign's registry shows the pledge active.
+    say(progress, "Checking on the chain that your pledge is active...");
+    if (!(await recorded(page.campaignId, keys.account, 10))) {
+      throw new Unsure(`the transaction was sent, but campaign ${page.campaignId} on chain ${page.chainId} shows no active pledge for it yet`);
     }
   } catch (error) {
     say(progress, "");
@@ -206,34 +225,21 @@ function pledgeOf(campaignId, account) {
   return api(`/api/campaigns/${campaignId}/account`, { account });
 }
 
-/** Whether the account's pledge is active now (false when that cannot be told). */
-async function recorded(campaignId, account) {
-  try {
-    return (await pledgeOf(campaignId, account)).active === true;
-  } catch {
-    return false;
-  }
-}
-
-const WALLET_ABI = [
-  "function pledgeWithSig(uint256 campaignId, address account, (bytes32 memberKey, bytes ciphertext, bytes boxes, bytes32 commitment) sealedPledge, bytes signature)",
-  "function withdrawWithSig(uint256 campaignId, address account, bytes signature)",
-];
-
-/** Send a registry call from the person's own EIP-1193 wallet, and wait until it is mined. */
-async function sendWithWallet(page, method, args) {
-  const [from] = await window.ethereum.request({ method: "eth_requestAccounts" });
-  const data = new Interface(WALLET_ABI).encodeFunctionData(method, args);
-  const hash = await window.ethereum.request({ method: "eth_sendTransaction", params: [{ from, to: page.registry, data }] });
-  for (let i = 0; i < 120; i++) {
-    const receipt = await window.ethereum.request({ method: "eth_getTransactionReceipt", params: [hash] });
-    if (receipt) {
-      if (receipt.status !== "0x1") throw new Error(`the transaction ${hash} failed`);
-      return hash;
+/**
+ * Whether the account's pledge is `active` (true: joined; false: withdrawn), asking up to
+ * `tries` times a second apart, as the site's node may be a block behind the wallet's.
+ * False when that cannot be told.
+ */
+async function recorded(campaignId, account, tries = 1, active = true) {
+  for (let i = 0; i < tries; i++) {
+    if (i) await new Promise((resolve) => setTimeout(resolve, 1000));
+    try {
+      if ((await pledgeOf(campaignId, account)).active === active) return true;
+    } catch {
+      /* ask again */
     }
-    await new Promise((resolve) => setTimeout(resolve, 1000));
   }
-  throw new Unsure(`the transaction ${hash} was not mined within two minutes`);
+  return false;
 }
 
 // ---------------------------------------------------------------- withdraw and roster
@@ -272,6 +278,8 @@ function chosenReceipt(prefix, slot, campaignId) {
 async function withdraw(page, slot) {
   await protocol.ready();
   const { code, keys } = chosenReceipt("withdraw", slot, page.campaignId);
+  let wallet = pickedWallet("withdraw");
+  if (wallet) wallet = await connect(wallet, page.chainId);
   const account = await pledgeOf(page.campaignId, keys.account);
   if (!account.active) {
     throw new Error("This receipt has no active pledge in this campaign: it was withdrawn, or it was never recorded (or not yet: a pledge sent without a clear answer can take a few minutes).");
@@ -279,10 +287,13 @@ async function withdraw(page, slot) {
   const body = withdrawBody(page.chainId, page.registry, page.campaignId, keys, account.nonce);
   let counted = "";
   try {
-    if ($("#withdraw-wallet")?.checked && window.ethereum) {
+    if (wallet) {
       // The member's own wallet sends it: leaving does not depend on the site's relayer.
-      say($("#withdraw-result"), "Asking your wallet to send the withdrawal...");
-      await sendWithWallet(page, "withdrawWithSig", [body.campaignId, body.account, body.signature]);
+      say($("#withdraw-result"), `Asking ${wallet.info.name} to send the withdrawal...`);
+      await sendFromWallet(wallet, page.chainId, page.registry, "withdrawWithSig", [body.campaignId, body.account, body.signature]);
+      if (!(await recorded(page.campaignId, keys.account, 10, false))) {
+        throw new Unsure(`the transaction was mined, but campaign ${page.campaignId} on chain ${page.chainId} still shows the pledge active`);
+      }
     } else {
       const result = await api("/api/relay/withdraw", body);
       counted = ` Active pledges now: ${result.active}.`;

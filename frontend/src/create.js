@@ -90,11 +90,10 @@ async function create(page) {
   say(progress, "Creating the campaign through the relayer...");
   const result = await api("/api/relay/create", createBody(terms, sealed, endorsed));
   const code = protocol.encodeReceipt(result.campaignId, secret);
-  if ($("#create-store").checked) {
-    storeReceipt(localStorage, campaignSlot(page.registry, page.chainId, result.campaignId), code, "organiser");
-  }
+  const slot = campaignSlot(page.registry, page.chainId, result.campaignId);
+  if ($("#create-store").checked) storeReceipt(localStorage, slot, code, "organiser");
   show($("#create-form"), false);
-  showReceipt(code);
+  showReceipt(code, { slot, role: "organiser" });
   say(progress, `Campaign ${result.campaignId} is created. Waiting for this site to read it from the chain...`);
   const seen = await visible(result.campaignId);
   say(progress, seen

@@ -35,3 +35,16 @@ export function forgetReceipt(storage, slot, code) {
   if (!data[slot].length) delete data[slot];
   storage.setItem(STORAGE_KEY, JSON.stringify(data));
 }
+
+/** Every receipt kept for this registry and chain: [{campaignId, code, role, savedAt}]. */
+export function keptReceipts(storage, registry, chainId) {
+  const prefix = campaignSlot(registry, chainId, "");
+  const out = [];
+  for (const slot of Object.keys(load(storage))) {
+    if (!slot.startsWith(prefix) || !/^\d+$/.test(slot.slice(prefix.length))) continue;
+    for (const r of storedReceipts(storage, slot)) {
+      out.push({ campaignId: slot.slice(prefix.length), code: r.code, role: r.role, savedAt: String(r.savedAt ?? "") });
+    }
+  }
+  return out;
+}

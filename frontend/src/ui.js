@@ -40,14 +40,19 @@ export class ApiError extends Error {
 /** An attempt whose outcome is not known (no answer came back). */
 export class Unsure extends Error {}
 
+/** Stopped in this browser before anything was sent (a wallet on another chain, say). */
+export class NotSent extends Error {}
+
 /**
  * Did the site say for certain that nothing was sent, so a receipt code can be dropped?
  * Only the app's own JSON refusals say so (spartacus/web/submit.py): a 4xx (409: the
  * registry refused), 502 (the node refused the transaction) or 503 (nothing sent). Anything
  * else may have landed: 504 and 500, a proxy's 5xx or 52x page (no JSON error), a broken
- * connection (status 0), Unsure, and every wallet error (the wallet may have sent it).
+ * connection (status 0), Unsure, and every wallet error (the wallet may have sent it),
+ * except NotSent: the page stopped before asking the wallet to send anything.
  */
 export function refused(error) {
+  if (error instanceof NotSent) return true;
   if (!(error instanceof ApiError) || !error.fromSite) return false;
   return (error.status >= 400 && error.status < 500) || error.status === 502 || error.status === 503;
 }

@@ -54,6 +54,8 @@ class BodyRecorder:
     def __init__(self, app: Any) -> None:
         self.app = app
         self.requests: list[tuple[str, str, bytes]] = []
+        # Everything of each request as the server got it: request line, headers, body.
+        self.raw: list[bytes] = []
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         import io
@@ -62,6 +64,10 @@ class BodyRecorder:
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
         self.requests.append((environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""), body))
+        path, query = environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")
+        line = f"{environ['REQUEST_METHOD']} {path}?{query}"
+        headers = [f"{k}: {v}" for k, v in environ.items() if k.startswith("HTTP_")]
+        self.raw.append("\n".join([line, *headers]).encode() + b"\n\n" + body)
         return self.app(environ, start_response)
 
 

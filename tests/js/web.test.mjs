@@ -8,9 +8,10 @@ import { Wallet, TypedDataEncoder, verifyTypedData } from "ethers";
 
 import * as c from "../../frontend/src/protocol/index.js";
 import { createBody, deadlineFrom, pledgeBody, withdrawBody } from "../../frontend/src/bodies.js";
-import { ApiError, Unsure, refused } from "../../frontend/src/ui.js";
+import { ApiError, NotSent, Unsure, refused } from "../../frontend/src/ui.js";
 import { csvField, rosterCsv, rosterVcard, vcardText } from "../../frontend/src/files.js";
-import { STORAGE_KEY, campaignSlot, forgetReceipt, storeReceipt, storedReceipts } from "../../frontend/src/receipts.js";
+import { STORAGE_KEY, campaignSlot, forgetReceipt, keptReceipts, storeReceipt, storedReceipts } from "../../frontend/src/receipts.js";
+import { receiptFromFragment, receiptLink } from "../../frontend/src/receipt-link.js";
 
 const REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
 const CUSTODIAN = c.fromHex("8f40c5adb68f25624ae5b214ea767a6ec94d829d3d7b5e1ad1ba6f3e2138285f");
@@ -102,12 +103,41 @@ describe("receipts kept in the browser", () => {
     assert.deepEqual(Object.keys(JSON.parse(s.data.get(STORAGE_KEY))), [campaignSlot(REGISTRY, 31337, 5)]);
   });
 
+  test("my campaigns: every code kept for this registry and chain, none of another", () => {
+    const s = storage();
+    storeReceipt(s, campaignSlot(REGISTRY, 31337, 4), "sp1-4-AAAA", "member", new Date("2026-11-23T00:00:00Z"));
+    storeReceipt(s, campaignSlot(REGISTRY, 31337, 5), "sp1-5-BBBB", "organiser", new Date("2026-11-24T00:00:00Z"));
+    storeReceipt(s, campaignSlot(REGISTRY, 1, 4), "sp1-4-CCCC", "member");
+    storeReceipt(s, campaignSlot("0x" + "11".repeat(20), 31337, 4), "sp1-4-DDDD", "member");
+    assert.deepEqual(keptReceipts(s, REGISTRY.toUpperCase().replace("0X", "0x"), 31337), [
+      { campaignId: "4", code: "sp1-4-AAAA", role: "member", savedAt: "2026-11-23T00:00:00.000Z" },
+      { campaignId: "5", code: "sp1-5-BBBB", role: "organiser", savedAt: "2026-11-24T00:00:00.000Z" },
+    ]);
+    assert.deepEqual(keptReceipts(storage(), REGISTRY, 31337), []);
+  });
+
   test("a damaged store reads as empty instead of breaking the page", () => {
     const s = storage();
     s.setItem(STORAGE_KEY, "{not json");
     assert.deepEqual(storedReceipts(s, "x"), []);
     s.setItem(STORAGE_KEY, "[1,2]");
     assert.deepEqual(storedReceipts(s, "x"), []);
+  });
+});
+
+describe("private receipt links", () => {
+  test("the code rides in the fragment, to the campaign it names, and reads back", async () => {
+    await c.ready();
+    const code = c.encodeReceipt(7, new Uint8Array(32).fill(3));
+    const link = receiptLink("https://spartacus.example/c/2?x=1#old", code);
+    assert.equal(link, `https://spartacus.example/c/7#receipt=${code}`);
+    const url = new URL(link);
+    assert.equal(url.pathname + url.search, "/c/7");  // what a server would be sent
+    assert.deepEqual(receiptFromFragment(url.hash), { code, role: "member" });
+    const organiser = receiptLink("https://spartacus.example/", code, "organiser");
+    assert.deepEqual(receiptFromFragment(new URL(organiser).hash), { code, role: "organiser" });
+    assert.equal(receiptFromFragment(""), null);
+    assert.equal(receiptFromFragment("#main"), null);
   });
 });
 
@@ -142,5 +172,7 @@ describe("a failed join", () => {
     // A wallet error: the wallet may have sent the transaction before it failed.
     assert.equal(refused(new Error("User rejected the request")), false);
     assert.equal(refused(Object.assign(new Error("wallet disconnected"), { code: 4900 })), false);
+    // Stopped before the wallet was asked to send (it declined to switch chains).
+    assert.equal(refused(new NotSent("the switch was declined")), true);
   });
 });

@@ -1,0 +1,140 @@
+// The person's own wallets (EIP-1193), found the way EIP-6963 says: every wallet announces
+// itself with "eip6963:announceProvider" when the page sends "eip6963:requestProvider", so
+// several wallets can live side by side; window.ethereum is used only when none announces.
+// Before anything is sent the wallet must be on the site's chain: the page asks it to switch
+// (wallet_switchEthereumChain, never wallet_addEthereumChain) and refuses if it does not.
+
+import { Interface } from "ethers";
+
+import { $, NotSent, Unsure, el, show } from "./ui.js";
+
+const REGISTRY_ABI = [
+  "function pledgeWithSig(uint256 campaignId, address account, (bytes32 memberKey, bytes ciphertext, bytes boxes, bytes32 commitment) sealedPledge, bytes signature)",
+  "function withdrawWithSig(uint256 campaignId, address account, bytes signature)",
+];
+
+const FALLBACK = "window.ethereum";
+const announced = new Map(); // uuid -> { info: { uuid, name }, provider }
+
+/** The wallets found so far: those announced, else window.ethereum if there is one. */
+export function wallets() {
+  const list = [...announced.values()];
+  if (!list.length && window.ethereum && typeof window.ethereum.request === "function") {
+    list.push({ info: { uuid: FALLBACK, name: "your browser's wallet" }, provider: window.ethereum });
+  }
+  return list;
+}
+
+/** Listen for wallets (now and later), and call `onChange` with the list each time. */
+export function watchWallets(onChange) {
+  window.addEventListener("eip6963:announceProvider", (event) => {
+    const { info, provider } = event.detail ?? {};
+    if (typeof info?.uuid !== "string" || typeof provider?.request !== "function") return;
+    const name = typeof info.name === "string" && info.name.trim() ? info.name.trim().slice(0, 60) : "a wallet";
+    announced.set(info.uuid, { info: { uuid: info.uuid, name }, provider });
+    onChange(wallets());
+  });
+  window.dispatchEvent(new Event("eip6963:requestProvider"));
+  onChange(wallets());
+}
+
+/**
+ * Show the "pay with my own wallet" field of a form (`prefix` is join or withdraw) when a
+ * wallet is there, with a picker (#<prefix>-wallet-choice) when several answered.
+ */
+export function offerWallets(prefix, list) {
+  show($(`#${prefix}-wallet-field`), list.length > 0);
+  const picker = $(`#${prefix}-wallet-choice`);
+  if (!picker) return;
+  const chosen = picker.value;
+  picker.replaceChildren(...list.map((w) => el("option", w.info.name, { value: w.info.uuid })));
+  if (list.some((w) => w.info.uuid === chosen)) picker.value = chosen;
+  show($(`#${prefix}-wallet-picker`), list.length > 1);
+}
+
+/** The wallet picked in a form, or null when the person did not ask to use one. */
+export function pickedWallet(prefix) {
+  if (!$(`#${prefix}-wallet`)?.checked) return null;
+  const list = wallets();
+  const uuid = $(`#${prefix}-wallet-choice`)?.value;
+  const wallet = list.find((w) => w.info.uuid === uuid) ?? (list.length === 1 ? list[0] : null);
+  if (!wallet) throw new NotSent("Choose which wallet to pay with, or untick the wallet box. Nothing was sent.");
+  return wallet;
+}
+
+function reason(error) {
+  const code = error?.code !== undefined ? ` (${error.code})` : "";
+  return `${error?.message ?? error}${code}`;
+}
+
+async function chainOf(wallet) {
+  let answer;
+  try {
+    answer = await wallet.provider.request({ method: "eth_chainId" });
+  } catch (error) {
+    throw new NotSent(`${wallet.info.name} did not say which chain it is on: ${reason(error)}. Nothing was sent.`);
+  }
+  try {
+    return BigInt(answer);
+  } catch {
+    throw new NotSent(`${wallet.info.name} named no chain we can read (${answer}). Nothing was sent.`);
+  }
+}
+
+/** Make sure the wallet is on chain `chainId`, asking it to switch once; NotSent otherwise. */
+async function onChain(wallet, chainId) {
+  const want = BigInt(chainId);
+  const current = await chainOf(wallet);
+  if (current === want) return;
+  try {
+    await wallet.provider.request({
+      method: "wallet_switchEthereumChain",
+      params: [{ chainId: `0x${want.toString(16)}` }],
+    });
+  } catch (error) {
+    throw new NotSent(`${wallet.info.name} is on chain ${current}, and this campaign is on chain ${want}: the switch was declined or failed (${reason(error)}). Nothing was sent; switch the wallet to chain ${want}, or use the site's relayer.`);
+  }
+  const now = await chainOf(wallet);
+  if (now !== want) {
+    throw new NotSent(`${wallet.info.name} is still on chain ${now}, and this campaign is on chain ${want}. Nothing was sent; switch the wallet to chain ${want}, or use the site's relayer.`);
+  }
+}
+
+/** An account of the wallet, on the site's chain: asked before anything is sealed or sent. */
+export async function connect(wallet, chainId) {
+  let accounts;
+  try {
+    accounts = await wallet.provider.request({ method: "eth_requestAccounts" });
+  } catch (error) {
+    throw new NotSent(`${wallet.info.name} did not give an account: ${reason(error)}. Nothing was sent.`);
+  }
+  if (!Array.isArray(accounts) || typeof accounts[0] !== "string") {
+    throw new NotSent(`${wallet.info.name} gave no account. Nothing was sent.`);
+  }
+  await onChain(wallet, chainId);
+  return { ...wallet, from: accounts[0] };
+}
+
+/**
+ * Send a registry call (pledgeWithSig or withdrawWithSig) from a connected wallet and wait
+ * until it is mined. The chain is checked again just before: a wallet switched meanwhile
+ * sends nothing. A mined transaction proves nothing about the pledge: callers read it back.
+ */
+export async function sendFromWallet(wallet, chainId, registry, method, args) {
+  await onChain(wallet, chainId);
+  const data = new Interface(REGISTRY_ABI).encodeFunctionData(method, args);
+  const chain = `0x${BigInt(chainId).toString(16)}`;
+  const hash = await wallet.provider.request({
+    method: "eth_sendTransaction",
+    params: [{ from: wallet.from, to: registry, data, chainId: chain }],
+  });
+  for (let i = 0; i < 120; i++) {
+    const receipt = await wallet.provider.request({ method: "eth_getTransactionReceipt", params: [hash] });
+    if (receipt) {
+      if (receipt.status !== "0x1") throw new Error(`the transaction ${hash} failed`);
+      return hash;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  throw new Unsure(`the transaction ${hash} was not mined within two minutes`);
+}
