@@ -11,7 +11,7 @@ import { restoreFromLink } from "./receipt-link.js";
 import { connect, offerWallets, pickedWallet, sendFromWallet, watchWallets } from "./wallets.js";
 import { checkCustodianKeys, showKeyCheck } from "./custodians.js";
 import {
-  $, Unsure, api, busy, copyText, download, el, formatDate, formatDuration, pageData, refused, say, show,
+  $, Unsure, api, busy, copyText, download, el, formatDate, formatDuration, pageData, ready, refused, say, show,
 } from "./ui.js";
 
 const STATUS_WORDS = {
@@ -63,6 +63,7 @@ export async function campaignPage() {
     event.preventDefault();
     busy($("#roster-submit"), $("#roster-error"), () => readRoster(page, info, slot));
   });
+  ready($("#join-submit"), $("#withdraw-submit"), $("#roster-submit"));
 }
 
 // ---------------------------------------------------------------- live count

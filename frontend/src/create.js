@@ -5,7 +5,7 @@ import * as protocol from "./protocol/index.js";
 import { createBody, deadlineFrom } from "./bodies.js";
 import { campaignSlot, storeReceipt } from "./receipts.js";
 import { showReceipt } from "./receipt-ui.js";
-import { $, $$, api, busy, el, pageData, say, show } from "./ui.js";
+import { $, $$, api, busy, el, pageData, ready, say, show } from "./ui.js";
 
 export async function createPage() {
   const page = pageData();
@@ -14,6 +14,7 @@ export async function createPage() {
     event.preventDefault();
     busy($("#create-submit"), $("#create-error"), () => create(page));
   });
+  ready($("#create-submit"));
 }
 
 /** The endorsements pasted into the form (checked, not yet sent anywhere). */

@@ -83,6 +83,15 @@ export async function api(path, body = undefined) {
   return data;
 }
 
+/**
+ * Enable the submit buttons of forms whose handlers are now attached. The pages ship them
+ * disabled (and their fields without `name`), so that pressing one before the script has
+ * loaded, or with JavaScript off, cannot send anything.
+ */
+export function ready(...buttons) {
+  for (const button of buttons) if (button) button.disabled = false;
+}
+
 /** Busy state for a form while an async step runs: disables the button, reports errors. */
 export async function busy(button, errorArea, work) {
   button.disabled = true;

@@ -62,8 +62,18 @@ def serve(
     explorer: str | None,
     trusted_proxy: str | None,
 ) -> None:
-    """Run the web app (campaign pages, live counts, relayer) under a production server."""
+    """Run the web app (campaign pages, live counts, relayer) under a production server.
+
+    Refuses to start without the pages' script (built by `make install`): without it no
+    page could seal a pledge.
+    """
     import waitress
+
+    from ..web.bundle import bundle_problem, package_static_folder
+
+    problem = bundle_problem(package_static_folder())
+    if problem:
+        raise UsageError(problem)
 
     from ..web import create_app
     from ..web.config import from_environment

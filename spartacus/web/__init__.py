@@ -15,8 +15,10 @@ from typing import Any
 
 from flask import Flask, Response, request
 
+from ..exceptions import RequestRefused
 from . import errors
 from . import site as site_files
+from .bundle import bundle_problem
 from .config import DEFAULTS
 from .state import WebState, state
 
@@ -34,6 +36,11 @@ SECURITY_HEADERS = {
     "Cross-Origin-Resource-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
 }
+
+
+# Pages that work without the script: the explanation a scriptless form lands on, the QR
+# code, the safety advice and the plain report form.
+NO_SCRIPT = frozenset({"pages.needs_script", "pages.qr", "pages.safety", "pages.report"})
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -59,6 +66,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     def connect() -> None:
         if request.endpoint != "static":
             state().start()
+
+    @app.before_request
+    def need_bundle() -> None:
+        # A page without its script cannot seal anything: say so rather than serve it.
+        if (request.endpoint or "").startswith("pages.") and request.endpoint not in NO_SCRIPT:
+            problem = bundle_problem(app.static_folder)
+            if problem:
+                raise RequestRefused(problem, 503)
 
     @app.after_request
     def headers(response: Response) -> Response:

@@ -132,6 +132,23 @@ def share_links(url: str, title: str, text: str) -> list[dict[str, str]]:
     ]  # fmt: skip
 
 
+@bp.route("/needs-script", methods=["GET", "POST"])
+def needs_script() -> tuple[str, int]:
+    """Where the join, withdraw, roster and create forms post without the page's script.
+
+    Those forms seal in the browser; their fields have no ``name``, so a browser without
+    the script (JavaScript off, or the bundle not loaded yet) posts nothing of them, and
+    their buttons stay disabled until the script enables them. Should a post arrive all
+    the same, its body is never read and nothing is kept: this page only explains.
+    """
+    message = (
+        "nothing was sent: this form seals your details in your browser, which needs this "
+        "page's script. Turn JavaScript on for this site (or wait until the page has loaded) "
+        "and try again"
+    )
+    return render_template("error.html", status=400, message=message), 400
+
+
 @bp.get("/safety")
 def safety() -> str:
     """Pledge safely: the advice for a worker (docs/pledge-safely.md says the same)."""
