@@ -113,14 +113,13 @@ def test_wheel_carries_the_script_templates_and_artifact(
     # Unpacked, as pip would install it: the app finds its script, the CLI starts.
     zipfile.ZipFile(path).extractall(tmp_path / "site")
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
+    site = str(tmp_path / "site")
     check = (
         "import spartacus, spartacus.web.bundle as b; "
-        "assert spartacus.__file__.startswith(%r), spartacus.__file__; "
-        "assert b.bundle_problem(b.package_static_folder()) is None" % str(tmp_path / "site")
+        f"assert spartacus.__file__.startswith({site!r}), spartacus.__file__; "
+        "assert b.bundle_problem(b.package_static_folder()) is None"
     )
-    subprocess.run(
-        [sys.executable, "-c", check], env=env, cwd=tmp_path, check=True, timeout=120
-    )
+    subprocess.run([sys.executable, "-c", check], env=env, cwd=tmp_path, check=True, timeout=120)
 
 
 def test_wheel_declares_every_package_the_code_imports(wheel: tuple[Path, str]) -> None:

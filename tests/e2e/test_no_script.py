@@ -73,7 +73,8 @@ def test_join_before_the_script_has_loaded_sends_nothing(
     site.state.index.sync()
     context = browser.new_context()
     held: list[Route] = []
-    context.route("**/static/dist/app.js", lambda route: held.append(route))  # the bundle never arrives
+    # The bundle never arrives, as on a slow phone before it has loaded.
+    context.route("**/static/dist/app.js", lambda route: held.append(route))
     requests: list[Request] = []
     context.on("request", lambda r: requests.append(r))
     page = context.new_page()
