@@ -79,7 +79,7 @@ def create(  # type: ignore[no-untyped-def]
         instructions=instructions,
         threshold=threshold,
         deadline=parse_deadline(deadline, now),
-        grace=parse_duration(grace),
+        grace=parse_duration(grace, "--grace"),
         endorsements=[
             load_endorsement(path, i + 1, chain_id, registry, now)
             for i, path in enumerate(endorsements)

@@ -152,6 +152,11 @@ class DeadlineNotInFuture(RuleViolation):
     """A new campaign's deadline is not after the chain's current time."""
 
 
+class DeadlineTooSoon(DeadlineNotInFuture):
+    """A new campaign's deadline is in the future, but sooner than the tools allow
+    (``chain.rules.MIN_DEADLINE``): too little time for anyone to join."""
+
+
 class BadCustodianCount(RuleViolation):
     """A campaign names no custodian, or more than the registry allows."""
 

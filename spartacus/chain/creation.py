@@ -99,6 +99,7 @@ def prepare_campaign(
         now=now,
         names=OPTION_NAMES,
     )
+    rules.check_deadline_ahead(deadline, now)
     rules.check_custodians(len(endorsements), custodian_threshold, names=OPTION_NAMES)
     if grace < 0:
         raise UsageError("--grace cannot be negative")

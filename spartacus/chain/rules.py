@@ -33,6 +33,7 @@ from ..exceptions import (
     BadSignature,
     CampaignClosed,
     DeadlineNotInFuture,
+    DeadlineTooSoon,
     EndorsementExpired,
     MalformedSignature,
     NotPledged,
@@ -45,6 +46,10 @@ from .artifact import load_artifact
 from .records import Status, iso
 
 MIN_THRESHOLD = 2  # a campaign of one reveals nobody to anybody
+# The tools' shortest deadline, in seconds from now (the contract only wants one in the
+# future): a campaign that closes within minutes gives nobody time to join. The web's
+# create form holds the same hour (frontend/src/bodies.js, deadlineFrom).
+MIN_DEADLINE = 3600
 ZERO_KEY = bytes(32)
 
 
@@ -120,6 +125,16 @@ def check_terms(
         )
     if deadline <= now:
         raise DeadlineNotInFuture(f"the deadline {iso(deadline)} is not in the future")
+
+
+def check_deadline_ahead(deadline: int, now: int) -> None:
+    """What the tools add to ``check_terms``: a deadline at least ``MIN_DEADLINE`` ahead."""
+    if now < deadline < now + MIN_DEADLINE:
+        minutes = (deadline - now) // 60
+        raise DeadlineTooSoon(
+            f"the deadline {iso(deadline)} is only {minutes} minute(s) away; give people at "
+            f"least {MIN_DEADLINE // 3600} hour to join (e.g. --deadline 7d)"
+        )
 
 
 def check_custodians(

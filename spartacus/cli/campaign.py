@@ -16,6 +16,7 @@ from ..chain.records import Status, iso
 from ..chain.verify import verify_campaign
 from ..exceptions import CampaignStateError, ChainError, UsageError
 from ..files import write_json
+from ..web.config import public_url
 from .context import Context, parse_deadline, parse_duration
 from .keys import key_report
 from .options import json_option, output, pass_context
@@ -93,6 +94,13 @@ def fetch_endorsements(
 )
 @click.option("--public-roster", is_flag=True, help="Release the roster to everyone, not members.")
 @click.option(
+    "--site",
+    envvar="SPARTACUS_PUBLIC_URL",
+    metavar="URL",
+    help="The web app that shows this registry (e.g. https://spartacus.example): prints the "
+    "campaign's link on it [env SPARTACUS_PUBLIC_URL].",
+)
+@click.option(
     "--mail-roster",
     is_flag=True,
     help="Ask the --custodian daemons to e-mail the roster to members with an e-mail "
@@ -115,9 +123,10 @@ def create(
     custodian_urls: tuple[str, ...],
     custodian_threshold: int | None,
     public_roster: bool,
+    site: str | None,
     mail_roster: bool,
 ) -> None:
-    """Create a campaign; prints its id.
+    """Create a campaign; prints its id, its link (with --site) and the organiser's receipt.
 
     The sealed instructions are encrypted here like a pledge; their secret is kept under
     the home folder so that the organiser can read the roster after the reveal.
@@ -127,8 +136,12 @@ def create(
             instructions = Path(instructions_file).read_text()
         except (OSError, UnicodeDecodeError) as exc:
             raise UsageError(f"cannot read --instructions-file: {exc}") from exc
+    # Everything the user typed is checked before any custodian is asked for a key.
+    grace_seconds = parse_duration(grace, "--grace")
+    base = public_url({"PUBLIC_URL": site}, ctx.chain_id) if site else None
     now = ctx.chain_now()
     deadline_ts = parse_deadline(deadline, now)
+    rules.check_deadline_ahead(deadline_ts, now)
     registry = ctx.registry
     if mail_roster and (not custodian_urls or custodian_threshold not in (None, 1)):
         raise UsageError(
@@ -140,7 +153,6 @@ def create(
         raise UsageError("name the custodians with --endorsement FILE or --custodian URL")
     if custodian_threshold is None:
         custodian_threshold = 2 if len(endorsements) >= 2 and not mail_roster else 1
-    grace_seconds = parse_duration(grace)
     prepared = prepare_campaign(
         title=title,
         description=description,
@@ -168,10 +180,19 @@ def create(
         [e.as_abi() for e in prepared.endorsements],
     )
     code = book.save_organiser(campaign_id, prepared.secret, pending)
+    link = f"{base}/c/{campaign_id}" if base else None
+    lines = [f"campaign {campaign_id} created; deadline {iso(deadline_ts)}"]
+    if link:
+        lines.append(f"link: {link}")
+    lines += [
+        f"organiser receipt: {code}",
+        "  keep it secret: with it you read the roster and your sealed next steps after the "
+        f"reveal (a copy is kept under {ctx.home})",
+    ]
     output(
         ctx,
-        {"campaign": campaign_id, "organiserReceipt": code, "deadline": deadline_ts},
-        f"{campaign_id}",
+        {"campaign": campaign_id, "organiserReceipt": code, "deadline": deadline_ts, "url": link},
+        "\n".join(lines),
     )
 
 

@@ -142,20 +142,28 @@ _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
-def parse_duration(text: str) -> int:
-    """``"90s"``, ``"30m"``, ``"12h"``, ``"7d"``, ``"2w"`` or a plain number of seconds."""
+def parse_duration(text: str, option: str = "duration") -> int:
+    """``"90s"``, ``"30m"``, ``"12h"``, ``"7d"`` or ``"2w"``; a bare number only for ``0``.
+
+    A unit is required: ``--grace 24`` once meant 24 seconds here and 24 hours on the web.
+    """
     if text.strip().isdigit():
-        return int(text)
+        if int(text) == 0:
+            return 0
+        raise UsageError(
+            f"{option} {text.strip()} has no unit: write {text.strip()}h for hours, or "
+            f"{text.strip()}d, {text.strip()}m, {text.strip()}s (only 0 needs none)"
+        )
     match = _DURATION.match(text)
     if not match:
-        raise UsageError(f"{text!r} is not a duration; use e.g. 90s, 30m, 12h, 7d or 2w")
+        raise UsageError(f"{option} {text!r} is not a duration; use e.g. 90s, 30m, 12h, 7d or 2w")
     return int(match.group(1)) * _UNITS[match.group(2)]
 
 
 def parse_deadline(text: str, now: int) -> int:
     """A deadline as a duration from ``now`` (``7d``) or an ISO date or date-time (UTC)."""
-    if _DURATION.match(text):
-        return now + parse_duration(text)
+    if _DURATION.match(text) or text.strip().isdigit():
+        return now + parse_duration(text, "--deadline")
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:

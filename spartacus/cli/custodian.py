@@ -57,7 +57,7 @@ def init(ctx: Context) -> None:
 def endorse(ctx: Context, expiry: str, out: str | None, mail_roster: bool) -> None:
     """Issue a fresh campaign key with its signed endorsement (the file `create` takes)."""
     keystore = ctx.keystore()
-    expires = ctx.chain_now() + parse_duration(expiry)
+    expires = ctx.chain_now() + parse_duration(expiry, "--expiry")
     endorsement = make_endorsement(keystore, ctx.registry, expires, mail_roster=mail_roster)
     if out:
         write_json(Path(out), endorsement)
