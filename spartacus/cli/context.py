@@ -117,9 +117,10 @@ class Context:
         except (ValueError, TypeError) as exc:
             raise UsageError("SPARTACUS_PRIVATE_KEY is not a valid private key") from exc
 
-    def keystore(self) -> Keystore:
+    def keystore(self, new: bool = False) -> Keystore:
+        """The custodian's keystore; ``new``: about to be created (a prompt asks twice)."""
         passphrase = load_passphrase(
-            self.passphrase_file, self.env.get("SPARTACUS_PASSPHRASE"), sys.stdin.isatty()
+            self.passphrase_file, self.env.get("SPARTACUS_PASSPHRASE"), sys.stdin.isatty(), new
         )
         return Keystore(self.home, passphrase)
 

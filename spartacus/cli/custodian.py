@@ -29,9 +29,10 @@ def init(ctx: Context) -> None:
     """Create this custodian's identity: an account in an encrypted keystore.
 
     The passphrase comes from SPARTACUS_PASSPHRASE or --passphrase-file (or a prompt on
-    a terminal). Fund the printed address: it pays for release transactions.
+    a terminal, which asks for it twice). Fund the printed address: it pays for release
+    transactions.
     """
-    address = ctx.keystore().create()
+    address = ctx.keystore(new=True).create()
     output(
         ctx,
         {"address": address, "keystore": str(ctx.home / "custodian")},

@@ -13,7 +13,8 @@ from .. import mail
 from ..chain.quorum import TAGS, Quorum, label
 from ..chain.registry import Registry
 from ..custodian import Watcher, WatchSettings
-from ..custodian.log import configure, emit, problem
+from ..custodian.lock import daemon_lock
+from ..custodian.log import FORMATS, configure, default_format, emit, problem
 from ..exceptions import ChainError, UsageError
 from .context import LOCAL_CHAIN_IDS, Context
 from .options import pass_context
@@ -89,6 +90,12 @@ CLOCK_MARGIN = 600.0  # seconds a confirmed block may be dated ahead of this mac
     show_default=True,
     help="Sender address for the roster mail [env SPARTACUS_MAIL_FROM].",
 )
+@click.option(
+    "--log-format",
+    type=click.Choice(FORMATS),
+    help="Log lines on stderr: text for people, json for collectors [default: text on a "
+    "terminal, json otherwise].",
+)
 @pass_context
 def watch(
     ctx: Context,
@@ -103,13 +110,15 @@ def watch(
     rate_limit: int,
     smtp: str | None,
     mail_from: str,
+    log_format: str | None,
 ) -> None:
     """Run this custodian's daemon: release at the reveal, destroy keys at expiry.
 
     Watches every campaign that lists this custodian, and acts only on facts read at the
     confirmed block that --quorum sources (--rpc and each --source) agree on; when they
     disagree, too few answer, or the block's clock jumps, it does nothing and says why.
-    Progress is saved under <home>/watcher/state.json; logs are JSON lines on stderr. The
+    Progress is saved under <home>/watcher/state.json; logs go to stderr (--log-format).
+    One daemon per home: a second one refuses to start. The
     passphrase comes from SPARTACUS_PASSPHRASE or --passphrase-file. Stop it with SIGTERM
     or Ctrl-C.
     """
@@ -143,7 +152,28 @@ def watch(
             smtp, ctx.env.get("SPARTACUS_SMTP_USER"), ctx.env.get("SPARTACUS_SMTP_PASSWORD")
         )
         mail.check_sender(mail_from)
-    configure()
+    configure(fmt=log_format or default_format())
+    with daemon_lock(ctx.home):
+        _run(ctx, urls, quorum, confirm_tag, confirmations, clock_margin, once, poll, address,
+             listen, rate_limit, server, mail_from)  # fmt: skip
+
+
+def _run(
+    ctx: Context,
+    urls: list[str],
+    quorum: int | None,
+    confirm_tag: str | None,
+    confirmations: int | None,
+    clock_margin: float | None,
+    once: bool,
+    poll: float,
+    address: tuple[str, int] | None,
+    listen: str | None,
+    rate_limit: int,
+    server: mail.Server | None,
+    mail_from: str,
+) -> None:
+    """The daemon itself, while this process holds the home's lock."""
     keystore = ctx.keystore()
     account = keystore.account()
     settings = WatchSettings(poll=poll, smtp=server, mail_from=mail_from)

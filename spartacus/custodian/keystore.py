@@ -225,8 +225,11 @@ class Keystore:
             raise KeystoreError(str(exc)) from exc
 
 
-def load_passphrase(passphrase_file: str | None, env_value: str | None, interactive: bool) -> str:
-    """The keystore passphrase from a file, the environment, or (on a terminal) a prompt."""
+def load_passphrase(
+    passphrase_file: str | None, env_value: str | None, interactive: bool, new: bool = False
+) -> str:
+    """The keystore passphrase from a file, the environment, or (on a terminal) a prompt;
+    ``new`` (a keystore about to be made) asks twice, so a typo cannot lock it for good."""
     if passphrase_file:
         try:
             text = Path(passphrase_file).read_text()
@@ -238,7 +241,14 @@ def load_passphrase(passphrase_file: str | None, env_value: str | None, interact
     elif interactive:
         import click
 
-        passphrase = click.prompt("Keystore passphrase", hide_input=True)
+        if new:
+            passphrase = click.prompt(
+                "New keystore passphrase",
+                hide_input=True,
+                confirmation_prompt="Repeat the passphrase",
+            )
+        else:
+            passphrase = click.prompt("Keystore passphrase", hide_input=True)
     else:
         raise KeystoreError(
             "no keystore passphrase: set SPARTACUS_PASSPHRASE or pass --passphrase-file"

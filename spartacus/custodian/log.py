@@ -1,4 +1,5 @@
-"""Structured logs: one JSON object per line on stderr, each with an ``event`` name.
+"""Structured logs on stderr, each with an ``event`` name: one JSON object per line, or
+(``--log-format text``, the default on a terminal) one readable line per event.
 
 Events: ``watcher_started``, ``watcher_stopped``, ``campaign_found``, ``release_sent``,
 ``release_mined``, ``release_pending``, ``release_dropped``, ``finalize_sent``,
@@ -29,12 +30,35 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, default=str)
 
 
-def configure(level: int = logging.INFO) -> None:
-    """Send the watcher's events to stderr as JSON lines (idempotent)."""
+class TextFormatter(logging.Formatter):
+    """``2026-12-03 07:30:01 info    release_sent campaign=1 tx=0x...``: for a person."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.created))
+        fields = getattr(record, "fields", {})
+        pairs = " ".join(f"{k}={_text(v)}" for k, v in fields.items())
+        return f"{stamp} {record.levelname.lower():7} {record.getMessage()} {pairs}".rstrip()
+
+
+def _text(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return json.dumps(text) if not text or any(c.isspace() or c == '"' for c in text) else text
+
+
+FORMATS = ("text", "json")
+
+
+def default_format() -> str:
+    """Readable lines on a terminal, JSON lines otherwise (files, journald, collectors)."""
+    return "text" if sys.stderr.isatty() else "json"
+
+
+def configure(level: int = logging.INFO, fmt: str = "json") -> None:
+    """Send the watcher's events to stderr as JSON lines or text lines (idempotent)."""
     if any(getattr(h, "_spartacus", False) for h in LOGGER.handlers):
         return
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
+    handler.setFormatter(TextFormatter() if fmt == "text" else JsonFormatter())
     handler._spartacus = True  # type: ignore[attr-defined]
     LOGGER.addHandler(handler)
     LOGGER.setLevel(level)
