@@ -15,5 +15,8 @@ def anvil_path() -> str:
         return str(here)
     found = shutil.which("anvil")
     if not found:
-        raise UsageError("anvil not found: run `npm ci` in the repository (or `make install`)")
+        raise UsageError(
+            "anvil not found: run `make install` in a checkout of the repository, or install "
+            "it on PATH (npm install -g @foundry-rs/anvil)"
+        )
     return found

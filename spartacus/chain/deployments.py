@@ -1,15 +1,18 @@
 """Where the registry and the membership groups contract are: an address given by the user,
-or the deployment recorded per chain under the home folder by ``spartacus deploy`` and
-``spartacus group deploy``."""
+or the deployment recorded per chain by ``spartacus deploy`` and ``spartacus group deploy``:
+under the command's home folder, else under the default home (~/.spartacus), where a plain
+``spartacus deploy`` records it. So a custodian or a pledger with its own ``--home`` finds
+the registry deployed on this machine without exporting SPARTACUS_REGISTRY."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from web3 import Web3
 
 from ..exceptions import GroupsNotFound, RegistryNotFound, UsageError
-from ..files import read_json, write_json
+from ..files import DEFAULT_HOME, read_json, write_json
 from .groups import Groups
 from .registry import Registry
 
@@ -26,11 +29,14 @@ def find_registry(w3: Web3, home: Path, address: str | None) -> Registry:
     chain_id = int(w3.eth.chain_id)
     from_block = 0
     recorded = recorded_deployment(home, chain_id)
+    default = DEFAULT_HOME.expanduser()
+    if recorded is None and home.resolve() != default.resolve():
+        recorded = recorded_deployment(default, chain_id)
     if recorded and (address is None or address.lower() == recorded[0].lower()):
         address, from_block = recorded
     if address is None:
         raise RegistryNotFound(
-            f"no registry is recorded for chain {chain_id} under {home}; "
+            f"no registry is recorded for chain {chain_id} under {home} or {default}; "
             "pass --registry / SPARTACUS_REGISTRY or run `spartacus deploy`"
         )
     if not Web3.is_address(address):
@@ -64,15 +70,17 @@ def recorded_deployment(home: Path, chain_id: int) -> tuple[str, int] | None:
 def find_groups(w3: Web3, home: Path, address: str | None) -> Groups:
     """The membership groups contract at ``address``, or the one recorded for this chain."""
     chain_id = int(w3.eth.chain_id)
-    path = home / "deployments.json"
-    entry = read_json(path, "deployments").get(str(chain_id), {}) if path.exists() else {}
+    entry = _entry(home, chain_id)
+    default = DEFAULT_HOME.expanduser()
+    if "groups" not in entry and home.resolve() != default.resolve():
+        entry = _entry(default, chain_id)  # as for the registry: where a plain deploy records
     recorded = entry.get("groups")
     from_block = 0
     if recorded and (address is None or address.lower() == str(recorded).lower()):
         address, from_block = str(recorded), int(entry.get("groupsBlock", 0))
     if address is None:
         raise GroupsNotFound(
-            f"no groups contract is recorded for chain {chain_id} under {home}; "
+            f"no groups contract is recorded for chain {chain_id} under {home} or {default}; "
             "pass --groups / SPARTACUS_GROUPS or run `spartacus group deploy`"
         )
     if not Web3.is_address(address):
@@ -84,6 +92,11 @@ def find_groups(w3: Web3, home: Path, address: str | None) -> Groups:
             "is this the right --rpc and --groups?"
         )
     return groups
+
+
+def _entry(home: Path, chain_id: int) -> dict[str, Any]:
+    path = home / "deployments.json"
+    return dict(read_json(path, "deployments").get(str(chain_id), {})) if path.exists() else {}
 
 
 def record_groups(home: Path, chain_id: int, address: str, block: int) -> None:

@@ -42,6 +42,15 @@ def init(ctx: Context) -> None:
 
 
 @custodian.command()
+@json_option
+@pass_context
+def address(ctx: Context) -> None:
+    """Print this custodian's account address alone, e.g. for `spartacus fund`."""
+    account = ctx.keystore().address()
+    output(ctx, {"address": account}, account)
+
+
+@custodian.command()
 @click.option(
     "--expiry", default="7d", show_default=True, help="How long the endorsement is valid."
 )

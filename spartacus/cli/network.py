@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from urllib.parse import urlsplit
 
 import click
 from web3 import Web3
@@ -16,12 +17,20 @@ from .options import json_option, output, pass_context
 
 
 @click.command()
-@click.option("--port", default=8545, show_default=True, help="Port to listen on.")
+@click.option(
+    "--port",
+    type=int,
+    help="Port to listen on [default: the port of --rpc / SPARTACUS_RPC, where the other "
+    "commands look for the chain: 8545].",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--block-time", type=int, help="Mine a block every N seconds (default: per tx).")
 @json_option
-def node(port: int, host: str, block_time: int | None) -> None:
-    """Run a local anvil chain (from node_modules) until Ctrl-C."""
+@pass_context
+def node(ctx: Context, port: int | None, host: str, block_time: int | None) -> None:
+    """Run a local anvil chain (from node_modules, or anvil on PATH) until Ctrl-C."""
+    if port is None:
+        port = urlsplit(ctx.rpc).port or 8545
     args = [anvil_path(), "--host", host, "--port", str(port)]
     if block_time:
         args += ["--block-time", str(block_time)]

@@ -1,11 +1,13 @@
 """``make up``: a local anvil chain, a registry, a custodian daemon, the web app, a campaign.
 
-Everything lives under ``.spartacus/`` in the working directory (one home folder per role,
-so that creator, custodian, pledgers and the web operator keep their secrets apart as they
-would for real). The custodian's daemon issues campaign keys over HTTP and releases at the
-reveal; the web app runs under waitress (a production WSGI server) with a relayer paid by
-a development account. A demo campaign is created through the daemon, as a creator would.
-Everything runs until Ctrl-C; the script prints the URL to open and commands to try.
+The chain mines a block every second, as a real network does, so grace periods and
+deadlines end on their own. Everything lives under ``.spartacus/`` in the working
+directory (one home folder per role, so that creator, custodian, pledgers and the web
+operator keep their secrets apart as they would for real). The custodian's daemon issues
+campaign keys over HTTP and releases at the reveal; the web app runs under waitress (a
+production WSGI server) with a relayer paid by a development account. A demo campaign is
+created through the daemon, as a creator would. Everything runs until Ctrl-C; the script
+prints the URL to open and commands to try.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from ..files import write_private
 PORT = int(os.environ.get("SPARTACUS_PORT", "8545"))
 CUSTODIAN_PORT = int(os.environ.get("SPARTACUS_CUSTODIAN_PORT", str(PORT + 1)))
 WEB_PORT = int(os.environ.get("SPARTACUS_WEB_PORT", "8000"))
+BLOCK_TIME = 1  # seconds between blocks on the demo chain
 RELAYER_ACCOUNT = 9  # the anvil development account that pays for relayed pledges
 ROOT = Path(os.environ.get("SPARTACUS_DEVNET_DIR", ".spartacus")).resolve()
 
@@ -73,8 +76,12 @@ def main() -> int:
         print(f"moved the previous run's files to {previous}")
     ROOT.mkdir(parents=True)
     log = open(ROOT / "anvil.log", "wb")  # noqa: SIM115 - lives as long as the chain
+    # A block every second, as on a real network: without traffic anvil mines nothing, its
+    # clock stands still, and a campaign's grace period or deadline never ends.
     anvil = subprocess.Popen(
-        [anvil_path(), "--host", "127.0.0.1", "--port", str(PORT)], stdout=log, stderr=log
+        [anvil_path(), "--host", "127.0.0.1", "--port", str(PORT), "--block-time", str(BLOCK_TIME)],
+        stdout=log,
+        stderr=log,
     )
     children: list[subprocess.Popen[bytes]] = []
     try:
@@ -108,11 +115,13 @@ def main() -> int:
         _print_next_steps(
             rpc, registry, groups.address, address, homes, passphrase_file, endorsement_file
         )
+        web_line = f"(create prints its link with --site {web_url})"
         print(
             f"""
 Web app (waitress): {web_url}/   relayer pays from anvil account {RELAYER_ACCOUNT}
   demo campaign:    {web_url}/c/{campaign}  (threshold 2: join it from two browsers)
   new campaigns:    {web_url}/create  (keys from the custodian daemon at {custodian_url})
+                    {web_line}
   logs:             {ROOT / "web.log"}, {ROOT / "watcher.log"}""",
             flush=True,
         )
