@@ -60,8 +60,9 @@ export function createBody(terms, sealed, endorsements) {
 /**
  * The deadline (unix seconds) from the create form: a date and time typed as local time
  * ("YYYY-MM-DDTHH:MM", from <input type="datetime-local">) wins over a number of days.
+ * `minSeconds` is the page's rules.minDeadline (spartacus/chain/rules.py MIN_DEADLINE).
  */
-export function deadlineFrom(days, dateText, nowMs = Date.now()) {
+export function deadlineFrom(days, dateText, nowMs = Date.now(), minSeconds = 3600) {
   let deadline;
   if (dateText) {
     const ms = new Date(dateText).getTime();
@@ -71,8 +72,9 @@ export function deadlineFrom(days, dateText, nowMs = Date.now()) {
     if (!(Number(days) > 0)) throw new Error("Give the deadline as a number of days from now, or pick a date.");
     deadline = Math.floor(nowMs / 1000 + Number(days) * 86400);
   }
-  if (deadline <= Math.floor(nowMs / 1000) + 3600) {
-    throw new Error("The deadline must be at least an hour from now.");
+  if (deadline <= Math.floor(nowMs / 1000) + minSeconds) {
+    const span = minSeconds === 3600 ? "an hour" : `${Math.ceil(minSeconds / 60)} minutes`;
+    throw new Error(`The deadline must be at least ${span} from now.`);
   }
   return deadline;
 }

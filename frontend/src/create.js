@@ -60,7 +60,9 @@ async function create(page) {
   const t = Number($("#create-t").value || 1);
   const least = page.rules.minThreshold;
   if (!Number.isInteger(threshold) || threshold < least) throw new Error(`The threshold must be a whole number, at least ${least}.`);
-  const deadline = deadlineFrom($("#create-days").value, $("#create-date").value.trim());
+  const deadline = deadlineFrom(
+    $("#create-days").value, $("#create-date").value.trim(), Date.now(), page.rules.minDeadline,
+  );
   const instructions = $("#create-instructions").value.trim();
   if (!instructions) throw new Error("Write the next steps members will read at the reveal.");
   const chosen = $$(".create-custodian:checked");

@@ -189,6 +189,7 @@ def create() -> str:
             # from chain.rules (the one place they are written outside the contract).
             rules={
                 "minThreshold": rules.MIN_THRESHOLD,
+                "minDeadline": rules.MIN_DEADLINE,
                 "maxCustodians": rules.limits().max_custodians,
             },
         ),

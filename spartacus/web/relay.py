@@ -175,6 +175,7 @@ class Relayer:
             deadline=terms["deadline"],
             now=now,
         )
+        rules.check_deadline_ahead(terms["deadline"], now)  # the CLI's and the form's hour too
 
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
         new = bodies.new_campaign(body)

@@ -153,6 +153,8 @@ describe("create form: the deadline", () => {
 
   test("refuses a deadline in the past, too close, or not a number", () => {
     assert.throws(() => deadlineFrom("0.01", "", now), /at least an hour/);
+    // The page passes rules.minDeadline from spartacus/chain/rules.py.
+    assert.throws(() => deadlineFrom("0.5", "", now, 86400), /at least 1440 minutes/);
     assert.throws(() => deadlineFrom("14", "2020-01-01T00:00", now), /at least an hour/);
     assert.throws(() => deadlineFrom("", "", now), /number of days/);
     assert.throws(() => deadlineFrom("-3", "", now), /number of days/);
