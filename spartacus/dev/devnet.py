@@ -57,6 +57,20 @@ def wait_for_chain(rpc: str, process: subprocess.Popen[bytes], timeout: float = 
     raise SystemExit(f"anvil did not answer on {rpc} within {timeout:.0f} s")
 
 
+def anvil_command(port: int) -> list[str]:
+    """The demo chain: a block every second, as on a real network. Without traffic anvil
+    mines nothing, its clock stands still, and a grace period or a deadline never ends."""
+    return [
+        anvil_path(),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--block-time",
+        str(BLOCK_TIME),
+    ]
+
+
 def main() -> int:
     rpc = f"http://127.0.0.1:{PORT}"
     probe = Web3(HTTPProvider(rpc, request_kwargs={"timeout": 1}))
@@ -76,13 +90,7 @@ def main() -> int:
         print(f"moved the previous run's files to {previous}")
     ROOT.mkdir(parents=True)
     log = open(ROOT / "anvil.log", "wb")  # noqa: SIM115 - lives as long as the chain
-    # A block every second, as on a real network: without traffic anvil mines nothing, its
-    # clock stands still, and a campaign's grace period or deadline never ends.
-    anvil = subprocess.Popen(
-        [anvil_path(), "--host", "127.0.0.1", "--port", str(PORT), "--block-time", str(BLOCK_TIME)],
-        stdout=log,
-        stderr=log,
-    )
+    anvil = subprocess.Popen(anvil_command(PORT), stdout=log, stderr=log)
     children: list[subprocess.Popen[bytes]] = []
     try:
         w3 = wait_for_chain(rpc, anvil)
