@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 SOLC_VERSION := 0.8.37
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: install up test lint build bench clean browser frontend
+.PHONY: install up test lint build bench clean browser frontend wheel
 
 install: $(VENV)/.installed node_modules/.installed solc frontend
 
@@ -48,6 +48,11 @@ build: install
 up: install
 	$(PY) -m spartacus.dev.devnet
 
+# A wheel with the pages' script and the contract artifact in it, in dist/ (the build
+# refuses to run without the script: tools/backend/spartacus_build.py).
+wheel: install
+	$(PY) -m pip wheel --no-deps --quiet -w dist .
+
 # Debian's Chromium for the end-to-end tests (Playwright cannot download browsers here).
 CHROMIUM ?= /usr/bin/chromium
 browser:
@@ -72,4 +77,4 @@ lint: install
 	$(VENV)/bin/slither contracts --solc $${SOLCX_BINARY_PATH:-$$HOME/.solcx}/solc-v$(SOLC_VERSION)
 
 clean:
-	rm -rf $(VENV) node_modules .build .spartacus out spartacus/web/static/dist
+	rm -rf $(VENV) node_modules .build .spartacus out spartacus/web/static/dist build dist
