@@ -40,6 +40,9 @@ def test_relay_refuses_a_deadline_under_an_hour_and_the_form_knows_the_rule(
         },
         "endorsements": [endorsement],
     }  # fmt: skip
+    # The form's check, before any custodian is asked for a key, refuses it too.
+    check = web.post("/api/relay/create/check", {"terms": body["terms"], "custodians": 1})
+    assert check.status_code == 400 and "minute(s) away" in check.get_json()["error"]
     refused = web.post("/api/relay/create", body)
     assert refused.status_code == 400
     assert "10 minute(s) away; give people at least 1 hour" in refused.get_json()["error"]
