@@ -4,13 +4,11 @@
 // The manifest names every file the site serves from static/ (as "static/<path>", its URL path)
 // with its sha256 and its SRI hash, and the IPFS CID of that folder, computed offline. Same sources, same bytes: `spartacus check-site` compares a served site with it
 // (docs/web.md, "A checkable front").
-import { Blob } from "node:buffer";
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
-import { WritableStream } from "node:stream/web";
 import { build } from "esbuild";
-import { createDirectoryEncoderStream } from "ipfs-car";
+import { filesUnder, folderCid } from "./folder-cid.mjs";
 
 const STATIC = "spartacus/web/static";
 const MANIFEST = `${STATIC}/dist/manifest.json`;
@@ -31,14 +29,7 @@ await build({
   logLevel: "warning",
 });
 
-function shipped(folder) {
-  return readdirSync(folder, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(folder, entry.name);
-    return entry.isDirectory() ? shipped(path) : [path];
-  });
-}
-
-const files = shipped(STATIC)
+const files = filesUnder(STATIC)
   .filter((path) => path !== join(MANIFEST))
   .map((path) => ({ name: `static/${relative(STATIC, path).split(sep).join("/")}`, path }))
   .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -53,24 +44,9 @@ for (const { name, path } of files) {
   };
 }
 
-// The CID of the folder static/ as served (these files, without the manifest), with ipfs-car's
-// defaults: `ipfs-car pack` of a copy of that folder prints the same CID. The last block the
-// encoder emits is the root folder's.
-async function folderCid() {
-  const blobs = files.map(({ name, path }) => ({
-    name: name.slice("static/".length),
-    stream: () => new Blob([readFileSync(path)]).stream(),
-  }));
-  let root = null;
-  await createDirectoryEncoderStream(blobs).pipeTo(
-    new WritableStream({
-      write(block) {
-        root = block.cid;
-      },
-    }),
-  );
-  return root.toString();
-}
+// The CID of the folder static/ as served (these files, without the manifest): `ipfs-car pack`
+// of a copy of that folder prints the same CID.
+const cid = await folderCid(files.map(({ name, path }) => ({ name: name.slice("static/".length), path })));
 
-const manifest = { version: 1, cid: await folderCid(), files: entries };
+const manifest = { version: 1, cid, files: entries };
 writeFileSync(MANIFEST, `${JSON.stringify(manifest, null, 2)}\n`);

@@ -28,13 +28,18 @@
 //   report:   #report-form #report-reason #report-details #report-submit, then #report-done
 //             (a plain form; no script)
 //   any page: #page-error (the script could not start); error page: #error-message
+//   static copy (index.html of `spartacus export-site`, static-site.js): #view, #config-form
+//             #config-rpc #config-relayer #config-save #config-reset #config-note
+//             #config-registry; home: #campaign-list #campaign-none; the campaign and
+//             create views hold the ids above
 
 import { campaignPage } from "./campaign.js";
 import { createPage } from "./create.js";
 import { homePage } from "./home.js";
+import { staticSite } from "./static-site.js";
 import { $, say } from "./ui.js";
 
-const pages = { campaign: campaignPage, create: createPage, home: homePage };
+const pages = { campaign: () => campaignPage(), create: () => createPage(), home: homePage, static: staticSite };
 
 async function main() {
   document.documentElement.classList.add("js");

@@ -1,6 +1,8 @@
 // The campaign page: live count, pledge-rate chart, grace countdown; join, withdraw and
 // "my roster", all in the browser. The server only ever receives sealed bytes and
-// signatures (see bodies.js).
+// signatures (see bodies.js). Where the campaign's data comes from is a `source`: the Flask
+// app's JSON API (serverSource), or the chain itself through a JSON-RPC node and a relayer
+// URL (static-site.js, for the exported static copy): one client, two hosts.
 
 import * as protocol from "./protocol/index.js";
 import { pledgeBody, recordFromJson, withdrawBody } from "./bodies.js";
@@ -21,20 +23,30 @@ const STATUS_WORDS = {
   expired: "Expired: the deadline passed first. Nothing will ever be revealed.",
 };
 
-export async function campaignPage() {
-  const page = pageData();
+/** The campaign's data and the relayer, from the site that served the page. */
+export function serverSource() {
+  return {
+    campaign: (id) => api(`/api/campaigns/${id}`),
+    watch: (id, onSummary) => new Live(id, onSummary).start(),
+    // pledgeOf for a pledge account, asked in a POST body: no identifier in any URL.
+    pledgeOf: (id, account) => api(`/api/campaigns/${id}/account`, { account }),
+    records: (id) => api(`/api/campaigns/${id}/records`),
+    relay: (kind, body) => api(`/api/relay/${kind}`, body),
+  };
+}
+
+export async function campaignPage(source = serverSource(), page = pageData()) {
   const id = page.campaignId;
   const slot = campaignSlot(page.registry, page.chainId, id);
   await protocol.ready();
-  let info = await api(`/api/campaigns/${id}`);
-  const live = new Live(id, (summary) => {
-    info = { ...info, ...summary };
-    render(info);
-  });
+  let info = await source.campaign(id);
   render(info);
   drawRate(info.rate);
   showKeyCheck(page, info);
-  live.start();
+  source.watch(id, (summary) => {
+    info = { ...info, ...summary };
+    render(info);
+  });
   const shareUrl = $("#share-url");
   $("#share-copy")?.addEventListener("click", () => copyText(shareUrl.value, $("#share-status")));
   setInterval(() => render(info, true), 1000);
@@ -47,7 +59,7 @@ export async function campaignPage() {
   if (joinForm) {
     joinForm.addEventListener("submit", (event) => {
       event.preventDefault();
-      busy($("#join-submit"), $("#join-error"), () => join(page, info, slot));
+      busy($("#join-submit"), $("#join-error"), () => join(source, page, info, slot));
     });
   }
   fillStored(slot);
@@ -57,11 +69,11 @@ export async function campaignPage() {
   window.addEventListener("hashchange", restore);
   $("#withdraw-form")?.addEventListener("submit", (event) => {
     event.preventDefault();
-    busy($("#withdraw-submit"), $("#withdraw-error"), () => withdraw(page, slot));
+    busy($("#withdraw-submit"), $("#withdraw-error"), () => withdraw(source, page, slot));
   });
   $("#roster-form")?.addEventListener("submit", (event) => {
     event.preventDefault();
-    busy($("#roster-submit"), $("#roster-error"), () => readRoster(page, info, slot));
+    busy($("#roster-submit"), $("#roster-error"), () => readRoster(source, page, info, slot));
   });
   ready($("#join-submit"), $("#withdraw-submit"), $("#roster-submit"));
 }
@@ -157,7 +169,7 @@ function drawRate(rate) {
 
 // ---------------------------------------------------------------- join
 
-async function join(page, info, slot) {
+async function join(source, page, info, slot) {
   const name = $("#join-name").value.trim();
   const contact = $("#join-contact").value.trim();
   const message = $("#join-message").value.trim();
@@ -192,12 +204,12 @@ async function join(page, info, slot) {
       ]);
     } else {
       say(progress, "Sending the sealed pledge through the relayer...");
-      await api("/api/relay/pledge", body);
+      await source.relay("pledge", body);
     }
     // A mined transaction is not a pledge (a wallet on another chain mines one too): the
     // person is told "joined" only once this campaign's registry shows the pledge active.
     say(progress, "Checking on the chain that your pledge is active...");
-    if (!(await recorded(page.campaignId, keys.account, 10))) {
+    if (!(await recorded(source, page.campaignId, keys.account, 10))) {
       throw new Unsure(`the transaction was sent, but campaign ${page.campaignId} on chain ${page.chainId} shows no active pledge for it yet`);
     }
   } catch (error) {
@@ -212,7 +224,7 @@ async function join(page, info, slot) {
     // Anything else (no answer, a proxy's error page, a wallet error) may have landed, or
     // may still land: the code is kept and shown, unless the pledge is found recorded.
     fillStored(slot);
-    if (!(await recorded(page.campaignId, keys.account))) {
+    if (!(await recorded(source, page.campaignId, keys.account))) {
       throw new Error(`No clear answer came back (${error.message}). Your pledge may still be recorded: keep the receipt code shown above, it is the only way to withdraw it. Check this campaign's count in a few minutes before joining again: joining again would make a second pledge.`);
     }
   }
@@ -221,21 +233,16 @@ async function join(page, info, slot) {
   fillStored(slot);
 }
 
-/** `pledgeOf` for a pledge account, asked in a POST body: no identifier in any URL. */
-function pledgeOf(campaignId, account) {
-  return api(`/api/campaigns/${campaignId}/account`, { account });
-}
-
 /**
  * Whether the account's pledge is `active` (true: joined; false: withdrawn), asking up to
  * `tries` times a second apart, as the site's node may be a block behind the wallet's.
  * False when that cannot be told.
  */
-async function recorded(campaignId, account, tries = 1, active = true) {
+async function recorded(source, campaignId, account, tries = 1, active = true) {
   for (let i = 0; i < tries; i++) {
     if (i) await new Promise((resolve) => setTimeout(resolve, 1000));
     try {
-      if ((await pledgeOf(campaignId, account)).active === active) return true;
+      if ((await source.pledgeOf(campaignId, account)).active === active) return true;
     } catch {
       /* ask again */
     }
@@ -276,12 +283,12 @@ function chosenReceipt(prefix, slot, campaignId) {
   return { code, keys: protocol.deriveKeys(secret) };
 }
 
-async function withdraw(page, slot) {
+async function withdraw(source, page, slot) {
   await protocol.ready();
   const { code, keys } = chosenReceipt("withdraw", slot, page.campaignId);
   let wallet = pickedWallet("withdraw");
   if (wallet) wallet = await connect(wallet, page.chainId);
-  const account = await pledgeOf(page.campaignId, keys.account);
+  const account = await source.pledgeOf(page.campaignId, keys.account);
   if (!account.active) {
     throw new Error("This receipt has no active pledge in this campaign: it was withdrawn, or it was never recorded (or not yet: a pledge sent without a clear answer can take a few minutes).");
   }
@@ -292,11 +299,11 @@ async function withdraw(page, slot) {
       // The member's own wallet sends it: leaving does not depend on the site's relayer.
       say($("#withdraw-result"), `Asking ${wallet.info.name} to send the withdrawal...`);
       await sendFromWallet(wallet, page.chainId, page.registry, "withdrawWithSig", [body.campaignId, body.account, body.signature]);
-      if (!(await recorded(page.campaignId, keys.account, 10, false))) {
+      if (!(await recorded(source, page.campaignId, keys.account, 10, false))) {
         throw new Unsure(`the transaction was mined, but campaign ${page.campaignId} on chain ${page.chainId} still shows the pledge active`);
       }
     } else {
-      const result = await api("/api/relay/withdraw", body);
+      const result = await source.relay("withdraw", body);
       counted = ` Active pledges now: ${result.active}.`;
     }
   } catch (error) {
@@ -312,10 +319,10 @@ async function withdraw(page, slot) {
   say($("#withdraw-result"), `Your pledge is withdrawn; its details stay sealed for good.${counted}`);
 }
 
-async function readRoster(page, info, slot) {
+async function readRoster(source, page, info, slot) {
   await protocol.ready();
   const { keys } = chosenReceipt("roster", slot, page.campaignId);
-  const data = await api(`/api/campaigns/${page.campaignId}/records`);
+  const data = await source.records(page.campaignId);
   if (data.status !== "revealed") {
     throw new Error("The roster is sealed until the campaign is revealed; nothing can be read yet.");
   }

@@ -7,12 +7,18 @@ import { campaignSlot, storeReceipt } from "./receipts.js";
 import { showReceipt } from "./receipt-ui.js";
 import { $, $$, api, busy, el, pageData, ready, say, show } from "./ui.js";
 
-export async function createPage() {
-  const page = pageData();
+/** The relayer and the campaign index of the site that served the page. */
+export function serverCreateSource() {
+  return { post: (path, body) => api(path, body), visible, link: (result) => result.url };
+}
+
+/** `source`: where the relayer is (post), when the new campaign is readable (visible) and
+ * its page's link (serverCreateSource, or the static copy's in static-site.js). */
+export async function createPage(source = serverCreateSource(), page = pageData()) {
   await protocol.ready();
   $("#create-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    busy($("#create-submit"), $("#create-error"), () => create(page));
+    busy($("#create-submit"), $("#create-error"), () => create(source, page));
   });
   ready($("#create-submit"));
 }
@@ -40,20 +46,20 @@ function pastedEndorsements(page) {
  * Fresh endorsed keys from the chosen custodians, in the order: configured, URL, pasted.
  * Each key asked for is used up, so this runs only once the whole form has been checked.
  */
-async function endorsements(chosen, url, pasted, progress) {
+async function endorsements(source, chosen, url, pasted, progress) {
   const out = [];
   for (const box of chosen) {
     say(progress, `Asking ${box.dataset.name} for a fresh campaign key...`);
-    out.push(await api("/api/endorsements", { custodian: Number(box.value) }));
+    out.push(await source.post("/api/endorsements", { custodian: Number(box.value) }));
   }
   if (url) {
     say(progress, `Asking ${url} for a fresh campaign key...`);
-    out.push(await api("/api/endorsements", { url }));
+    out.push(await source.post("/api/endorsements", { url }));
   }
   return [...out, ...pasted];
 }
 
-async function create(page) {
+async function create(source, page) {
   const progress = $("#create-progress");
   const threshold = Number($("#create-threshold").value);
   const graceHours = Number($("#create-grace").value || 0);
@@ -84,26 +90,26 @@ async function create(page) {
     rosterMode: $("#create-mode").value,
   };
   say(progress, "Checking the campaign with this site before asking custodians for keys...");
-  await api("/api/relay/create/check", { terms, custodians: count });
-  const endorsed = await endorsements(chosen, url, pasted, progress);
+  await source.post("/api/relay/create/check", { terms, custodians: count });
+  const endorsed = await endorsements(source, chosen, url, pasted, progress);
   say(progress, "Sealing the instructions in this browser...");
   const secret = protocol.newSecret();
   const keys = protocol.deriveKeys(secret);
   const sealed = await protocol.sealInstructions(keys, instructions, endorsed.map((e) => protocol.fromHex(e.campaignKey)), t);
   say(progress, "Creating the campaign through the relayer...");
-  const result = await api("/api/relay/create", createBody(terms, sealed, endorsed));
+  const result = await source.post("/api/relay/create", createBody(terms, sealed, endorsed));
   const code = protocol.encodeReceipt(result.campaignId, secret);
   const slot = campaignSlot(page.registry, page.chainId, result.campaignId);
   if ($("#create-store").checked) storeReceipt(localStorage, slot, code, "organiser");
   show($("#create-form"), false);
   showReceipt(code, { slot, role: "organiser" });
   say(progress, `Campaign ${result.campaignId} is created. Waiting for this site to read it from the chain...`);
-  const seen = await visible(result.campaignId);
+  const seen = await source.visible(result.campaignId);
   say(progress, seen
     ? `Campaign ${result.campaignId} is created.`
     : `Campaign ${result.campaignId} is created, but this site has not read it yet: its page may take a minute.`);
   const link = $("#create-link");
-  link.replaceChildren(el("a", "Open your campaign's page", { href: result.url, id: "create-open" }));
+  link.replaceChildren(el("a", "Open your campaign's page", { href: source.link(result), id: "create-open" }));
   show(link);
 }
 
