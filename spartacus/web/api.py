@@ -26,6 +26,30 @@ from .state import WebState, state
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
+# The POST endpoints a static copy of the site (``spartacus export-site``) sends to from
+# another origin. Any origin may: these take only sealed bytes and signatures that anyone
+# can send with curl, no cookie or credential exists to ride along, and copies live on
+# origins nobody can list in advance (IPFS gateways, onion services, ``file://`` whose
+# origin is "null"). The reads stay same-origin: a static copy reads the chain itself.
+CROSS_ORIGIN = (
+    "/api/relay/pledge",
+    "/api/relay/withdraw",
+    "/api/relay/create",
+    "/api/relay/create/check",
+    "/api/endorsements",
+)
+
+
+@bp.after_request
+def cross_origin(response: Response) -> Response:
+    if request.path in CROSS_ORIGIN and request.method in ("POST", "OPTIONS"):
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        if request.method == "OPTIONS":  # the preflight of a JSON POST
+            response.headers["Access-Control-Allow-Methods"] = "POST"
+            response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+            response.headers["Access-Control-Max-Age"] = "600"
+    return response
+
 
 def campaign_or_404(campaign_id: int) -> History:
     return state().index.require(campaign_id)
