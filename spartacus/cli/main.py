@@ -125,5 +125,6 @@ for _command in (
     web.serve,
     web.moderate,
     site.check_site_command,
+    site.export_site_command,
 ):
     cli.add_command(_command)

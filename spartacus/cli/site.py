@@ -90,3 +90,68 @@ def check_site_command(
 
 def _named(name: str, problems: list[str]) -> bool:
     return any(problem.startswith(f"{name}: ") for problem in problems)
+
+
+@click.command("export-site")
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option(
+    "--relayer",
+    metavar="URL",
+    envvar="SPARTACUS_PUBLIC_URL",
+    help="A Spartacus site whose relayer the page sends through (its /api/relay/*); without "
+    "it, visitors pay with their own wallet [env SPARTACUS_PUBLIC_URL].",
+)
+@click.option(
+    "--public-rpc",
+    metavar="URL",
+    help="The JSON-RPC node visitors' browsers read from [default: --rpc]. Never one whose "
+    "URL carries a secret API key: every visitor sees it.",
+)
+@click.option(
+    "--connect",
+    multiple=True,
+    metavar="URL",
+    help="Another node (or relayer) the page's security policy lets visitors switch to (repeat).",
+)
+@json_option
+@pass_context
+def export_site_command(
+    ctx: Context,
+    folder: str,
+    relayer: str | None,
+    public_rpc: str | None,
+    connect: tuple[str, ...],
+) -> None:
+    """Write the site into FOLDER for any static host (or IPFS, or an onion service): one
+    index.html with the campaign list, campaign and create views, the same bundle and styles
+    the web app serves, and manifest.json (sha256 of every file, the folder's IPFS CID).
+
+    The page reads the chain itself from the node and sends sealed pledges through the
+    relayer (or the visitor's wallet); both URLs are shown on the page and can be changed
+    there. docs/web.md, "The static copy"."""
+    from ..web.static_site import StaticConfig, export_site
+
+    registry = ctx.registry
+    config = StaticConfig(
+        rpc=public_rpc or ctx.rpc,
+        registry=registry.address,
+        chain_id=registry.chain_id,
+        from_block=registry.from_block,
+        relayer=relayer.rstrip("/") if relayer else None,
+        connect=connect,
+        directory=tuple(ctx.directory.as_json()),
+    )
+    manifest = export_site(folder, config)
+    cid = manifest.cid or "not computed: Node and this checkout's node_modules are needed"
+    output(
+        ctx,
+        {
+            "folder": folder,
+            "cid": manifest.cid,
+            "files": sorted(manifest.files),
+            **config.as_json(),
+        },
+        f"Wrote {len(manifest.files)} files to {folder} (CID {cid}); serve it from any static "
+        f"host. It reads the chain from {config.rpc}"
+        + (f" and sends through {config.relayer}." if config.relayer else ", no relayer."),
+    )

@@ -1,0 +1,147 @@
+"""``spartacus export-site DIR``: the site as a folder any static host can serve.
+
+The folder holds ``index.html`` (the static copy's one page: client-side views for the
+campaign list, a campaign and creation, frontend/src/static-site.js), the very files the
+Flask app serves under ``static/`` (the same bundle, byte for byte, so one client is audited
+and the build's manifest checks both hosts), and ``manifest.json``: the sha256 and SRI of
+every file of the folder and the folder's IPFS CID (``frontend/folder-cid.mjs``, when Node
+and the project's node_modules are at hand).
+
+The page reads the chain from a JSON-RPC node and sends through a relayer (the Flask app's
+``/api/relay/*``, which answers cross-origin requests) or the visitor's wallet. Its
+Content-Security-Policy lets it connect to those two origins and the ones given with
+``connect`` only: a visitor who picks another node needs a copy exported with it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from ..chain import rules
+from ..exceptions import UsageError
+from .site import STATIC, Manifest, integrity
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+FOLDER_CID = Path(__file__).resolve().parents[2] / "frontend" / "folder-cid.mjs"
+BUNDLE = "dist/app.js"
+
+
+@dataclass(frozen=True)
+class StaticConfig:
+    """What the exported page reads from and sends to (the visitor may change rpc and relayer)."""
+
+    rpc: str
+    registry: str
+    chain_id: int
+    from_block: int
+    relayer: str | None = None
+    connect: tuple[str, ...] = ()  # further origins the page may reach (other nodes)
+    directory: tuple[dict[str, Any], ...] = ()  # known custodians, as the Flask pages get it
+
+    def origins(self) -> list[str]:
+        """The origins of connect-src: the node, the relayer and the extra ones, in order."""
+        out: list[str] = []
+        for url in (self.rpc, self.relayer, *self.connect):
+            if url:
+                origin = _origin(url)
+                if origin not in out:
+                    out.append(origin)
+        return out
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "rpc": self.rpc,
+            "registry": self.registry,
+            "chainId": self.chain_id,
+            "fromBlock": self.from_block,
+            "relayer": self.relayer or "",
+            "connect": self.origins(),
+            "directory": list(self.directory),
+            "rules": _rules(),
+        }
+
+
+def _rules() -> dict[str, int]:
+    return {"minThreshold": rules.MIN_THRESHOLD, "maxCustodians": rules.limits().max_custodians}
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"{url} is not an http(s) URL")
+    if parts.username or parts.password:
+        raise UsageError(f"{url} carries a user or password: give the URL without them")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def content_security_policy(config: StaticConfig) -> str:
+    """Scripts and styles from the folder only; network reads to the node and relayer only."""
+    return "; ".join(
+        [
+            "default-src 'none'",
+            "script-src 'self' 'wasm-unsafe-eval'",  # libsodium's WebAssembly
+            "style-src 'self'",
+            "img-src 'self' data:",
+            f"connect-src {' '.join(config.origins())}",
+            "base-uri 'none'",
+            "form-action 'none'",
+        ]
+    )
+
+
+def export_site(dest: str | os.PathLike[str], config: StaticConfig) -> Manifest:
+    """Write the static copy into ``dest`` (new or empty) and return its manifest."""
+    out = Path(dest)
+    if out.exists() and any(out.iterdir()):
+        raise UsageError(f"{out} is not empty: export into a new or empty folder")
+    if not (STATIC / BUNDLE).is_file():
+        raise UsageError(f"the bundle {STATIC / BUNDLE} is not built: run `make frontend`")
+    shutil.copytree(STATIC, out / "static", dirs_exist_ok=True)
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+    page = env.get_template("static_site.html").render(
+        csp=content_security_policy(config),
+        config=config.as_json(),
+        rules=_rules(),
+        integrity={
+            name: integrity((out / "static" / name).read_bytes()) for name in ("style.css", BUNDLE)
+        },
+    )
+    (out / "index.html").write_text(page, encoding="utf-8")
+    files = {}
+    for path in sorted(p for p in out.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        files[path.relative_to(out).as_posix()] = {
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "integrity": integrity(data),
+            "size": len(data),
+        }
+    manifest = {"version": 1, "cid": folder_cid(out), "files": files}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return Manifest(cid=manifest["cid"], files=files)
+
+
+def folder_cid(folder: Path) -> str:
+    """The folder's IPFS CID (without manifest.json), by ipfs-car; "" without Node at hand."""
+    if not FOLDER_CID.is_file() or shutil.which("node") is None:
+        return ""
+    try:
+        done = subprocess.run(
+            ["node", str(FOLDER_CID), str(folder), "manifest.json"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+    except (subprocess.SubprocessError, OSError):
+        return ""
+    return done.stdout.strip()
