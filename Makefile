@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 SOLC_VERSION := 0.8.37
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: install up test lint build bench clean browser frontend wheel
+.PHONY: install up test lint build bench clean browser frontend wheel static
 
 install: $(VENV)/.installed node_modules/.installed solc frontend
 
@@ -29,14 +29,22 @@ node_modules/.installed: package.json package-lock.json
 # manifest of every static file (sha256, SRI, the folder's IPFS CID) that check-site compares.
 BUNDLE := spartacus/web/static/dist/app.js
 frontend: $(BUNDLE)
-$(BUNDLE): node_modules/.installed frontend/build.mjs $(shell find frontend/src -name '*.js') \
+$(BUNDLE): node_modules/.installed frontend/build.mjs frontend/folder-cid.mjs \
+		spartacus/artifacts/Spartacus.json $(shell find frontend/src -name '*.js') \
 		$(shell find spartacus/web/static -type f -not -path '*/dist/*')
 	node frontend/build.mjs
+
+# The static copy of the site for any static host, IPFS or an onion service (docs/web.md,
+# "The static copy"): STATIC_DIR (new or empty) from the chain at SPARTACUS_RPC, sending
+# through the relayer at SPARTACUS_PUBLIC_URL. `make static STATIC_DIR=out/site`.
+STATIC_DIR ?= out/static
+static: install
+	$(VENV)/bin/spartacus export-site $(STATIC_DIR)
 
 # The browser code and its node tests, by ESLint (eslint.config.js).
 .PHONY: lint-js
 lint-js: node_modules/.installed
-	node_modules/.bin/eslint frontend/src frontend/build.mjs tests/js
+	node_modules/.bin/eslint frontend/src frontend/build.mjs frontend/folder-cid.mjs tests/js
 
 # The offline solc (npm `solc` behind a shim) where py-solc-x and ape-solidity look for it.
 solc: node_modules/.installed

@@ -17,7 +17,7 @@ module.exports = [
     },
   },
   {
-    files: ["tests/js/*.test.mjs"],
+    files: ["tests/js/*.test.mjs", "frontend/*.mjs"],
     languageOptions: {
       ecmaVersion: 2022,
       sourceType: "module",

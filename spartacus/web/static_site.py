@@ -102,6 +102,7 @@ def content_security_policy(config: StaticConfig) -> str:
 def export_site(dest: str | os.PathLike[str], config: StaticConfig) -> Manifest:
     """Write the static copy into ``dest`` (new or empty) and return its manifest."""
     out = Path(dest)
+    csp = content_security_policy(config)  # refuses a bad URL before anything is written
     if out.exists() and any(out.iterdir()):
         raise UsageError(f"{out} is not empty: export into a new or empty folder")
     if not (STATIC / BUNDLE).is_file():
@@ -109,7 +110,7 @@ def export_site(dest: str | os.PathLike[str], config: StaticConfig) -> Manifest:
     shutil.copytree(STATIC, out / "static", dirs_exist_ok=True)
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
     page = env.get_template("static_site.html").render(
-        csp=content_security_policy(config),
+        csp=csp,
         config=config.as_json(),
         rules=_rules(),
         integrity={

@@ -38,6 +38,9 @@ def build_in(folder: Path) -> Path:
     folder.mkdir(parents=True)
     shutil.copytree(ROOT / "frontend", folder / "frontend")
     shutil.copy(ROOT / "package.json", folder / "package.json")
+    # The static copy's chain reader takes the registry's ABI from the contract's artifact.
+    (folder / "spartacus" / "artifacts").mkdir(parents=True)
+    shutil.copy(ROOT / "spartacus/artifacts/Spartacus.json", folder / "spartacus/artifacts")
     static = folder / "spartacus" / "web" / "static"
     static.mkdir(parents=True)
     shutil.copy(STATIC / "style.css", static / "style.css")
