@@ -1,9 +1,9 @@
 """The ``spartacus`` command: one group that builds the context and adds every command.
 
 Each command module defines its commands and imports nothing from here: network
-(node, deploy, fund), campaign, pledge, custodian, group, watch, web, site (check-site).
-Every command takes ``--json``; every error is one line on stderr (and ``{"error": ...}``
-on stdout with ``--json``) and a non-zero exit.
+(node, deploy, fund), campaign, pledge, custodian, group, watch, web, site (check-site,
+export-site). Every command takes ``--json``; every error is one line on stderr (and
+``{"error": ...}`` on stdout with ``--json``) and a non-zero exit.
 """
 
 from __future__ import annotations

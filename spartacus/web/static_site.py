@@ -126,9 +126,10 @@ def export_site(dest: str | os.PathLike[str], config: StaticConfig) -> Manifest:
             "integrity": integrity(data),
             "size": len(data),
         }
-    manifest = {"version": 1, "cid": folder_cid(out), "files": files}
+    cid = folder_cid(out)
+    manifest = {"version": 1, "cid": cid, "files": files}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    return Manifest(cid=manifest["cid"], files=files)
+    return Manifest(cid=cid, files=files)
 
 
 def folder_cid(folder: Path) -> str:
