@@ -113,6 +113,12 @@ def _named(name: str, problems: list[str]) -> bool:
     metavar="URL",
     help="Another node (or relayer) the page's security policy lets visitors switch to (repeat).",
 )
+@click.option(
+    "--single-file",
+    is_flag=True,
+    help="Write index.html alone, the bundle and styles inline: the copy that opens from a "
+    "file (file://), where browsers load no module script or integrity-checked file.",
+)
 @json_option
 @pass_context
 def export_site_command(
@@ -121,6 +127,7 @@ def export_site_command(
     relayer: str | None,
     public_rpc: str | None,
     connect: tuple[str, ...],
+    single_file: bool,
 ) -> None:
     """Write the site into FOLDER for any static host (or IPFS, or an onion service): one
     index.html with the campaign list, campaign and create views, the same bundle and styles
@@ -141,7 +148,7 @@ def export_site_command(
         connect=connect,
         directory=tuple(ctx.directory.as_json()),
     )
-    manifest = export_site(folder, config)
+    manifest = export_site(folder, config, single_file=single_file)
     cid = manifest.cid or "not computed: Node and this checkout's node_modules are needed"
     output(
         ctx,

@@ -11,10 +11,16 @@ The page reads the chain from a JSON-RPC node and sends through a relayer (the F
 ``/api/relay/*``, which answers cross-origin requests) or the visitor's wallet. Its
 Content-Security-Policy lets it connect to those two origins and the ones given with
 ``connect`` only: a visitor who picks another node needs a copy exported with it.
+
+``single_file`` writes ``index.html`` alone, with the same bundle and styles inline (allowed
+by their sha256 in the policy instead of ``'self'``): browsers load neither a module script
+nor a subresource with ``integrity`` from ``file://``, so this is the copy that opens from a
+file.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -84,13 +90,16 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def content_security_policy(config: StaticConfig) -> str:
-    """Scripts and styles from the folder only; network reads to the node and relayer only."""
+def content_security_policy(
+    config: StaticConfig, script: str = "'self'", style: str = "'self'"
+) -> str:
+    """Scripts and styles from the folder (or the inline ones of these hashes) only; network
+    reads to the node and relayer only."""
     return "; ".join(
         [
             "default-src 'none'",
-            "script-src 'self' 'wasm-unsafe-eval'",  # libsodium's WebAssembly
-            "style-src 'self'",
+            f"script-src {script} 'wasm-unsafe-eval'",  # libsodium's WebAssembly
+            f"style-src {style}",
             "img-src 'self' data:",
             f"connect-src {' '.join(config.origins())}",
             "base-uri 'none'",
@@ -99,7 +108,13 @@ def content_security_policy(config: StaticConfig) -> str:
     )
 
 
-def export_site(dest: str | os.PathLike[str], config: StaticConfig) -> Manifest:
+def _inline_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+def export_site(
+    dest: str | os.PathLike[str], config: StaticConfig, *, single_file: bool = False
+) -> Manifest:
     """Write the static copy into ``dest`` (new or empty) and return its manifest."""
     out = Path(dest)
     csp = content_security_policy(config)  # refuses a bad URL before anything is written
@@ -107,15 +122,27 @@ def export_site(dest: str | os.PathLike[str], config: StaticConfig) -> Manifest:
         raise UsageError(f"{out} is not empty: export into a new or empty folder")
     if not (STATIC / BUNDLE).is_file():
         raise UsageError(f"the bundle {STATIC / BUNDLE} is not built: run `make frontend`")
-    shutil.copytree(STATIC, out / "static", dirs_exist_ok=True)
+    inline = None
+    if single_file:
+        inline = {
+            "script": (STATIC / BUNDLE).read_text(encoding="utf-8"),
+            "style": (STATIC / "style.css").read_text(encoding="utf-8"),
+        }
+        if "</script" in inline["script"].lower() or "</style" in inline["style"].lower():
+            raise UsageError("the bundle or the styles cannot be inlined: they close their tag")
+        csp = content_security_policy(
+            config, _inline_hash(inline["script"]), _inline_hash(inline["style"])
+        )
+        out.mkdir(parents=True, exist_ok=True)
+    else:
+        shutil.copytree(STATIC, out / "static", dirs_exist_ok=True)
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
     page = env.get_template("static_site.html").render(
         csp=csp,
         config=config.as_json(),
         rules=_rules(),
-        integrity={
-            name: integrity((out / "static" / name).read_bytes()) for name in ("style.css", BUNDLE)
-        },
+        inline=inline,
+        integrity={name: integrity((STATIC / name).read_bytes()) for name in ("style.css", BUNDLE)},
     )
     (out / "index.html").write_text(page, encoding="utf-8")
     files = {}

@@ -1,8 +1,8 @@
 """The static copy (`spartacus export-site`) in Chromium: served by a plain static file
-server on loopback, it reads the chain from anvil itself and sends through the Flask app's
-relayer. A campaign is created on the static page, two people join, the campaign reveals,
-both read the roster; every request the browser makes goes to the static server, the node
-or the relayer, and nowhere else.
+server on loopback, or opened from a file (the --single-file copy), it reads the chain from
+anvil itself and sends through the Flask app's relayer. A campaign is created on the static
+page, two people join, the campaign reveals, both read the roster; every request the browser
+makes goes to the static server (or the file), the node or the relayer, and nowhere else.
 """
 
 from __future__ import annotations
@@ -27,10 +27,19 @@ from .test_browser import CONTACTS, INSTRUCTIONS, NAMES, TIMEOUT, join, open_pag
 Quiet = type("Quiet", (SimpleHTTPRequestHandler,), {"log_message": lambda *a: None})
 
 
-@pytest.fixture
-def static_copy(spartacus: Spartacus, site: Site, tmp_path: Path) -> Iterator[str]:
-    """The exported folder, served by Python's http.server; yields its base URL."""
+@pytest.fixture(params=["http", "file"])
+def static_copy(
+    spartacus: Spartacus, site: Site, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[str]:
+    """The exported folder served by Python's http.server, or the single-file copy opened
+    from a file URL (Chromium loads no module script and no integrity-checked file from
+    file://, so that copy carries them inline); yields the page's URL."""
     folder = tmp_path / "copy"
+    if request.param == "file":
+        spartacus.ok("export-site", str(folder), "--relayer", site.url, "--single-file")
+        assert sorted(p.name for p in folder.iterdir()) == ["index.html", "manifest.json"]
+        yield (folder / "index.html").as_uri()
+        return
     spartacus.ok("export-site", str(folder), "--relayer", site.url)
     handler = functools.partial(Quiet, directory=str(folder))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -42,7 +51,7 @@ def static_copy(spartacus: Spartacus, site: Site, tmp_path: Path) -> Iterator[st
 
 def origin(url: str) -> str:
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
+    return f"{parts.scheme}://{parts.netloc}"  # "file://" for any file
 
 
 def visitor(browser: Browser, origins: list[str]) -> BrowserContext:

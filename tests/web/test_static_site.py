@@ -7,6 +7,7 @@ The browser journey through a static server is tests/e2e/test_static_copy.py.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import html
 import json
@@ -155,3 +156,28 @@ def test_export_site_refuses_a_folder_in_use_and_urls_with_a_secret(
     )
     assert secret.exit_code != 0 and "user or password" in secret.stderr
     assert not (tmp_path / "new").exists()
+
+
+def test_single_file_copy_carries_the_same_bundle_inline_allowed_by_its_hash(
+    spartacus: Spartacus, tmp_path: Path
+) -> None:
+    folder = tmp_path / "one"
+    export(spartacus, folder, "--single-file")
+    assert sorted(p.name for p in folder.iterdir()) == ["index.html", "manifest.json"]
+    page = (folder / "index.html").read_text()
+    script = re.search(r'<script type="module">(.*?)</script>', page, re.S)
+    style = re.search(r"<style>(.*?)</style>", page, re.S)
+    assert script is not None and style is not None
+    built = ROOT / "spartacus/web/static"
+    assert script.group(1).encode() == (built / "dist/app.js").read_bytes()
+    assert style.group(1).encode() == (built / "style.css").read_bytes()
+    csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page)
+    assert csp is not None
+    directives = dict(d.strip().split(" ", 1) for d in html.unescape(csp.group(1)).split(";"))
+
+    def sha(text: str) -> str:
+        return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+    assert directives["script-src"] == f"{sha(script.group(1))} 'wasm-unsafe-eval'"
+    assert directives["style-src"] == sha(style.group(1))
+    assert "static/" not in page  # nothing is loaded from the folder: it holds nothing else
