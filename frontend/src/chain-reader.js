@@ -12,7 +12,7 @@ import { Interface, getAddress } from "ethers";
 
 import { abi } from "../../spartacus/artifacts/Spartacus.json";
 
-export const CHUNK = 2000; // blocks per eth_getLogs request
+export const CHUNK = 2000; // blocks per eth_getLogs request, unless the config says otherwise
 const registryAbi = new Interface(abi);
 const IMPLIED_STATUS = { ThresholdReached: "revealed", GraceStarted: "pending", Reopened: "open", Expired: "expired" };
 const ROSTER_MODES = ["members", "public"];
@@ -27,12 +27,13 @@ function rangeRefused(error) {
 }
 
 export class ChainReader {
-  /** `config`: {rpc, registry, chainId, fromBlock}. */
+  /** `config`: {rpc, registry, chainId, fromBlock, logChunk (blocks per eth_getLogs)}. */
   constructor(config) {
     this.rpcUrl = config.rpc;
     this.registry = getAddress(config.registry);
     this.chainId = Number(config.chainId);
     this.fromBlock = Number(config.fromBlock ?? 0);
+    this.chunk = Math.max(1, Number(config.logChunk ?? CHUNK));
     this.histories = new Map();
     this.block = this.fromBlock - 1;
     this.hash = null;
@@ -79,8 +80,8 @@ export class ChainReader {
       this.histories = new Map();
       start = this.fromBlock;
     }
-    for (let low = start; low <= number; low += CHUNK) {
-      for (const log of await this.logs(low, Math.min(number, low + CHUNK - 1))) this.apply(log);
+    for (let low = start; low <= number; low += this.chunk) {
+      for (const log of await this.logs(low, Math.min(number, low + this.chunk - 1))) this.apply(log);
     }
     this.block = number;
     this.hash = head.hash;

@@ -114,6 +114,13 @@ def _named(name: str, problems: list[str]) -> bool:
     help="Another node (or relayer) the page's security policy lets visitors switch to (repeat).",
 )
 @click.option(
+    "--log-chunk",
+    type=click.IntRange(min=1),
+    default=2000,
+    show_default=True,
+    help="Blocks per eth_getLogs the page asks for (a range the node refuses is halved).",
+)
+@click.option(
     "--single-file",
     is_flag=True,
     help="Write index.html alone, the bundle and styles inline: the copy that opens from a "
@@ -127,6 +134,7 @@ def export_site_command(
     relayer: str | None,
     public_rpc: str | None,
     connect: tuple[str, ...],
+    log_chunk: int,
     single_file: bool,
 ) -> None:
     """Write the site into FOLDER for any static host (or IPFS, or an onion service): one
@@ -147,6 +155,7 @@ def export_site_command(
         relayer=relayer.rstrip("/") if relayer else None,
         connect=connect,
         directory=tuple(ctx.directory.as_json()),
+        log_chunk=log_chunk,
     )
     manifest = export_site(folder, config, single_file=single_file)
     cid = manifest.cid or "not computed: Node and this checkout's node_modules are needed"

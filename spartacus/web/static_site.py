@@ -40,6 +40,7 @@ from .site import STATIC, Manifest, integrity
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 FOLDER_CID = Path(__file__).resolve().parents[2] / "frontend" / "folder-cid.mjs"
 BUNDLE = "dist/app.js"
+LOG_CHUNK = 2000  # frontend/src/chain-reader.js's default; a range refused is halved anyway
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class StaticConfig:
     relayer: str | None = None
     connect: tuple[str, ...] = ()  # further origins the page may reach (other nodes)
     directory: tuple[dict[str, Any], ...] = ()  # known custodians, as the Flask pages get it
+    log_chunk: int = LOG_CHUNK  # blocks per eth_getLogs: within the node's range cap
 
     def origins(self) -> list[str]:
         """The origins of connect-src: the node, the relayer and the extra ones, in order."""
@@ -70,6 +72,7 @@ class StaticConfig:
             "registry": self.registry,
             "chainId": self.chain_id,
             "fromBlock": self.from_block,
+            "logChunk": self.log_chunk,
             "relayer": self.relayer or "",
             "connect": self.origins(),
             "directory": list(self.directory),
