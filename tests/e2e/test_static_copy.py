@@ -11,12 +11,14 @@ import functools
 import json
 import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.cli.conftest import Spartacus
@@ -28,27 +30,103 @@ from .test_browser import CONTACTS, INSTRUCTIONS, NAMES, TIMEOUT, join, open_pag
 Quiet = type("Quiet", (SimpleHTTPRequestHandler,), {"log_message": lambda *a: None})
 
 
-@pytest.fixture(params=["http", "file"])
-def static_copy(
-    spartacus: Spartacus, site: Site, tmp_path: Path, request: pytest.FixtureRequest
-) -> Iterator[str]:
-    """The exported folder served by Python's http.server, or the single-file copy opened
-    from a file URL (Chromium loads no module script and no integrity-checked file from
-    file://, so that copy carries them inline); yields the page's URL."""
-    folder = tmp_path / "copy"
-    if request.param == "file":
-        spartacus.ok("export-site", str(folder), "--relayer", site.url, "--single-file")
-        assert sorted(p.name for p in folder.iterdir()) == ["index.html", "manifest.json"]
-        yield (folder / "index.html").as_uri()
-        return
-    # Three blocks per eth_getLogs: the page reads the chain in many chunks.
-    spartacus.ok("export-site", str(folder), "--relayer", site.url, "--log-chunk", "3")
-    handler = functools.partial(Quiet, directory=str(folder))
+@dataclass
+class Copy:
+    url: str  # the page
+    rpc: str  # the node it reads
+    chunk: int  # the most blocks one eth_getLogs may cover
+    refused: list[int] | None = None  # the ranges the capped node refused (if capped)
+
+
+CAP = 3  # blocks per eth_getLogs the capped node answers
+
+
+class CappedNode(BaseHTTPRequestHandler):
+    """A JSON-RPC node in front of anvil that refuses eth_getLogs over more than CAP blocks,
+    as hosted providers refuse wide ranges; answers CORS like anvil does."""
+
+    upstream = ""
+    refused: list[int] = []
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def _headers(self, status: int) -> None:
+        self.send_response(status)
+        self.send_header("Access-Control-Allow-Origin", "*")
+        self.send_header("Access-Control-Allow-Headers", "content-type")
+        self.send_header("Content-Type", "application/json")
+
+    def do_OPTIONS(self) -> None:  # noqa: N802 - the handler's naming
+        self._headers(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def do_POST(self) -> None:  # noqa: N802 - the handler's naming
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        answer = self._refusal(json.loads(body))
+        if answer is None:
+            headers = {"Content-Type": "application/json"}
+            answer = requests.post(self.upstream, data=body, headers=headers, timeout=30).content
+        self._headers(200)
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def _refusal(self, call: dict[str, Any]) -> bytes | None:
+        if call.get("method") != "eth_getLogs":
+            return None
+        (query,) = call["params"]
+        width = int(query["toBlock"], 16) - int(query["fromBlock"], 16) + 1
+        if width <= CAP:
+            return None
+        self.refused.append(width)
+        error = {"code": -32005, "message": f"block range too large: at most {CAP}"}
+        return json.dumps({"jsonrpc": "2.0", "id": call["id"], "error": error}).encode()
+
+
+def serve(handler: Any) -> tuple[ThreadingHTTPServer, str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+@pytest.fixture(params=["http", "file", "capped-node"])
+def static_copy(
+    spartacus: Spartacus, site: Site, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Copy]:
+    """The exported folder served by Python's http.server (reading anvil three blocks at a
+    time, or through a node that refuses more than three: the page halves what is refused),
+    or the single-file copy opened from a file URL (Chromium loads no module script and no
+    integrity-checked file from file://, so that copy carries them inline)."""
+    folder = tmp_path / "copy"
+    export = ["export-site", str(folder), "--relayer", site.url]
+    if request.param == "file":
+        spartacus.ok(*export, "--single-file")
+        assert sorted(p.name for p in folder.iterdir()) == ["index.html", "manifest.json"]
+        yield Copy((folder / "index.html").as_uri(), spartacus.rpc, 2000)
+        return
+    servers = []
+    if request.param == "capped-node":
+
+        class Capped(CappedNode):
+            upstream = spartacus.rpc
+            refused: list[int] = []
+
+        node, rpc = serve(Capped)
+        servers.append(node)
+        spartacus.ok(*export, "--public-rpc", rpc)
+        copy = Copy("", rpc, CAP, Capped.refused)
+    else:
+        spartacus.ok(*export, "--log-chunk", str(CAP))
+        copy = Copy("", spartacus.rpc, CAP)
+    files, url = serve(functools.partial(Quiet, directory=str(folder)))
+    servers.append(files)
+    copy.url = url + "/"
+    yield copy
+    for server in servers:
+        server.shutdown()
+        server.server_close()
 
 
 def origin(url: str) -> str:
@@ -85,16 +163,17 @@ def read_roster(page: Page, code: str, members: int) -> list[tuple[str, ...]]:
 
 
 def test_the_static_copy_creates_joins_reveals_and_reads_the_roster(
-    browser: Browser, site: Site, spartacus: Spartacus, static_copy: str
+    browser: Browser, site: Site, spartacus: Spartacus, static_copy: Copy
 ) -> None:
     origins: list[str] = []
     ranges: list[int] = []
     errors: list[str] = []
     custodian_url = site.state.custodians[0].url
+    copy = static_copy
 
     organiser = visitor(browser, origins, ranges)
-    create = open_page(organiser, f"{static_copy}#/create", errors)
-    expect(create.locator("#config-rpc")).to_have_value(spartacus.rpc)
+    create = open_page(organiser, f"{copy.url}#/create", errors)
+    expect(create.locator("#config-rpc")).to_have_value(copy.rpc)
     create.fill("#create-title", "Fix the heating")
     create.fill("#create-plan", "We write to facilities together.")
     create.fill("#create-instructions", INSTRUCTIONS)
@@ -108,7 +187,7 @@ def test_the_static_copy_creates_joins_reveals_and_reads_the_roster(
     create.click("#create-open")
     expect(create.locator("#title")).to_have_text("Fix the heating")
     campaign_url = create.url
-    assert campaign_url.startswith(static_copy) and "#/c/" in campaign_url
+    assert campaign_url.startswith(copy.url) and "#/c/" in campaign_url
 
     pages: dict[str, Page] = {}
     codes: dict[str, str] = {}
@@ -125,20 +204,25 @@ def test_the_static_copy_creates_joins_reveals_and_reads_the_roster(
     for who, page in pages.items():
         assert sorted(read_roster(page, codes[who], 2)) == expected
         expect(page.locator("#roster-instructions")).to_have_text(INSTRUCTIONS)
-    home = open_page(organiser, static_copy, errors)
+    home = open_page(organiser, copy.url, errors)
     expect(home.locator("#campaign-list li")).to_contain_text("2 of 2 pledges, revealed")
     assert organiser_code.startswith("sp1-")
 
     # The browser reached the static server, the node and the relayer; nothing else.
-    allowed = {origin(static_copy), origin(spartacus.rpc), origin(site.url)}
+    allowed = {origin(copy.url), origin(copy.rpc), origin(site.url)}
     assert set(origins) - {"data:,"} <= allowed, set(origins)
-    assert {origin(spartacus.rpc), origin(site.url)} <= set(origins)
+    assert {origin(copy.rpc), origin(site.url)} <= set(origins)
     # The relayer got POSTs only: the pages read nothing from the Flask app.
     asked = [(method, path) for method, path, _ in site.recorder.requests]
     assert asked and all(method in ("POST", "OPTIONS") for method, _ in asked), asked
     assert errors == []
-    # The chain was read in chunks: never more than the export's --log-chunk at once.
-    chunk = 3 if static_copy.startswith("http") else 2000
-    assert len(ranges) > 1 and max(ranges) <= chunk, ranges
-    if chunk == 3:
-        assert ranges.count(3) >= 2, ranges
+    # The chain was read in chunks: never more than --log-chunk at once, and a range the
+    # capped node refused was asked again in halves until it answered.
+    answered = [r for r in ranges if r <= copy.chunk]
+    assert len(answered) > 1, ranges
+    if copy.refused is None:
+        assert max(ranges) <= copy.chunk, ranges
+    else:
+        assert copy.refused and sorted(copy.refused) == sorted(r for r in ranges if r > CAP)
+    if copy.refused is None and copy.chunk == CAP:
+        assert answered.count(CAP) >= 2, ranges  # the first read spans more than six blocks
