@@ -225,4 +225,4 @@ def test_the_static_copy_creates_joins_reveals_and_reads_the_roster(
     else:
         assert copy.refused and sorted(copy.refused) == sorted(r for r in ranges if r > CAP)
     if copy.refused is None and copy.chunk == CAP:
-        assert answered.count(CAP) >= 2, ranges  # the first read spans more than six blocks
+        assert CAP in answered, ranges  # a full chunk: the registry's logs span more blocks
