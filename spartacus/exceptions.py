@@ -99,6 +99,15 @@ class TransactionRefused(ChainError):
     """The node would not take a signed transaction; nothing was sent."""
 
 
+class FeeAboveCap(TransactionRefused):
+    """The network's base fee is above the user's cap (``--max-fee-gwei``); nothing was sent."""
+
+
+class InsufficientFunds(TransactionRefused):
+    """The sending account cannot pay the most the transaction may cost (gas, and on an
+    OP-stack chain the L1 data fee); nothing was sent."""
+
+
 class TransactionInDoubt(ChainError):
     """A transaction was sent, and whether it will be mined is not known: check the chain
     before sending it again. ``tx_hash`` names it."""

@@ -2,7 +2,14 @@
 or the deployment recorded per chain by ``spartacus deploy`` and ``spartacus group deploy``:
 under the command's home folder, else under the default home (~/.spartacus), where a plain
 ``spartacus deploy`` records it. So a custodian or a pledger with its own ``--home`` finds
-the registry deployed on this machine without exporting SPARTACUS_REGISTRY."""
+the registry deployed on this machine without exporting SPARTACUS_REGISTRY.
+
+Last comes the registry this repository records for a named network
+(``spartacus/deployments/<network>.json``, shipped in the package): a record is
+``{"registry": "0x...", "block": <deployment block>}``. Whoever deploys the project's
+registry on a public network commits it, so that everyone reaching that network
+(``--network base``, or an RPC of chain 8453) finds the same registry without typing its
+address. ``SPARTACUS_DEPLOYMENTS`` names another folder of such records."""
 
 from __future__ import annotations
 
@@ -14,15 +21,30 @@ from web3 import Web3
 from ..exceptions import GroupsNotFound, RegistryNotFound, UsageError
 from ..files import DEFAULT_HOME, read_json, write_json
 from .groups import Groups
+from .networks import LOCAL_CHAIN_IDS, Network, network_of
 from .registry import Registry
 
-# Local development chains (anvil, Hardhat, Ganache): their accounts and addresses are the
-# developer's own, so the CLI, the daemon and the web app relax checks meant for real networks.
-LOCAL_CHAIN_IDS = frozenset({31337, 1337})
+# The repository's records, one file per named network (none yet: no registry is deployed
+# on a public network).
+PUBLISHED = Path(__file__).resolve().parents[1] / "deployments"
+
+__all__ = [
+    "LOCAL_CHAIN_IDS",
+    "find_registry",
+    "record_deployment",
+    "recorded_deployment",
+    "published_deployment",
+    "find_groups",
+    "record_groups",
+]
 
 
-def find_registry(w3: Web3, home: Path, address: str | None) -> Registry:
-    """The registry at ``address``, or the one recorded under ``home`` for this chain.
+def find_registry(
+    w3: Web3, home: Path, address: str | None, *, deployments: Path | None = None
+) -> Registry:
+    """The registry at ``address``; else the one recorded under ``home`` (or the default
+    home) for this chain; else the one this repository records for the chain's named
+    network (or ``deployments``, a folder of such records).
 
     The recorded deployment block is used when the addresses agree, so log reads start there.
     """
@@ -32,11 +54,17 @@ def find_registry(w3: Web3, home: Path, address: str | None) -> Registry:
     default = DEFAULT_HOME.expanduser()
     if recorded is None and home.resolve() != default.resolve():
         recorded = recorded_deployment(default, chain_id)
+    network = network_of(chain_id)
+    if recorded is None and network is not None:
+        recorded = published_deployment(network, deployments)
     if recorded and (address is None or address.lower() == recorded[0].lower()):
         address, from_block = recorded
     if address is None:
+        where = (
+            f", {default} or in {network.name}'s deployment record" if network else f" or {default}"
+        )
         raise RegistryNotFound(
-            f"no registry is recorded for chain {chain_id} under {home} or {default}; "
+            f"no registry is recorded for chain {chain_id} under {home}{where}; "
             "pass --registry / SPARTACUS_REGISTRY or run `spartacus deploy`"
         )
     if not Web3.is_address(address):
@@ -65,6 +93,17 @@ def recorded_deployment(home: Path, chain_id: int) -> tuple[str, int] | None:
     if not entry or "registry" not in entry:  # none, or only a groups contract recorded
         return None
     return str(entry["registry"]), int(entry.get("block", 0))
+
+
+def published_deployment(network: Network, folder: Path | None = None) -> tuple[str, int] | None:
+    """The registry address and block recorded in the repository for ``network``, if any
+    (``folder``: another folder of ``<network>.json`` records)."""
+    folder = folder if folder is not None else PUBLISHED
+    path = folder / f"{network.name}.json"
+    if not path.is_file():
+        return None
+    entry = read_json(path, f"the {network.name} deployment record")
+    return (str(entry["registry"]), int(entry.get("block", 0)))
 
 
 def find_groups(w3: Web3, home: Path, address: str | None) -> Groups:

@@ -32,6 +32,7 @@ from ..protocol import (
 )
 from .artifact import abi_signature, load_artifact
 from .events import EventDecoder, apply_log, decode_receipt, plain_log
+from .fees import FeeCaps
 from .records import CampaignInfo, History, RosterMode, Status
 from .sender import Sender
 
@@ -46,6 +47,7 @@ class Registry:
         self.w3 = w3
         self.address = to_checksum_address(address)
         self.from_block = from_block
+        self.caps = FeeCaps()  # the user's fee caps, for every transaction sent to it
         self.contract = w3.eth.contract(address=self.address, abi=artifact["abi"])
         self._created: dict[int, int] = {}  # campaign id -> creation block, once found
         self._errors = {
@@ -55,11 +57,11 @@ class Registry:
         }
 
     @classmethod
-    def deploy(cls, w3: Web3, sender: LocalAccount) -> Registry:
+    def deploy(cls, w3: Web3, sender: LocalAccount, caps: FeeCaps | None = None) -> Registry:
         """Deploy a new registry from ``sender``; returns a client bound to it."""
         artifact = load_artifact()
         container = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
-        receipt = Sender(w3, sender).transact(container.constructor())
+        receipt = Sender(w3, sender, caps=caps).transact(container.constructor())
         if not receipt.get("contractAddress"):
             raise ChainError("the deployment transaction created no contract")
         return cls(w3, receipt["contractAddress"], from_block=receipt["blockNumber"])
@@ -272,7 +274,7 @@ class Registry:
     def sender(self, account: LocalAccount) -> Sender:
         """The one sender (``spartacus.chain.sender``) for ``account``'s transactions to this
         registry: its reverts are decoded with the registry's custom errors."""
-        return Sender(self.w3, account, self._errors)
+        return Sender(self.w3, account, self._errors, caps=self.caps)
 
     def _send(self, fn: ContractFunction, sender: LocalAccount) -> Any:
         return self.sender(sender).transact(fn)

@@ -43,10 +43,12 @@ from web3.exceptions import (
 from ..exceptions import (
     ChainError,
     ContractRevert,
+    InsufficientFunds,
     SendInterrupted,
     TransactionDropped,
     TransactionRefused,
 )
+from .fees import Cost, FeeCaps, cost, fee_model, in_eth, price
 from .reverts import decode_revert, explain_revert
 
 RECEIPT_TIMEOUT = 120  # seconds a sent transaction is waited for by default
@@ -91,15 +93,53 @@ class Sender:
     """
 
     def __init__(
-        self, w3: Web3, account: LocalAccount, errors: dict[bytes, Any] | None = None
+        self,
+        w3: Web3,
+        account: LocalAccount,
+        errors: dict[bytes, Any] | None = None,
+        *,
+        caps: FeeCaps | None = None,
     ) -> None:
         self.w3 = w3
         self.account = account
         self.errors = errors or {}
+        self.caps = caps or FeeCaps()
+        self.last_cost: Cost | None = None  # the most the last built transaction may cost
 
     @cached_property
     def chain_id(self) -> int:
         return int(self.w3.eth.chain_id)
+
+    @cached_property
+    def fee_model(self) -> str:
+        return fee_model(self.w3)
+
+    # ------------------------------------------------------------ fees
+
+    def priced(self, tx: dict[str, Any]) -> dict[str, Any]:
+        """``tx`` with EIP-1559 fees under the caps (``FeeAboveCap`` if the base fee is
+        above them), after checking that the account can pay the most it may cost:
+        gas x max fee, plus the L1 data fee on an OP-stack chain (``InsufficientFunds``)."""
+        if "maxFeePerGas" not in tx:
+            max_fee, priority = price(self.w3, self.caps)
+            tx = {**tx, "maxFeePerGas": max_fee, "maxPriorityFeePerGas": priority}
+        tx.pop("gasPrice", None)
+        tx.setdefault("type", 2)
+        self.last_cost = most = self.estimate(tx)
+        value = int(tx.get("value", 0))
+        balance = int(self.w3.eth.get_balance(self.account.address))
+        if balance < most.total + value:
+            sends = f" and sends {in_eth(value)}" if value else ""
+            raise InsufficientFunds(
+                f"account {self.account.address} holds {in_eth(balance)}, and this "
+                f"transaction may cost {most.describe()}{sends}; nothing was sent: fund the "
+                "account"
+            )
+        return tx
+
+    def estimate(self, tx: dict[str, Any]) -> Cost:
+        """The most ``tx`` (with gas and fees) may cost on this chain (``fees.cost``)."""
+        return cost(self.w3, tx, self.fee_model)  # type: ignore[arg-type]
 
     # ------------------------------------------------------------ sending
 
@@ -116,9 +156,16 @@ class Sender:
 
     def build(self, fn: Any, nonce: int) -> dict[str, Any]:
         """``fn`` as a transaction from the account; ``ContractRevert`` if the call reverts."""
-        params = {"from": self.account.address, "nonce": nonce, "chainId": self.chain_id}
+        max_fee, priority = price(self.w3, self.caps)
+        params = {
+            "from": self.account.address,
+            "nonce": nonce,
+            "chainId": self.chain_id,
+            "maxFeePerGas": max_fee,
+            "maxPriorityFeePerGas": priority,
+        }
         try:
-            return build_transaction(fn, params)
+            return self.priced(build_transaction(fn, params))
         except ContractCustomError as exc:
             raise self.decode_revert(exc.data if isinstance(exc.data, str) else "") from None
         except ContractLogicError as exc:
@@ -139,16 +186,14 @@ class Sender:
         """Send ``wei`` to ``to`` and wait until it is mined; returns the hash."""
 
         def build(nonce: int) -> dict[str, Any]:
-            base_fee = int(self.w3.eth.get_block("latest").get("baseFeePerGas", 0))
-            return {
+            tx = {
                 "to": to_checksum_address(to),
                 "value": wei,
                 "nonce": nonce,
                 "chainId": self.chain_id,
                 "gas": 21_000,
-                "maxFeePerGas": 2 * base_fee + 10**9,
-                "maxPriorityFeePerGas": 10**9,
             }
+            return self.priced(tx)
 
         signed = self._send(build, None)
         if self._mined(signed, RECEIPT_TIMEOUT)["status"] != 1:
@@ -262,6 +307,6 @@ class Sender:
         return decode_revert(self.errors, data)
 
 
-def transfer(w3: Web3, sender: LocalAccount, to: str, wei: int) -> str:
+def transfer(w3: Web3, sender: LocalAccount, to: str, wei: int, caps: FeeCaps | None = None) -> str:
     """Send ``wei`` from ``sender`` to ``to``; returns the mined transaction's hash."""
-    return Sender(w3, sender).transfer(to, wei)
+    return Sender(w3, sender, caps=caps).transfer(to, wei)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -27,6 +28,8 @@ from ..chain.deployments import (
 )
 from ..chain.directory import CustodianDirectory, load_directory
 from ..chain.groups import Groups
+from ..chain.fees import FeeCaps
+from ..chain.networks import Network, check_chain
 from ..chain.registry import Registry
 from ..custodian.keystore import Keystore, load_passphrase
 from ..exceptions import ChainError, UsageError
@@ -51,6 +54,8 @@ class Context:
     passphrase_file: str | None = None
     directory_path: str | None = None  # --custodian-directory / SPARTACUS_CUSTODIAN_DIRECTORY
     as_json: bool = False
+    network: Network | None = None  # --network / SPARTACUS_NETWORK
+    caps: FeeCaps = field(default_factory=FeeCaps)  # --max-fee-gwei, --max-priority-fee-gwei
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
 
     @cached_property
@@ -59,6 +64,11 @@ class Context:
 
     @cached_property
     def w3(self) -> Web3:
+        if self.network and self.network.name != "local" and not self.rpc_given:
+            raise UsageError(
+                f"--network {self.network.name} needs the URL of one of its nodes: pass "
+                "--rpc URL (or SPARTACUS_RPC)"
+            )
         w3 = Web3(HTTPProvider(self.rpc, request_kwargs={"timeout": 30}))
         try:
             w3.eth.chain_id  # noqa: B018 - fail early and clearly if the node is not there
@@ -67,6 +77,8 @@ class Context:
                 f"cannot reach the chain at {self.rpc} ({type(exc).__name__}); "
                 "start one with `spartacus node` or pass --rpc / SPARTACUS_RPC"
             ) from None
+        if self.network:
+            check_chain(w3, self.network, f"the RPC endpoint {_host(self.rpc)}")
         return w3
 
     @cached_property
@@ -80,7 +92,15 @@ class Context:
 
     @cached_property
     def registry(self) -> Registry:
-        return find_registry(self.w3, self.home, self.registry_address)
+        folder = self.env.get("SPARTACUS_DEPLOYMENTS")
+        registry = find_registry(
+            self.w3,
+            self.home,
+            self.registry_address,
+            deployments=Path(folder).expanduser() if folder else None,
+        )
+        registry.caps = self.caps
+        return registry
 
     @cached_property
     def groups(self) -> Groups:
@@ -129,6 +149,11 @@ class Context:
     def chain_now(self) -> int:
         """The latest block's time: deadlines follow the chain's clock, not this machine's."""
         return int(self.w3.eth.get_block("latest")["timestamp"])
+
+
+def _host(url: str) -> str:
+    """A node's host for messages: a hosted node's path (and any login) holds its API key."""
+    return urlsplit(url).netloc.rpartition("@")[2] or url.split("/")[0]
 
 
 def dev_account(index: int) -> LocalAccount:

@@ -14,6 +14,8 @@ import click
 import requests
 from web3.exceptions import Web3Exception
 
+from ..chain.fees import FeeCaps
+from ..chain.networks import NETWORKS, network_named
 from ..exceptions import SpartacusError
 from . import campaign, custodian, group, network, pledge, site, watch, web
 from .context import DEFAULT_RPC, Context
@@ -42,6 +44,26 @@ class SpartacusGroup(click.Group):
     show_default=True,
     help="JSON-RPC URL of the chain [env SPARTACUS_RPC]. Several, comma-separated, are the "
     "sources of `watch`; other commands use the first.",
+)
+@click.option(
+    "--network",
+    envvar="SPARTACUS_NETWORK",
+    metavar="NAME",
+    help=f"Named network ({', '.join(NETWORKS)}) [env SPARTACUS_NETWORK]: the --rpc node must "
+    "serve its chain, and its registry is found in the repository's deployment record.",
+)
+@click.option(
+    "--max-fee-gwei",
+    envvar="SPARTACUS_MAX_FEE_GWEI",
+    metavar="GWEI",
+    help="Most a transaction may pay per gas [env SPARTACUS_MAX_FEE_GWEI]; nothing is sent "
+    "while the network's base fee is above it.",
+)
+@click.option(
+    "--max-priority-fee-gwei",
+    envvar="SPARTACUS_MAX_PRIORITY_FEE_GWEI",
+    metavar="GWEI",
+    help="Most tip per gas to the block producer [env SPARTACUS_MAX_PRIORITY_FEE_GWEI].",
 )
 @click.option(
     "--registry",
@@ -81,6 +103,9 @@ class SpartacusGroup(click.Group):
 def cli(
     ctx: click.Context,
     rpc: str,
+    network: str | None,
+    max_fee_gwei: str | None,
+    max_priority_fee_gwei: str | None,
     registry: str | None,
     groups: str | None,
     home: str | None,
@@ -95,6 +120,8 @@ def cli(
     obj.rpc_given = ctx.get_parameter_source("rpc") is not click.core.ParameterSource.DEFAULT
     obj.registry_address = registry
     obj.groups_address = groups
+    obj.network = network_named(network) if network else None
+    obj.caps = FeeCaps.from_gwei(max_fee_gwei, max_priority_fee_gwei)
     obj.home_option = home
     obj.dev_account = dev_account
     obj.passphrase_file = passphrase_file

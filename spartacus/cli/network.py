@@ -42,7 +42,7 @@ def node(ctx: Context, port: int | None, host: str, block_time: int | None) -> N
 @pass_context
 def deploy(ctx: Context) -> None:
     """Deploy a registry, record its address for this chain, and print it."""
-    registry = Registry.deploy(ctx.w3, ctx.sender)
+    registry = Registry.deploy(ctx.w3, ctx.sender, ctx.caps)
     ctx.record_deployment(registry)
     output(
         ctx,
@@ -65,5 +65,5 @@ def fund(ctx: Context, address: str, amount: str) -> None:
     except (ValueError, ArithmeticError) as exc:
         raise UsageError(f"--eth {amount!r} is not an amount of ether") from exc
     to = Web3.to_checksum_address(address)
-    tx_hash = transfer(ctx.w3, ctx.sender, to, value)
+    tx_hash = transfer(ctx.w3, ctx.sender, to, value, ctx.caps)
     output(ctx, {"to": to, "wei": value, "tx": tx_hash}, f"sent {amount} ETH to {to}")

@@ -10,6 +10,7 @@ import click
 from web3 import HTTPProvider, Web3
 
 from .. import mail
+from ..chain.networks import network_of
 from ..chain.quorum import TAGS, Quorum, label
 from ..chain.registry import Registry
 from ..custodian import Watcher, WatchSettings
@@ -181,7 +182,9 @@ def _run(
     def sources_quorum() -> Quorum:
         reg = ctx.registry  # on the first source
         local = reg.chain_id in LOCAL_CHAIN_IDS
-        tag = confirm_tag or ("latest" if local or confirmations is not None else "finalized")
+        named = network_of(reg.chain_id)
+        usual = "latest" if local else named.finality if named else "finalized"
+        tag = confirm_tag or ("latest" if confirmations is not None else usual)
         depth = confirmations
         if depth is None:
             depth = 0 if local else REMOTE_CONFIRMATIONS
@@ -240,6 +243,11 @@ def _run(
 def _registry(url: str, primary: Registry) -> Registry:
     """The registry as read through another source."""
     w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": 30}))
+    if int(w3.eth.chain_id) != primary.chain_id:
+        raise ChainError(
+            f"the source {_host(url)} serves chain {w3.eth.chain_id}, not {primary.chain_id} "
+            "like the first; every source must be a node of the same chain"
+        )
     return Registry(w3, primary.address, from_block=primary.from_block)
 
 

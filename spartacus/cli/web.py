@@ -87,6 +87,7 @@ def serve(
         MAX_VIEWERS=max_viewers,
         PUBLIC_URL=public_url,
         EXPLORER=explorer,
+        FEE_CAPS=ctx.caps,
     )
     if custodians:
         config["CUSTODIANS"] = ",".join(custodians)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..chain.deployments import LOCAL_CHAIN_IDS
+from ..chain.fees import FeeCaps
+from ..chain.networks import LOCAL_CHAIN_IDS
 from ..exceptions import UsageError
 
 DEFAULTS: dict[str, Any] = {
@@ -23,7 +24,10 @@ DEFAULTS: dict[str, Any] = {
     "CUSTODIANS": "",  # "name=url,name=url" or "url,url": custodian daemons for creators
     "CUSTODIAN_DIRECTORY": None,  # JSON file of named custodians (spartacus.chain.directory)
     "ALLOW_PRIVATE_CUSTODIAN_URLS": False,  # let creators name loopback/private daemons
-    "EXPLORER": None,  # block explorer base URL; default by chain id
+    "EXPLORER": None,  # block explorer base URL; default: the named network's (chain.networks)
+    # The fee caps of every transaction the relayer sends (chain.fees.FeeCaps), from
+    # SPARTACUS_MAX_FEE_GWEI and SPARTACUS_MAX_PRIORITY_FEE_GWEI; no cap by default.
+    "FEE_CAPS": None,
     # e.g. https://spartacus.example: the base of share links and QR codes, never the Host
     # header. Required off a local chain; on one it defaults to the request's host.
     "PUBLIC_URL": None,
@@ -72,17 +76,6 @@ _ENV = (
     "RELAY_WITHDRAW_RESERVE_WEI",
 )
 
-# Explorers of the networks Spartacus is meant for (address pages live at <base>/address/<a>).
-EXPLORERS = {
-    1: "https://etherscan.io",
-    10: "https://optimistic.etherscan.io",
-    8453: "https://basescan.org",
-    42161: "https://arbiscan.io",
-    11155111: "https://sepolia.etherscan.io",
-    84532: "https://sepolia.basescan.org",
-    11155420: "https://sepolia-optimism.etherscan.io",
-}
-
 
 def from_environment(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """DEFAULTS overlaid with the SPARTACUS_* variables that are set."""
@@ -99,6 +92,9 @@ def from_environment(env: Mapping[str, str] | None = None) -> dict[str, Any]:
                 config[name] = kind(value)
             except ValueError:
                 raise UsageError(f"SPARTACUS_{name} must be a number, not {value!r}") from None
+    config["FEE_CAPS"] = FeeCaps.from_gwei(
+        env.get("SPARTACUS_MAX_FEE_GWEI"), env.get("SPARTACUS_MAX_PRIORITY_FEE_GWEI")
+    )
     return config
 
 

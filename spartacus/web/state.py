@@ -21,10 +21,11 @@ from web3.providers.rpc.utils import ExceptionRetryConfiguration
 
 from ..chain.deployments import find_registry
 from ..chain.directory import CustodianDirectory, load_directory
+from ..chain.networks import explorer_for
 from ..chain.registry import Registry
 from ..files import resolve_home
 from ..ratelimit import RateLimiter
-from .config import EXPLORERS, CustodianEntry, parse_custodians, public_url
+from .config import CustodianEntry, parse_custodians, public_url
 from .index import CampaignIndex
 from .moderation import ModerationStore
 from .relay import Relayer
@@ -70,7 +71,10 @@ class WebState:
 
     @cached_property
     def registry(self) -> Registry:
-        return find_registry(self.w3, self.home, self.config["REGISTRY"])
+        registry = find_registry(self.w3, self.home, self.config["REGISTRY"])
+        if self.config.get("FEE_CAPS") is not None:
+            registry.caps = self.config["FEE_CAPS"]
+        return registry
 
     @cached_property
     def index(self) -> CampaignIndex:
@@ -137,7 +141,7 @@ class WebState:
 
     @cached_property
     def explorer(self) -> str | None:
-        base = self.config["EXPLORER"] or EXPLORERS.get(self.registry.chain_id)
+        base = self.config["EXPLORER"] or explorer_for(self.registry.chain_id)
         return f"{base.rstrip('/')}/address/{self.registry.address}" if base else None
 
     def start(self) -> None:

@@ -11,6 +11,7 @@ import json
 import socket
 import subprocess
 import time
+from contextlib import contextmanager
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,11 +31,12 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def anvil_rpc() -> Iterator[str]:
+@contextmanager
+def running_anvil(*extra: str) -> Iterator[str]:
+    """An anvil on a free loopback port (``extra``: more options, e.g. ``--optimism``)."""
     port = _free_port()
     process = subprocess.Popen(
-        [anvil_path(), "--host", "127.0.0.1", "--port", str(port), "--silent"],
+        [anvil_path(), "--host", "127.0.0.1", "--port", str(port), "--silent", *extra],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -54,9 +56,17 @@ def anvil_rpc() -> Iterator[str]:
     else:
         process.kill()
         raise RuntimeError("anvil did not start")
-    yield rpc
-    process.terminate()
-    process.wait(timeout=10)
+    try:
+        yield rpc
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def anvil_rpc() -> Iterator[str]:
+    with running_anvil() as rpc:
+        yield rpc
 
 
 @pytest.fixture(scope="session")
