@@ -27,8 +27,8 @@ from ..chain.deployments import (
     record_groups,
 )
 from ..chain.directory import CustodianDirectory, load_directory
-from ..chain.groups import Groups
 from ..chain.fees import FeeCaps
+from ..chain.groups import Groups
 from ..chain.networks import Network, check_chain
 from ..chain.registry import Registry
 from ..custodian.keystore import Keystore, load_passphrase

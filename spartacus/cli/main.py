@@ -138,6 +138,7 @@ for _command in (
     network.node,
     network.deploy,
     network.fund,
+    network.verify_source,
     campaign.create,
     campaign.status,
     campaign.verify,

@@ -1,16 +1,20 @@
-"""Chain-level commands: run a local ``node``, ``deploy`` a registry, ``fund`` an account."""
+"""Chain-level commands: run a local ``node``, ``deploy`` a registry, ``fund`` an account,
+``verify-source`` for block explorers."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import click
 from web3 import Web3
 
 from ..chain.anvil import anvil_path
+from ..chain.networks import explorer_for
 from ..chain.registry import Registry
 from ..chain.sender import transfer
+from ..chain.source import write_verification
 from ..exceptions import UsageError
 from .context import Context
 from .options import json_option, output, pass_context
@@ -67,3 +71,38 @@ def fund(ctx: Context, address: str, amount: str) -> None:
     to = Web3.to_checksum_address(address)
     tx_hash = transfer(ctx.w3, ctx.sender, to, value, ctx.caps)
     output(ctx, {"to": to, "wei": value, "tx": tx_hash}, f"sent {amount} ETH to {to}")
+
+
+@click.command("verify-source")
+@click.option(
+    "--address", help="The registry's address [default: --registry, or the recorded one]."
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    help="Folder to write into [default: verify-<network or chain id>].",
+)
+@json_option
+@pass_context
+def verify_source(ctx: Context, address: str | None, out: str | None) -> None:
+    """Write what block explorers need to verify the registry's source.
+
+    Checks that the deployed code is the registry this package ships, then writes the solc
+    standard-JSON input (Etherscan, Blockscout: "Solidity (Standard-Json-Input)"), the
+    metadata (Sourcify) and verification.json (compiler version, contract name, no
+    constructor arguments). Use with --network NAME --rpc URL.
+    """
+    if address is not None:
+        ctx.registry_address = address
+    registry = ctx.registry
+    name = ctx.network.name if ctx.network else str(registry.chain_id)
+    folder = Path(out) if out else Path(f"verify-{name}")
+    summary = write_verification(registry, folder)
+    explorer = explorer_for(registry.chain_id)
+    where = f"; verify at {explorer}/verifyContract" if explorer else ""
+    output(
+        ctx,
+        {**summary, "folder": str(folder)},
+        f"wrote {folder}/standard-input.json and metadata.json for {registry.address} "
+        f"({summary['contract']}, solc {summary['compilerVersion']}){where}",
+    )

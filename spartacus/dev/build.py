@@ -55,7 +55,9 @@ SETTINGS: dict[str, Any] = {
                 "evm.bytecode.object",
                 "evm.bytecode.linkReferences",
                 "evm.deployedBytecode.object",
+                "evm.deployedBytecode.immutableReferences",
                 "devdoc",
+                "metadata",
             ],
             "": ["ast"],  # read for the contract's constants (``constants``); code is unchanged
         }
@@ -92,14 +94,12 @@ def _sources() -> dict[str, dict[str, str]]:
     return dict(sorted(sources.items()))
 
 
-def compile_contracts() -> dict[str, dict[str, Any]]:
-    """Compile contracts/ and return ``{name: {"abi", "bytecode", ..., "constants"}}`` for
-    SHIPPED."""
+def compile_standard(standard_input: dict[str, Any]) -> dict[str, Any]:
+    """Run the project's solc on a standard-JSON input (imports resolved from the checkout)."""
     import solcx  # imported here: a plain install of the package has no compiler
 
-    standard_input = {"language": "Solidity", "sources": _sources(), "settings": SETTINGS}
     try:
-        output = solcx.compile_standard(
+        output: dict[str, Any] = solcx.compile_standard(
             standard_input,
             solc_version=SOLC_VERSION,
             base_path=str(ROOT),
@@ -109,6 +109,19 @@ def compile_contracts() -> dict[str, dict[str, Any]]:
         raise SystemExit(
             f"solc {SOLC_VERSION} is not installed for py-solc-x; run `make install`"
         ) from exc
+    return output
+
+
+# The shipped contracts explorers verify (``spartacus verify-source``): the registry.
+VERIFIED = ("Spartacus",)
+
+
+def compile_contracts() -> dict[str, dict[str, Any]]:
+    """Compile contracts/ and return ``{name: {"abi", "bytecode", ..., "constants"}}`` for
+    SHIPPED, and ``{name + ".verify": ...}`` for VERIFIED: what block explorers need."""
+    sources = _sources()
+    standard_input = {"language": "Solidity", "sources": sources, "settings": SETTINGS}
+    output = compile_standard(standard_input)
     artifacts = {}
     for name, source in SHIPPED.items():
         compiled = output["contracts"][source][name]
@@ -125,7 +138,39 @@ def compile_contracts() -> dict[str, dict[str, Any]]:
         links = compiled["evm"]["bytecode"].get("linkReferences")
         if links:
             artifacts[name]["linkReferences"] = links
+        if name in VERIFIED:
+            artifacts[f"{name}.verify"] = verification(source, name, compiled, sources)
     return artifacts
+
+
+# What an explorer asks for: the usual outputs (Etherscan and Blockscout ignore the rest).
+VERIFY_OUTPUT = {"*": {"*": ["abi", "evm.bytecode", "evm.deployedBytecode", "metadata"]}}
+
+
+def verification(
+    source: str, name: str, compiled: dict[str, Any], sources: dict[str, dict[str, str]]
+) -> dict[str, Any]:
+    """The standard-JSON input that rebuilds ``name`` byte for byte, every source it uses
+    embedded under the unit name its metadata records (so the metadata hash at the end of
+    the runtime code is the same), with the metadata, the compiler's full version and the
+    runtime code's immutable positions (``spartacus verify-source`` writes them out).
+    Sources not given to solc (found through the remappings) are read from the checkout."""
+    metadata = json.loads(compiled["metadata"])
+    embedded = {
+        unit: {
+            "content": sources[unit]["content"] if unit in sources else (ROOT / unit).read_text()
+        }
+        for unit in sorted(metadata["sources"])
+    }
+    settings = {**_public_settings(), "outputSelection": VERIFY_OUTPUT}
+    immutables = compiled["evm"]["deployedBytecode"].get("immutableReferences", {})
+    return {
+        "contract": f"{source}:{name}",
+        "compilerVersion": "v" + metadata["compiler"]["version"],
+        "input": {"language": "Solidity", "sources": embedded, "settings": settings},
+        "metadata": compiled["metadata"],
+        "immutableReferences": [ref for refs in immutables.values() for ref in refs],
+    }
 
 
 def constants(ast: dict[str, Any], contract: str) -> dict[str, int]:
@@ -160,6 +205,7 @@ def write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
+        os.fchmod(fd, 0o644)  # shipped in the package: readable by everyone
         with os.fdopen(fd, "w") as handle:
             handle.write(text)
         os.replace(tmp, path)
