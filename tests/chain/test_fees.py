@@ -1,7 +1,8 @@
 """Fees: EIP-1559 under the user's caps, and the OP-stack L1 data fee, on ``anvil --optimism``.
 
 anvil 1.7.1 in OP-stack mode has no GasPriceOracle predeploy at 0x420...0F (eth_getCode is
-empty there), so a stand-in of the same interface and formula is put at that address.
+empty there), so a stand-in of the same interface and formula is put at that address
+(``tests.chain.op_stack``).
 """
 
 from __future__ import annotations
@@ -16,49 +17,17 @@ from eth_account.signers.local import LocalAccount
 from web3 import HTTPProvider, Web3
 
 from spartacus.chain.artifact import load_artifact
-from spartacus.chain.fees import GWEI, FeeCaps, fee_model, unsigned_bytes
-from spartacus.chain.networks import GAS_PRICE_ORACLE
+from spartacus.chain.fees import FeeCaps, fee_model, unsigned_bytes
 from spartacus.chain.sender import Sender
 from spartacus.cli import cli
 from spartacus.cli.context import dev_account
 from spartacus.exceptions import FeeAboveCap, InsufficientFunds
-from tests.cli.conftest import running_anvil
-
-STAND_IN = Path(__file__).parent / "contracts" / "GasPriceOracleStandIn.sol"
-
-
-def stand_in_fee(data: bytes) -> int:
-    """The stand-in's formula, restated: Ecotone's L1 fee at its fixed prices."""
-    gas = 68 * 16 + sum(4 if b == 0 else 16 for b in data)
-    return gas * (16 * 30 * GWEI * 1368 + 2 * GWEI * 810949) // (16 * 10**6)
-
-
-def oracle_runtime() -> str:
-    import solcx
-
-    from spartacus.dev.build import SOLC_VERSION
-
-    out = solcx.compile_standard(
-        {
-            "language": "Solidity",
-            "sources": {"GasPriceOracleStandIn.sol": {"content": STAND_IN.read_text()}},
-            "settings": {
-                "evmVersion": "cancun",
-                "outputSelection": {"*": {"*": ["evm.deployedBytecode.object"]}},
-            },
-        },
-        solc_version=SOLC_VERSION,
-    )
-    code = out["contracts"]["GasPriceOracleStandIn.sol"]["GasPriceOracleStandIn"]
-    return "0x" + code["evm"]["deployedBytecode"]["object"]
+from tests.chain.op_stack import running_op_anvil, stand_in_fee
 
 
 @pytest.fixture(scope="module")
 def op_rpc() -> Iterator[str]:
-    with running_anvil("--optimism") as rpc:
-        w3 = Web3(HTTPProvider(rpc))
-        assert w3.eth.get_code(Web3.to_checksum_address(GAS_PRICE_ORACLE)) == b""
-        w3.provider.make_request("anvil_setCode", [GAS_PRICE_ORACLE, oracle_runtime()])
+    with running_op_anvil() as rpc:
         yield rpc
 
 
