@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import cryptobench, gas, groups, latency, relay, report, scale, web
+from . import cryptobench, gas, groups, l2fees, latency, relay, report, scale, web
 from .node import anvil, machine
 from .world import World, workers
 
@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             _progress("gas")
             results["gas"] = gas.measure(world, quick=args.quick, workers=cores)
+            results["l2_costs"] = l2fees.price(results["gas"])
             results["scale"] = {}
             sizes = (100,) if args.quick else (1_000, 10_000)
             for size in sizes:
@@ -86,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     results["aims"] = report.aims(results)
     results["bench_seconds"] = round(time.monotonic() - started, 1)
     print(report.table(results))
+    print("\n" + l2fees.table(results["l2_costs"]))
     report.write(out, results)
     print(f"\nwrote {out}")
     return 0
