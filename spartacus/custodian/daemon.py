@@ -320,6 +320,7 @@ class Watcher:
         for number, part in enumerate(plan.parts, start=1):
             fn = registry.contract.functions.release(campaign_id, part)
             signed = sender.send(fn, before_send=save)
+            cost = sender.last_cost  # the most it may cost, L1 data fee included (chain.fees)
             emit(
                 "release_sent",
                 campaign=campaign_id,
@@ -327,6 +328,8 @@ class Watcher:
                 part=number,
                 parts=len(plan.parts),
                 tx=signed.tx_hash,
+                max_cost_wei=cost.total if cost else None,
+                l1_fee_wei=cost.l1_fee if cost else None,
             )
             if not self.inflight.wait(
                 campaign_id, record, self.settings.receipt_timeout, signed.raw

@@ -26,6 +26,8 @@ from web3.exceptions import Web3Exception
 from ..chain.sender import RECEIPT_TIMEOUT, Sender
 from ..exceptions import (
     ContractRevert,
+    FeeAboveCap,
+    InsufficientFunds,
     RequestRefused,
     SendInterrupted,
     TransactionDropped,
@@ -72,6 +74,21 @@ class Submitter:
                 signed = self.sender.send(fn)
             except ContractRevert as exc:
                 raise RequestRefused(str(exc), 409) from None
+            except FeeAboveCap:
+                raise RequestRefused(
+                    "network fees are above what this relayer pays (its operator's cap); "
+                    "nothing was sent: try again later or use a wallet",
+                    503,
+                    60,
+                ) from None
+            except InsufficientFunds:
+                # Gas at the max fee, plus the L1 data fee on OP-stack chains (chain.fees).
+                raise RequestRefused(
+                    "the relayer cannot pay for this transaction right now; nothing was sent: "
+                    "try later or use a wallet",
+                    503,
+                    60,
+                ) from None
             except TransactionRefused as exc:
                 raise RequestRefused(str(exc), 502) from None
             except SendInterrupted as exc:

@@ -59,6 +59,9 @@ def test_whole_flow_on_op_stack_with_two_second_blocks(
     assert relayed is not None and relayed.l1_fee > 0  # the relayer priced the L1 data fee
 
     daemon.wait_for("release_mined", campaign=campaign_id, count=2)
+    sent = daemon.events("release_sent", campaign=campaign_id)
+    assert sent and all(e["l1_fee_wei"] > 0 for e in sent)  # the custodian priced it too
+    assert all(e["max_cost_wei"] > e["l1_fee_wei"] for e in sent)
     web.sync()
     data = web.get(f"/api/campaigns/{campaign_id}/records").get_json()
     assert data["status"] == "revealed" and data["releases"]
