@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 SOLC_VERSION := 0.8.37
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: install up test lint build bench clean browser frontend wheel static
+.PHONY: install up test lint build bench clean browser proxy frontend wheel static
 
 install: $(VENV)/.installed node_modules/.installed solc frontend
 
@@ -69,8 +69,16 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-test: install browser
-	SPARTACUS_CHROMIUM=$(CHROMIUM) $(PY) -m pytest -q
+# Debian's Caddy, the recommended TLS proxy (deploy/Caddyfile), for tests/web/test_proxy.py.
+CADDY ?= /usr/bin/caddy
+proxy:
+	@test -x $(CADDY) || { \
+	  command -v apt-get >/dev/null || { echo "Caddy is needed at $(CADDY) (or set CADDY=...)"; exit 1; }; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq caddy >/dev/null; }
+
+test: install browser proxy
+	SPARTACUS_CHROMIUM=$(CHROMIUM) SPARTACUS_CADDY=$(CADDY) $(PY) -m pytest -q
 	node --test tests/js/*.test.mjs  # not tests/js/browser/ (the in-browser stand-ins)
 
 bench: install  # `python -m bench.groups` measures the membership groups alone
