@@ -13,7 +13,7 @@ from web3 import HTTPProvider, Web3
 from spartacus.chain.networks import NETWORKS
 from spartacus.chain.registry import Registry
 from spartacus.cli.context import Context
-from tests.cli.conftest import Spartacus, running_anvil
+from tests.cli.conftest import Spartacus, anvil_rpc, running_anvil  # noqa: F401
 
 # anvil's first development key: funded on any anvil, whatever chain id it claims.
 DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
@@ -110,3 +110,23 @@ def _cli():  # type: ignore[no-untyped-def]
     from spartacus.cli import cli
 
     return cli
+
+
+def test_watch_refuses_a_source_of_another_chain(
+    anvil_rpc: str,  # noqa: F811
+    base_rpc: str,
+    tmp_path: Path,
+) -> None:
+    from spartacus.cli.context import dev_account
+
+    registry = Registry.deploy(Web3(HTTPProvider(anvil_rpc)), dev_account(0))
+    home = tmp_path / "custodian"
+    env = {"SPARTACUS_PASSPHRASE": "passphrase", "SPARTACUS_REGISTRY": "", "SPARTACUS_NETWORK": ""}
+    runner = Spartacus(anvil_rpc, registry.address, tmp_path).runner
+    base = ["--rpc", anvil_rpc, "--registry", registry.address, "--home", str(home)]
+    assert runner.invoke(_cli(), [*base, "custodian", "init"], env=env).exit_code == 0
+    result = runner.invoke(
+        _cli(), [*base, "watch", "--once", "--source", base_rpc, "--quorum", "2"], env=env
+    )
+    assert result.exit_code == 1
+    assert "serves chain 8453, not 31337 like the first" in result.stderr
