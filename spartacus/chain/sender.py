@@ -6,6 +6,11 @@ Callers keep their own policy (the daemon saves a hash before it leaves, the rel
 answers in HTTP statuses); how a transaction is built, signed, sent, sent again and waited
 for lives here only.
 
+Every transaction is priced by ``spartacus.chain.fees``: EIP-1559 under the user's caps
+(``FeeAboveCap`` when the base fee is above them), and refused with ``InsufficientFunds``
+when the account cannot pay the most it may cost (on OP-stack chains, L1 data fee
+included). Both are ``TransactionRefused``: nothing was sent.
+
 What can go wrong, and what is raised (all ``ChainError``s, from ``spartacus.exceptions``):
 
 - the call reverts when its gas is estimated: ``ContractRevert``, nothing was sent;
@@ -49,6 +54,7 @@ from ..exceptions import (
     TransactionRefused,
 )
 from .fees import Cost, FeeCaps, cost, fee_model, in_eth, price
+from .networks import FeeModel
 from .reverts import decode_revert, explain_revert
 
 RECEIPT_TIMEOUT = 120  # seconds a sent transaction is waited for by default
@@ -111,7 +117,7 @@ class Sender:
         return int(self.w3.eth.chain_id)
 
     @cached_property
-    def fee_model(self) -> str:
+    def fee_model(self) -> FeeModel:
         return fee_model(self.w3)
 
     # ------------------------------------------------------------ fees
@@ -139,7 +145,7 @@ class Sender:
 
     def estimate(self, tx: dict[str, Any]) -> Cost:
         """The most ``tx`` (with gas and fees) may cost on this chain (``fees.cost``)."""
-        return cost(self.w3, tx, self.fee_model)  # type: ignore[arg-type]
+        return cost(self.w3, tx, self.fee_model)
 
     # ------------------------------------------------------------ sending
 
