@@ -13,6 +13,7 @@ address. ``SPARTACUS_DEPLOYMENTS`` names another folder of such records."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ __all__ = [
     "find_registry",
     "record_deployment",
     "recorded_deployment",
+    "publish_deployment",
     "published_deployment",
     "find_groups",
     "record_groups",
@@ -93,6 +95,16 @@ def recorded_deployment(home: Path, chain_id: int) -> tuple[str, int] | None:
     if not entry or "registry" not in entry:  # none, or only a groups contract recorded
         return None
     return str(entry["registry"]), int(entry.get("block", 0))
+
+
+def publish_deployment(
+    network: Network, address: str, block: int, folder: Path | None = None
+) -> Path:
+    """Write ``network``'s repository record (``folder``: another folder of records); returns
+    its path, for the deployer to commit."""
+    path = (folder if folder is not None else PUBLISHED) / f"{network.name}.json"
+    path.write_text(json.dumps({"registry": address, "block": block}, indent=1) + "\n")
+    return path
 
 
 def published_deployment(network: Network, folder: Path | None = None) -> tuple[str, int] | None:

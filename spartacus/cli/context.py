@@ -90,14 +90,16 @@ class Context:
     def record_deployment(self, registry: Registry) -> None:
         record_deployment(self.home, registry.chain_id, registry.address, registry.from_block)
 
+    @property
+    def deployments(self) -> Path | None:
+        """SPARTACUS_DEPLOYMENTS: a folder of deployment records replacing the repository's."""
+        folder = self.env.get("SPARTACUS_DEPLOYMENTS")
+        return Path(folder).expanduser() if folder else None
+
     @cached_property
     def registry(self) -> Registry:
-        folder = self.env.get("SPARTACUS_DEPLOYMENTS")
         registry = find_registry(
-            self.w3,
-            self.home,
-            self.registry_address,
-            deployments=Path(folder).expanduser() if folder else None,
+            self.w3, self.home, self.registry_address, deployments=self.deployments
         )
         registry.caps = self.caps
         return registry

@@ -11,6 +11,7 @@ import click
 from web3 import Web3
 
 from ..chain.anvil import anvil_path
+from ..chain.deployments import publish_deployment
 from ..chain.networks import explorer_for
 from ..chain.registry import Registry
 from ..chain.sender import transfer
@@ -42,17 +43,33 @@ def node(ctx: Context, port: int | None, host: str, block_time: int | None) -> N
 
 
 @click.command()
+@click.option(
+    "--publish",
+    is_flag=True,
+    help="With --network: also write the repository's record "
+    "(spartacus/deployments/<network>.json), to commit, so everyone finds this registry.",
+)
 @json_option
 @pass_context
-def deploy(ctx: Context) -> None:
+def deploy(ctx: Context, publish: bool) -> None:
     """Deploy a registry, record its address for this chain, and print it."""
+    if publish and ctx.network is None:
+        raise UsageError("--publish records the registry for a named network: add --network NAME")
     registry = Registry.deploy(ctx.w3, ctx.sender, ctx.caps)
     ctx.record_deployment(registry)
-    output(
-        ctx,
-        {"registry": registry.address, "chainId": registry.chain_id, "block": registry.from_block},
-        registry.address,
-    )
+    data = {
+        "registry": registry.address,
+        "chainId": registry.chain_id,
+        "block": registry.from_block,
+    }
+    text = registry.address
+    if publish and ctx.network is not None:
+        path = publish_deployment(
+            ctx.network, registry.address, registry.from_block, ctx.deployments
+        )
+        data["published"] = str(path)
+        text += f"\nrecorded in {path}: commit it"
+    output(ctx, data, text)
 
 
 @click.command()

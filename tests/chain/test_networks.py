@@ -130,3 +130,31 @@ def test_watch_refuses_a_source_of_another_chain(
     )
     assert result.exit_code == 1
     assert "serves chain 8453, not 31337 like the first" in result.stderr
+
+
+def test_deploy_publish_writes_the_record_later_commands_find(
+    base_rpc: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "deployments"
+    folder.mkdir()
+    env = {"SPARTACUS_DEPLOYMENTS": str(folder), "SPARTACUS_PRIVATE_KEY": DEV_KEY,
+           "SPARTACUS_REGISTRY": ""}  # fmt: skip
+    runner = Spartacus(base_rpc, "", tmp_path).runner
+    net = ["--network", "base", "--rpc", base_rpc]
+    deployed = runner.invoke(
+        _cli(), [*net, "--home", str(tmp_path / "a"), "deploy", "--publish", "--json"], env=env
+    )
+    assert deployed.exit_code == 0, deployed.stderr
+    address = json.loads(deployed.stdout)["registry"]
+    assert json.loads((folder / "base.json").read_text())["registry"] == address
+    # Someone else, with an empty home folder, finds it through the record.
+    ctx = Context(rpc=base_rpc, rpc_given=True, network=NETWORKS["base"],
+                  home_option=str(tmp_path / "b"), env=env)  # fmt: skip
+    assert ctx.registry.address == address
+
+
+def test_deploy_publish_needs_a_network(tmp_path: Path) -> None:
+    result = Spartacus("", "", tmp_path).runner.invoke(
+        _cli(), ["--home", str(tmp_path), "deploy", "--publish"], env={"SPARTACUS_NETWORK": ""}
+    )
+    assert result.exit_code == 1 and "add --network NAME" in result.stderr
