@@ -57,7 +57,7 @@ def deploy(ctx: Context, publish: bool) -> None:
         raise UsageError("--publish records the registry for a named network: add --network NAME")
     registry = Registry.deploy(ctx.w3, ctx.sender, ctx.caps)
     ctx.record_deployment(registry)
-    data = {
+    data: dict[str, object] = {
         "registry": registry.address,
         "chainId": registry.chain_id,
         "block": registry.from_block,
