@@ -62,7 +62,7 @@ def deploy(ctx: Context, publish: bool) -> None:
         "chainId": registry.chain_id,
         "block": registry.from_block,
     }
-    text = registry.address
+    text = str(registry.address)
     if publish and ctx.network is not None:
         path = publish_deployment(
             ctx.network, registry.address, registry.from_block, ctx.deployments
