@@ -18,6 +18,7 @@ from spartacus.cli.context import parse_deadline, parse_duration
 from spartacus.cli.receipts import ReceiptBook
 from spartacus.exceptions import SpartacusError
 from spartacus.files import resolve_home
+from spartacus.protocol import Deployment
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -73,6 +74,7 @@ def create(  # type: ignore[no-untyped-def]
         registry = recorded[0]
     now = provider.get_block("latest").timestamp
     prepared = prepare_campaign(
+        deployment=Deployment(chain_id, registry),
         title=title,
         description=description,
         plan=plan,

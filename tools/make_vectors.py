@@ -36,6 +36,11 @@ from spartacus.protocol.payload import contact_json as canonical_contact_json  #
 OUTPUT = ROOT / "tests" / "vectors" / "protocol.json"
 CHAIN_ID = 31337
 REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+# Every sealed byte format is bound to a registry on a chain (protocol v2): the vectors use
+# this one, and the tampered boxes also present a pledge to a copy on another registry/chain.
+DEPLOYMENT = protocol.Deployment(CHAIN_ID, REGISTRY)
+OTHER_REGISTRY = protocol.Deployment(CHAIN_ID, "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512")
+OTHER_CHAIN = protocol.Deployment(10, REGISTRY)
 
 
 def fixed(label: str, size: int = 32) -> bytes:
@@ -104,6 +109,10 @@ def keys_json(keys: PledgeKeys) -> dict[str, str]:
 
 def contact_json(contact: Contact) -> dict[str, str]:
     return {"name": contact.name, "contact": contact.contact, "message": contact.message}
+
+
+def deployment_json(deployment: protocol.Deployment) -> dict[str, Any]:
+    return {"chain_id": deployment.chain_id, "registry": deployment.registry}
 
 
 def record_json(record: PledgeRecord) -> dict[str, Any]:
@@ -177,9 +186,9 @@ def seal_vector(
     cid = 0 if index == 0 else campaign_id
     nonce = fixed("nonce/" + label, 24)
     ciphertext = protocol.encrypt_payload(
-        keys.pledge_key, cid, keys.member_key, account, plain, nonce=nonce
+        keys.pledge_key, DEPLOYMENT, cid, keys.member_key, account, plain, nonce=nonce
     )
-    bind = protocol.binding(cid, keys.member_key, account, ciphertext)
+    bind = protocol.binding(DEPLOYMENT, cid, keys.member_key, account, ciphertext)
     shares = fixed_split(keys.pledge_key, len(custodians), t, label)
     boxes = [
         deterministic_seal(share + bind, public, f"{label}/box/{i}")
@@ -202,7 +211,7 @@ def seal_vector(
         "keys": keys_json(keys),
         "plain": plain.hex(),
         "nonce": nonce.hex(),
-        "ad": protocol.pledge_ad(cid, keys.member_key, account).hex(),
+        "ad": protocol.pledge_ad(DEPLOYMENT, cid, keys.member_key, account).hex(),
         "binding": bind.hex(),
         "shares": [share.hex() for share in shares],
         "record": record_json(record),
@@ -244,6 +253,7 @@ def pledge_vectors(
                 {
                     "description": f"{label}: boxes and ciphertext copied into another account's "
                     "pledge; every custodian must refuse (binding mismatch)",
+                    "deployment": deployment_json(DEPLOYMENT),
                     "campaign_id": cid,
                     "n": n,
                     "t": t,
@@ -255,6 +265,7 @@ def pledge_vectors(
             tampered.append(
                 {
                     "description": f"{label}: a pledge's boxes presented as the instructions",
+                    "deployment": deployment_json(DEPLOYMENT),
                     "campaign_id": cid,
                     "n": n,
                     "t": t,
@@ -262,6 +273,19 @@ def pledge_vectors(
                     "error": "BindingMismatch",
                 }
             )
+            for elsewhere, what in ((OTHER_REGISTRY, "registry"), (OTHER_CHAIN, "chain id")):
+                tampered.append(
+                    {
+                        "description": f"{label}: the whole pledge replayed into campaign {cid} "
+                        f"of a registry on another {what}; every custodian must refuse",
+                        "deployment": deployment_json(elsewhere),
+                        "campaign_id": cid,
+                        "n": n,
+                        "t": t,
+                        "record": record_json(record),
+                        "error": "BindingMismatch",
+                    }
+                )
     return vectors, tampered
 
 
@@ -299,11 +323,19 @@ def key_seal_part(
 def release_vectors() -> dict[str, Any]:
     cid, custodian, t = 7, 1, 2
     shares = {index: fixed(f"release share {index}", 33) for index in (0, 1, 2, 5)}
-    public = protocol.build_release(cid, custodian, 0, shares, t, recipients=None)
+    public = protocol.build_release(DEPLOYMENT, cid, custodian, 0, shares, t, recipients=None)
     release_key = fixed("release key")
     nonce = fixed("release nonce", 24)
     sealed = protocol.build_release(
-        cid, custodian, 3, shares, t, recipients={}, release_key=release_key, nonces=[nonce]
+        DEPLOYMENT,
+        cid,
+        custodian,
+        3,
+        shares,
+        t,
+        recipients={},
+        release_key=release_key,
+        nonces=[nonce],
     )
     members = {
         index: protocol.derive_keys(fixed_secret(f"member {index}")) for index in (0, 1, 2, 5)
@@ -322,7 +354,7 @@ def release_vectors() -> dict[str, Any]:
             "round": 3,
             "release_key": release_key.hex(),
             "nonce": nonce.hex(),
-            "ad": protocol.release_ad(cid, custodian, 3).hex(),
+            "ad": protocol.release_ad(DEPLOYMENT, cid, custodian, 3).hex(),
             "parts": [p.hex() for p in sealed],
         },
         "key_seals": {
@@ -377,7 +409,7 @@ def roster_vectors(custodians: list[tuple[bytes, bytes]]) -> dict[str, Any]:
     public_mode: list[ReleaseRecord] = []
     for custodian in (0, 2):
         shares, problems = protocol.custodian_shares(
-            custodians[custodian][0], cid, custodian, n, t, active
+            custodians[custodian][0], DEPLOYMENT, cid, custodian, n, t, active
         )
         assert not problems, problems
         release_key = fixed(f"roster release key {custodian}")
@@ -390,6 +422,7 @@ def roster_vectors(custodians: list[tuple[bytes, bytes]]) -> dict[str, Any]:
         members_mode += [
             ReleaseRecord(custodian, part)
             for part in protocol.build_release(
+                DEPLOYMENT,
                 cid,
                 custodian,
                 0,
@@ -402,12 +435,16 @@ def roster_vectors(custodians: list[tuple[bytes, bytes]]) -> dict[str, Any]:
         ]
         public_mode += [
             ReleaseRecord(custodian, part)
-            for part in protocol.build_release(cid, custodian, 0, shares, t, recipients=None)
+            for part in protocol.build_release(
+                DEPLOYMENT, cid, custodian, 0, shares, t, recipients=None
+            )
         ]
 
     def expect(releases: list[ReleaseRecord], reader: int | None) -> dict[str, Any]:
         keys = None if reader is None else (organiser if reader == 0 else pledgers[reader])
-        roster = protocol.read_roster(cid, n, t, active, releases, reader=keys, reader_index=reader)
+        roster = protocol.read_roster(
+            DEPLOYMENT, cid, n, t, active, releases, reader=keys, reader_index=reader
+        )
         assert not roster.problems, roster.problems
         return {
             "reader_index": reader,
@@ -456,8 +493,8 @@ def receipt_vectors() -> dict[str, Any]:
                 "code": code,
                 "equivalent": [
                     code.lower(),
-                    f"  SP1-{cid}-{body.replace('-', ' ')}\n",
-                    f"sp1-{cid}-{body.replace('-', '')}",
+                    f"  SP2-{cid}-{body.replace('-', ' ')}\n",
+                    f"sp2-{cid}-{body.replace('-', '')}",
                 ],
             }
         )
@@ -465,9 +502,10 @@ def receipt_vectors() -> dict[str, Any]:
     flipped = code[:-1] + ("A" if code[-1] != "A" else "B")
     invalid = [
         flipped,
-        code.replace("sp1-7-", "sp1-8-"),
-        code.replace("sp1-", "sp2-"),
-        code.replace("sp1-7-", "sp1-07-"),
+        code.replace("sp2-7-", "sp2-8-"),
+        code.replace("sp2-", "sp3-"),
+        code.replace("sp2-", "sp1-"),  # a v1 code: refused, v1 secrets derive other keys
+        code.replace("sp2-7-", "sp2-07-"),
         code[:-1],
         code + "A",
         code[:-1] + "0",
@@ -530,6 +568,7 @@ def build_vectors() -> dict[str, Any]:
             {"index": i, "secret_key": secret.hex(), "public_key": public.hex()}
             for i, (secret, public) in enumerate(custodians)
         ],
+        "deployment": deployment_json(DEPLOYMENT),
         "kdf": kdf_vectors(),
         "pad": [
             {"data": data.hex(), "padded": protocol.pad(data).hex()}

@@ -169,6 +169,11 @@ function drawRate(rate) {
 
 // ---------------------------------------------------------------- join
 
+/** The registry and chain this page serves: every sealed byte is bound to them. */
+function deploymentOf(page) {
+  return { chainId: page.chainId, registry: page.registry };
+}
+
 async function join(source, page, info, slot) {
   const name = $("#join-name").value.trim();
   const contact = $("#join-contact").value.trim();
@@ -187,7 +192,7 @@ async function join(source, page, info, slot) {
   say(progress, "Sealing your details in this browser...");
   const secret = protocol.newSecret();
   const keys = protocol.deriveKeys(secret);
-  const sealed = await protocol.sealPledge(page.campaignId, keys, { name, contact, message }, custodianKeys, info.custodianThreshold);
+  const sealed = await protocol.sealPledge(deploymentOf(page), page.campaignId, keys, { name, contact, message }, custodianKeys, info.custodianThreshold);
   const code = protocol.encodeReceipt(page.campaignId, secret);
   // The receipt code is the pledge's only backup: show it before anything is sent, so an
   // answer lost on the way back does not lose a pledge that was recorded.
@@ -328,7 +333,7 @@ async function readRoster(source, page, info, slot) {
   }
   const records = [data.instructions, ...data.pledges].map((r) => recordFromJson(r, protocol.fromHex));
   const releases = data.releases.map((r) => ({ custodianIndex: r.custodianIndex, data: protocol.fromHex(r.data) }));
-  const roster = await protocol.readRoster(page.campaignId, data.n, data.t, records, releases, { reader: keys });
+  const roster = await protocol.readRoster(deploymentOf(page), page.campaignId, data.n, data.t, records, releases, { reader: keys });
   showRoster(info, roster);
 }
 

@@ -95,7 +95,7 @@ async function create(source, page) {
   say(progress, "Sealing the instructions in this browser...");
   const secret = protocol.newSecret();
   const keys = protocol.deriveKeys(secret);
-  const sealed = await protocol.sealInstructions(keys, instructions, endorsed.map((e) => protocol.fromHex(e.campaignKey)), t);
+  const sealed = await protocol.sealInstructions({ chainId: page.chainId, registry: page.registry }, keys, instructions, endorsed.map((e) => protocol.fromHex(e.campaignKey)), t);
   say(progress, "Creating the campaign through the relayer...");
   const result = await source.post("/api/relay/create", createBody(terms, sealed, endorsed));
   const code = protocol.encodeReceipt(result.campaignId, secret);

@@ -75,6 +75,7 @@ def load_endorsement(path: str, number: int, chain_id: int, registry: str, now: 
 
 def prepare_campaign(
     *,
+    deployment: protocol.Deployment,
     title: str,
     description: str,
     plan: str,
@@ -87,7 +88,8 @@ def prepare_campaign(
     public_roster: bool,
     now: int,
 ) -> PreparedCampaign:
-    """Check the terms and seal the instructions to the custodians' campaign keys."""
+    """Check the terms and seal the instructions to the custodians' campaign keys, bound to
+    the registry the campaign is created in (``deployment``)."""
     if not instructions:
         raise UsageError("give the sealed next steps with --instructions or --instructions-file")
     rules.check_terms(
@@ -105,6 +107,7 @@ def prepare_campaign(
         raise UsageError("--grace cannot be negative")
     secret = protocol.new_secret()
     sealed = protocol.seal_instructions(
+        deployment,
         protocol.derive_keys(secret),
         instructions,
         [e.campaign_key for e in endorsements],

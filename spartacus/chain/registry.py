@@ -25,6 +25,7 @@ from web3.exceptions import (
 
 from ..exceptions import CampaignStateError, ChainError
 from ..protocol import (
+    Deployment,
     Sealed,
     endorsement_typed_data,
     pledge_typed_data,
@@ -69,6 +70,11 @@ class Registry:
     @cached_property
     def chain_id(self) -> int:
         return int(self.w3.eth.chain_id)
+
+    @property
+    def deployment(self) -> Deployment:
+        """This registry and its chain, as every sealed byte format is bound to them."""
+        return Deployment(self.chain_id, self.address)
 
     def has_code(self) -> bool:
         return len(self.w3.eth.get_code(self.address)) > 0

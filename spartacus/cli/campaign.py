@@ -154,6 +154,7 @@ def create(
     if custodian_threshold is None:
         custodian_threshold = 2 if len(endorsements) >= 2 and not mail_roster else 1
     prepared = prepare_campaign(
+        deployment=registry.deployment,
         title=title,
         description=description,
         plan=plan,

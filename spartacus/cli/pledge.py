@@ -75,6 +75,7 @@ def pledge(
     protocol.encode_contact(contact_obj)  # refuses oversize details before anything is sent
     keys = protocol.derive_keys(protocol.new_secret())
     sealed = protocol.seal_pledge(
+        registry.deployment,
         campaign_id,
         keys,
         contact_obj,
@@ -280,6 +281,7 @@ def roster(
                 )
     assert history.instructions is not None
     result = protocol.read_roster(
+        registry.deployment,
         campaign_id,
         len(history.custodians),
         info.custodian_threshold,

@@ -75,12 +75,13 @@ class RosterMailer:
             return
         records = history.roster_records()
         custodian = record.index
+        deployment = registry.deployment
         shares, _ = protocol.custodian_shares(
-            key.secret, campaign_id, custodian, len(history.custodians), t, records
+            key.secret, deployment, campaign_id, custodian, len(history.custodians), t, records
         )
         # A pledge whose box does not open has no share: it is reported as "not released".
         read = protocol.decrypt_pledges(
-            campaign_id, t, records, {i: {custodian: s} for i, s in shares.items()}
+            deployment, campaign_id, t, records, {i: {custodian: s} for i, s in shares.items()}
         )
         for index in sorted({*read.mismatched, *read.undecryptable}):
             reason = read.undecryptable.get(index, "its key does not match its commitment")

@@ -39,7 +39,13 @@ class Progress:
         return max(self.rounds) + 1 if self.rounds else 0
 
 
-def progress(history: History, custodian_index: int, campaign_secret: bytes, t: int) -> Progress:
+def progress(
+    deployment: protocol.Deployment,
+    history: History,
+    custodian_index: int,
+    campaign_secret: bytes,
+    t: int,
+) -> Progress:
     """Replay this custodian's own releases.
 
     Its release keys derive from its campaign key, so it can read back even the parts it
@@ -56,7 +62,9 @@ def progress(history: History, custodian_index: int, campaign_secret: bytes, t: 
         elif part.kind == protocol.KIND_SEALED:
             key = protocol.release_key(campaign_secret, part.round)
             seen.covered.update(
-                protocol.open_sealed_shares(part, key, history.campaign_id, custodian_index, t)
+                protocol.open_sealed_shares(
+                    part, key, deployment, history.campaign_id, custodian_index, t
+                )
             )
         elif part.kind == protocol.KIND_KEYS:
             seen.sealed_to.setdefault(part.round, set()).update(protocol.key_seal_indices(part))
@@ -102,27 +110,29 @@ def plan_release(
     custodian = mine[0]
     key = keystore.campaign_key_for(custodian.campaign_key, registry.chain_id, registry.address)
     n, t = len(history.custodians), info.custodian_threshold
-    done = progress(history, custodian.index, key.secret, t)
+    deployment = registry.deployment
+    done = progress(deployment, history, custodian.index, key.secret, t)
     confirmed = history if agreed is None else agreed
     if agreed is None and confirmed_block is not None:
         confirmed = registry.history(campaign_id, to_block=confirmed_block)
     everyone = [confirmed.instructions or history.instructions, *confirmed.active_records()]
     pending = [r for r in everyone if r.index not in done.covered]
     shares, problems = protocol.custodian_shares(
-        key.secret, campaign_id, custodian.index, n, t, pending
+        key.secret, deployment, campaign_id, custodian.index, n, t, pending
     )
     round_ = done.next_round
     plan = ReleasePlan(campaign_id, custodian.index, round_, shares, [], problems)
     if info.roster_mode == RosterMode.PUBLIC:
         if shares:
             plan.parts = protocol.build_release(
-                campaign_id, custodian.index, round_, shares, t, recipients=None
+                deployment, campaign_id, custodian.index, round_, shares, t, recipients=None
             )
         return plan
 
     member_keys = {r.index: r.member_key for r in everyone}
     if shares:
         new = protocol.build_release(
+            deployment,
             campaign_id,
             custodian.index,
             round_,
@@ -142,6 +152,7 @@ def plan_release(
         }
         if missing:
             plan.parts += protocol.build_release(
+                deployment,
                 campaign_id,
                 custodian.index,
                 earlier,

@@ -53,6 +53,7 @@ from .primitives import (
     PLEDGE_CIPHERTEXT_SIZE,
     SECRET_SIZE,
     ZERO_ACCOUNT,
+    Deployment,
     box_size,
     share_size,
 )
@@ -112,6 +113,7 @@ __all__ = [
     "ZERO_ACCOUNT",
     "Contact",
     "Decrypted",
+    "Deployment",
     "PledgeKeys",
     "PledgeRecord",
     "ReleasePart",

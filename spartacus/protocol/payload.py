@@ -27,6 +27,7 @@ from .primitives import (
     NONCE_SIZE,
     PLEDGE_BLOCK,
     TAG_SIZE,
+    Deployment,
     account_bytes,
     check_bytes,
     check_public_key,
@@ -137,17 +138,23 @@ def decode_instructions(plain: bytes) -> str:
 # ---------------------------------------------------------------------- pledge crypto
 
 
-def pledge_ad(campaign_id: int, member_key: bytes, account: str) -> bytes:
-    """``cid32 || P || a``: the AEAD associated data of a pledge (84 bytes)."""
+def pledge_ad(
+    deployment: Deployment, campaign_id: int, member_key: bytes, account: str
+) -> bytes:
+    """``chainId || registry || cid32 || P || a``: a pledge's AEAD associated data (136 bytes)."""
     key = check_public_key(member_key, "the member key")
-    return cid32(campaign_id) + key + account_bytes(account)
+    return deployment.prefix + cid32(campaign_id) + key + account_bytes(account)
 
 
-def binding(campaign_id: int, member_key: bytes, account: str, ciphertext: bytes) -> bytes:
-    """``sha256(cid32 || P || a || ciphertext)``: names the pledge a box belongs to."""
+def binding(
+    deployment: Deployment, campaign_id: int, member_key: bytes, account: str, ciphertext: bytes
+) -> bytes:
+    """``sha256(chainId || registry || cid32 || P || a || ciphertext)``: names the pledge,
+    campaign, registry and chain a box belongs to."""
     if not isinstance(ciphertext, bytes | bytearray):
         raise InvalidCiphertext("the ciphertext must be bytes")
-    return hashlib.sha256(pledge_ad(campaign_id, member_key, account) + ciphertext).digest()
+    ad = pledge_ad(deployment, campaign_id, member_key, account)
+    return hashlib.sha256(ad + ciphertext).digest()
 
 
 def commitment(pledge_key: bytes) -> bytes:
@@ -170,6 +177,7 @@ def _check_ciphertext_size(ciphertext: object) -> bytes:
 
 def encrypt_payload(
     pledge_key: bytes,
+    deployment: Deployment,
     campaign_id: int,
     member_key: bytes,
     account: str,
@@ -184,22 +192,28 @@ def encrypt_payload(
     blocks, rest = divmod(len(plain), PLEDGE_BLOCK)
     if rest or not 1 <= blocks <= MAX_INSTRUCTION_BLOCKS:
         raise InvalidPayload(f"a plaintext is 1 to {MAX_INSTRUCTION_BLOCKS} blocks of 256 bytes")
-    ad = pledge_ad(campaign_id, member_key, account)
+    ad = pledge_ad(deployment, campaign_id, member_key, account)
     return nonce + sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(plain, ad, nonce, key)
 
 
 def decrypt_payload(
-    pledge_key: bytes, campaign_id: int, member_key: bytes, account: str, ciphertext: bytes
+    pledge_key: bytes,
+    deployment: Deployment,
+    campaign_id: int,
+    member_key: bytes,
+    account: str,
+    ciphertext: bytes,
 ) -> bytes:
     """Decrypt a pledge's (or the instructions') ciphertext; InvalidCiphertext on any fault."""
     key = check_bytes(pledge_key, KEY_SIZE, "a pledge key", InvalidKey)
     data = _check_ciphertext_size(ciphertext)
-    ad = pledge_ad(campaign_id, member_key, account)
+    ad = pledge_ad(deployment, campaign_id, member_key, account)
     try:
         return sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
             data[NONCE_SIZE:], ad, data[:NONCE_SIZE], key
         )
     except nacl.exceptions.CryptoError as error:
         raise InvalidCiphertext(
-            "the ciphertext fails authentication: wrong key, or it was altered or moved"
+            "the ciphertext fails authentication: wrong key, or it was altered or moved "
+            "(to another pledge, campaign, registry or chain)"
         ) from error

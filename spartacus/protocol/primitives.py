@@ -7,6 +7,7 @@ raises a ``CryptoError`` subclass that says what was wrong.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 import nacl.bindings as sodium
 import nacl.exceptions
@@ -30,9 +31,10 @@ MAX_INSTRUCTION_BLOCKS = 16
 MAX_CUSTODIANS = 5
 ZERO_ACCOUNT = "0x0000000000000000000000000000000000000000"
 COMMITMENT_DOMAIN = b"spartacus/pledge-key/v1"
-ACCOUNT_LABEL = b"spartacus/v1/pledge-account"
-MEMBER_LABEL = b"spartacus/v1/member-key"
-PLEDGE_KEY_LABEL = b"spartacus/v1/pledge-key"
+ACCOUNT_LABEL = b"spartacus/v2/pledge-account"
+MEMBER_LABEL = b"spartacus/v2/member-key"
+PLEDGE_KEY_LABEL = b"spartacus/v2/pledge-key"
+DEPLOYMENT_SIZE = 52
 
 _MAX_UINT256 = 2**256 - 1
 _SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
@@ -87,6 +89,32 @@ def account_bytes(account: str) -> bytes:
     if not isinstance(account, str) or not is_address(account):
         raise InvalidKey(f"{account!r} is not an Ethereum address (or its checksum is wrong)")
     return bytes(to_canonical_address(account))
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """The registry a campaign lives in: its chain id and address (protocol v2).
+
+    Every byte format that names a campaign starts with ``prefix``, so that nothing sealed
+    for one registry (boxes, ciphertexts, releases) is accepted by a copy of it elsewhere.
+    """
+
+    chain_id: int
+    registry: str
+
+    def __post_init__(self) -> None:
+        if (
+            isinstance(self.chain_id, bool)
+            or not isinstance(self.chain_id, int)
+            or not 0 < self.chain_id <= _MAX_UINT256
+        ):
+            raise CryptoError(f"chain id {self.chain_id!r} is not a positive uint256")
+        account_bytes(self.registry)
+
+    @property
+    def prefix(self) -> bytes:
+        """``chainId (32 bytes big-endian) || registry (20 bytes)``: 52 bytes."""
+        return self.chain_id.to_bytes(32, "big") + account_bytes(self.registry)
 
 
 def check_public_key(key: object, what: str) -> bytes:

@@ -1,7 +1,9 @@
 """Receipt codes: a pledge secret and its campaign id, typed back by hand.
 
-Format (docs/protocol.md, "Receipt code"): ``sp1-<campaignId>-<base32 in groups of 8>``, the
-base32 encoding ``s || sha256("spartacus/receipt/v1" || cid32 || s)[0:3]``.
+Format (docs/protocol.md, "Receipt code"): ``sp2-<campaignId>-<base32 in groups of 8>``, the
+base32 encoding ``s || sha256("spartacus/v2/receipt" || cid32 || s)[0:3]``. The prefix names
+the protocol version: a v1 code (``sp1-``) derives other keys and is refused with a message
+saying so.
 Import these names from ``spartacus.crypto``.
 """
 
@@ -15,8 +17,9 @@ import re
 from ..exceptions import InvalidReceipt, InvalidSecret
 from .primitives import SECRET_SIZE, check_bytes, cid32
 
-RECEIPT_PREFIX = "sp1"
-RECEIPT_DOMAIN = b"spartacus/receipt/v1"
+RECEIPT_PREFIX = "sp2"
+RECEIPT_DOMAIN = b"spartacus/v2/receipt"
+_RETIRED_PREFIXES = frozenset({"sp1"})
 _CHECKSUM_SIZE = 3
 _BASE32_LENGTH = 56
 _GROUP = 8
@@ -30,7 +33,7 @@ def _checksum(campaign_id: int, secret: bytes) -> bytes:
 
 
 def encode_receipt(campaign_id: int, secret: bytes) -> str:
-    """The receipt code of a pledge secret, e.g. ``sp1-7-ABCDEFGH-...`` (7 groups of 8)."""
+    """The receipt code of a pledge secret, e.g. ``sp2-7-ABCDEFGH-...`` (7 groups of 8)."""
     raw = check_bytes(secret, SECRET_SIZE, "a pledge secret", InvalidSecret)
     text = base64.b32encode(raw + _checksum(campaign_id, raw)).decode("ascii")
     groups = [text[i : i + _GROUP] for i in range(0, len(text), _GROUP)]
@@ -43,6 +46,12 @@ def decode_receipt(code: str) -> tuple[int, bytes]:
         raise InvalidReceipt("a receipt code is text")
     compact = "".join(code.split())
     prefix, _, rest = compact.partition("-")
+    if prefix.lower() in _RETIRED_PREFIXES:
+        raise InvalidReceipt(
+            f"'{prefix.lower()}-' receipt codes belong to protocol v1, whose registries were "
+            f"replaced by v2 (codes start with '{RECEIPT_PREFIX}-'); a v1 secret derives no v2 "
+            "key, so this code cannot withdraw or read a roster here"
+        )
     if prefix.lower() != RECEIPT_PREFIX:
         raise InvalidReceipt(f"a receipt code starts with '{RECEIPT_PREFIX}-'")
     number, _, body = rest.partition("-")

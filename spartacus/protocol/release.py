@@ -18,6 +18,7 @@ from .primitives import (
     NONCE_SIZE,
     SEAL_OVERHEAD,
     TAG_SIZE,
+    Deployment,
     check_bytes,
     cid32,
     kdf,
@@ -30,7 +31,8 @@ from .primitives import (
 RELEASE_VERSION = 1
 KIND_PUBLIC, KIND_SEALED, KIND_KEYS = 1, 2, 3
 MAX_RELEASE_PART = 98_304
-RELEASE_AD_LABEL = b"spartacus/release/v1"
+RELEASE_AD_LABEL = b"spartacus/v2/release"
+RELEASE_KEY_LABEL = b"spartacus/v2/release-key"
 HEADER_SIZE = 6
 KEY_SEAL_SIZE = 4 + KEY_SIZE + SEAL_OVERHEAD
 
@@ -55,11 +57,20 @@ def _u32(value: int, what: str) -> bytes:
     return _U32.pack(value)
 
 
-def release_ad(campaign_id: int, custodian_index: int, round: int) -> bytes:
-    """``"spartacus/release/v1" || cid32 || custodianIndex (1 byte) || u32(round)``."""
+def release_ad(
+    deployment: Deployment, campaign_id: int, custodian_index: int, round: int
+) -> bytes:
+    """``"spartacus/v2/release" || chainId || registry || cid32 || custodianIndex (1 byte)
+    || u32(round)``: 109 bytes."""
     if not isinstance(custodian_index, int) or not 0 <= custodian_index <= 255:
         raise InvalidRelease(f"custodian index {custodian_index!r} does not fit into a byte")
-    return RELEASE_AD_LABEL + cid32(campaign_id) + bytes([custodian_index]) + _u32(round, "round")
+    return (
+        RELEASE_AD_LABEL
+        + deployment.prefix
+        + cid32(campaign_id)
+        + bytes([custodian_index])
+        + _u32(round, "round")
+    )
 
 
 def encode_entries(shares: Mapping[int, bytes], t: int) -> list[bytes]:
@@ -79,6 +90,7 @@ def _chunks(items: Sequence[bytes], room: int, item_size: int, kind: int) -> lis
 
 
 def build_release(
+    deployment: Deployment,
     campaign_id: int,
     custodian_index: int,
     round: int,
@@ -98,7 +110,7 @@ def build_release(
     parts. R is fresh unless ``release_key`` is given (to seal an earlier round's key to a
     late member, pass ``shares={}``). ``nonces``, one per sealed part, is for test vectors.
     """
-    ad = release_ad(campaign_id, custodian_index, round)
+    ad = release_ad(deployment, campaign_id, custodian_index, round)
     entries = encode_entries(shares, t)
     entry_size = 4 + share_size(t)
     room = max_part - HEADER_SIZE
@@ -133,13 +145,13 @@ def build_release(
 
 
 def release_key(campaign_secret: bytes, round: int) -> bytes:
-    """R for one (custodian, round): ``KDF(campaign secret, "spartacus/v1/release-key" || u32)``.
+    """R for one (custodian, round): ``KDF(campaign secret, "spartacus/v2/release-key" || u32)``.
 
     Derived rather than random so that a custodian can, from its campaign key alone, read
     back what it released and seal an earlier round's R to members who joined later.
     """
     secret = check_bytes(campaign_secret, KEY_SIZE, "the campaign secret key", InvalidKey)
-    return kdf(secret, b"spartacus/v1/release-key" + _u32(round, "round"))
+    return kdf(secret, RELEASE_KEY_LABEL + _u32(round, "round"))
 
 
 def key_seal_indices(part: ReleasePart) -> set[int]:
@@ -205,19 +217,25 @@ def open_key_seal(part: ReleasePart, index: int, member_secret: bytes) -> bytes 
 
 
 def open_sealed_shares(
-    part: ReleasePart, release_key: bytes, campaign_id: int, custodian_index: int, t: int
+    part: ReleasePart,
+    release_key: bytes,
+    deployment: Deployment,
+    campaign_id: int,
+    custodian_index: int,
+    t: int,
 ) -> dict[int, bytes]:
     """Decrypt a sealed-shares part with its round's release key; InvalidRelease on failure."""
     if part.kind != KIND_SEALED or len(part.body) < NONCE_SIZE + TAG_SIZE:
         raise InvalidRelease("part does not hold sealed shares")
     key = check_bytes(release_key, KEY_SIZE, "the release key", InvalidKey)
-    ad = release_ad(campaign_id, custodian_index, part.round)
+    ad = release_ad(deployment, campaign_id, custodian_index, part.round)
     nonce, box = part.body[:NONCE_SIZE], part.body[NONCE_SIZE:]
     try:
         plain = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(box, ad, nonce, key)
     except nacl.exceptions.CryptoError as error:
         raise InvalidRelease(
             f"sealed shares of custodian {custodian_index}, round {part.round}, fail "
-            "authentication (wrong release key, or altered)"
+            "authentication (wrong release key, or altered, or from another campaign, registry "
+            "or chain)"
         ) from error
     return release_entries(plain, t)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from ..exceptions import CryptoError, InvalidRelease, InvalidShare
 from .payload import Contact, commitment, decode_contact, decode_instructions, decrypt_payload
-from .primitives import check_custodians
+from .primitives import Deployment, check_custodians
 from .release import (
     KIND_KEYS,
     KIND_PUBLIC,
@@ -162,6 +162,7 @@ def _release_keys(
 
 
 def read_roster(
+    deployment: Deployment,
     campaign_id: int,
     n: int,
     t: int,
@@ -225,7 +226,8 @@ def read_roster(
                 for key in candidates:
                     try:
                         shares.add(
-                            custodian, open_sealed_shares(part, key, campaign_id, custodian, t)
+                            custodian,
+                            open_sealed_shares(part, key, deployment, campaign_id, custodian, t),
                         )
                         break
                     except InvalidRelease as error:
@@ -234,7 +236,7 @@ def read_roster(
                     if errors:
                         problems.append(errors[0])
     problems += shares.problems()
-    read = decrypt_pledges(campaign_id, t, active.values(), shares.by_index)
+    read = decrypt_pledges(deployment, campaign_id, t, active.values(), shares.by_index)
     return Roster(read.members, read.instructions, read.missing, problems + read.problems())
 
 
@@ -279,6 +281,7 @@ class Decrypted:
 
 
 def decrypt_pledges(
+    deployment: Deployment,
     campaign_id: int,
     t: int,
     records: Iterable[PledgeRecord],
@@ -316,7 +319,9 @@ def decrypt_pledges(
             continue
         campaign, account = record_context(campaign_id, record)
         try:
-            plain = decrypt_payload(key, campaign, record.member_key, account, record.ciphertext)
+            plain = decrypt_payload(
+                key, deployment, campaign, record.member_key, account, record.ciphertext
+            )
             if index == 0:
                 instructions = decode_instructions(plain)
             else:

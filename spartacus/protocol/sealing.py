@@ -25,6 +25,7 @@ from .payload import (
 from .primitives import (
     BINDING_SIZE,
     ZERO_ACCOUNT,
+    Deployment,
     box_size,
     check_custodians,
     check_public_key,
@@ -54,6 +55,7 @@ class Sealed:
 
 
 def _seal_payload(
+    deployment: Deployment,
     campaign_id: int,
     account: str,
     keys: PledgeKeys,
@@ -70,9 +72,9 @@ def _seal_payload(
     if len(set(public_keys)) != n:
         raise InvalidKey("the same custodian key is listed twice")
     ciphertext = encrypt_payload(
-        keys.pledge_key, campaign_id, keys.member_key, account, plain, nonce=nonce
+        keys.pledge_key, deployment, campaign_id, keys.member_key, account, plain, nonce=nonce
     )
-    bind = binding(campaign_id, keys.member_key, account, ciphertext)
+    bind = binding(deployment, campaign_id, keys.member_key, account, ciphertext)
     shares = split_key(keys.pledge_key, n, t)
     boxes = b"".join(
         seal(share + bind, key, f"custodian key {i}")
@@ -82,6 +84,7 @@ def _seal_payload(
 
 
 def seal_pledge(
+    deployment: Deployment,
     campaign_id: int,
     keys: PledgeKeys,
     contact: Contact,
@@ -90,16 +93,25 @@ def seal_pledge(
     *,
     nonce: bytes | None = None,
 ) -> Sealed:
-    """Seal a pledge's contact details for a campaign's custodians (in custodian order)."""
+    """Seal a pledge's contact details for a campaign's custodians (in custodian order),
+    bound to the campaign's registry and chain (``deployment``)."""
     if not isinstance(campaign_id, int) or campaign_id < 1:
         raise CryptoError(f"pledges go to campaigns 1 and up, not {campaign_id!r}")
     plain = encode_contact(contact)
     return _seal_payload(
-        campaign_id, keys.account, keys, plain, custodian_keys, custodian_threshold, nonce
+        deployment,
+        campaign_id,
+        keys.account,
+        keys,
+        plain,
+        custodian_keys,
+        custodian_threshold,
+        nonce,
     )
 
 
 def seal_instructions(
+    deployment: Deployment,
     keys: PledgeKeys,
     text: str,
     custodian_keys: Sequence[bytes],
@@ -107,9 +119,12 @@ def seal_instructions(
     *,
     nonce: bytes | None = None,
 ) -> Sealed:
-    """Seal the organiser's instructions: campaign id 0 and the zero account in ad/binding."""
+    """Seal the organiser's instructions: campaign id 0 and the zero account in ad/binding,
+    bound to the registry and chain the campaign is created in."""
     plain = encode_instructions(text)
-    return _seal_payload(0, ZERO_ACCOUNT, keys, plain, custodian_keys, custodian_threshold, nonce)
+    return _seal_payload(
+        deployment, 0, ZERO_ACCOUNT, keys, plain, custodian_keys, custodian_threshold, nonce
+    )
 
 
 def split_boxes(boxes: bytes, n: int, t: int) -> list[bytes]:
@@ -146,6 +161,7 @@ def record_context(campaign_id: int, record: PledgeRecord) -> tuple[int, str]:
 
 def open_box(
     campaign_secret: bytes,
+    deployment: Deployment,
     campaign_id: int,
     record: PledgeRecord,
     custodian_index: int,
@@ -155,7 +171,8 @@ def open_box(
     """Open custodian ``custodian_index``'s box of a pledge and return its share.
 
     Raises BoxOpenError if the box does not open with the campaign key, and BindingMismatch
-    if its binding names another pledge: such a share must never be released.
+    if its binding names another pledge, campaign, registry or chain: such a share must
+    never be released.
     """
     secret_key, public_key = public_key_of(campaign_secret, "the campaign secret key")
     if not isinstance(custodian_index, int) or not 0 <= custodian_index < n:
@@ -168,17 +185,18 @@ def open_box(
             f"pledge {record.index}: box {custodian_index} does not open with this campaign key"
         )
     campaign, account = record_context(campaign_id, record)
-    expected = binding(campaign, record.member_key, account, record.ciphertext)
+    expected = binding(deployment, campaign, record.member_key, account, record.ciphertext)
     if not hmac.compare_digest(plain[size:], expected):
         raise BindingMismatch(
-            f"pledge {record.index}: the box's binding names another pledge "
-            "(a copied box); its share is withheld"
+            f"pledge {record.index}: the box's binding names another pledge, campaign, "
+            "registry or chain (a copied box); its share is withheld"
         )
     return plain[:size]
 
 
 def custodian_shares(
     campaign_secret: bytes,
+    deployment: Deployment,
     campaign_id: int,
     custodian_index: int,
     n: int,
@@ -202,7 +220,7 @@ def custodian_shares(
             continue
         try:
             shares[record.index] = open_box(
-                campaign_secret, campaign_id, record, custodian_index, n, t
+                campaign_secret, deployment, campaign_id, record, custodian_index, n, t
             )
         except CryptoError as error:
             problems[record.index] = str(error)

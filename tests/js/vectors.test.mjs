@@ -22,6 +22,10 @@ const record = (r) => ({
   boxes: h(r.boxes),
   commitment: h(r.commitment),
 });
+const deployment = (d) => ({ chainId: d.chain_id, registry: d.registry });
+const D = deployment(V.deployment);
+const OTHER_REGISTRY = { ...D, registry: "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512" };
+const OTHER_CHAIN = { ...D, chainId: 10 };
 const custodianSecret = (i) => h(V.custodians[i].secret_key);
 const custodianPublic = (i) => h(V.custodians[i].public_key);
 
@@ -109,9 +113,10 @@ describe("pledges", () => {
       const keys = c.deriveKeys(h(v.keys.secret));
       const rec = record(v.record);
       const cid = rec.index === 0 ? 0 : v.campaign_id;
-      assert.equal(hex(c.pledgeAd(cid, keys.memberKey, rec.account)), v.ad);
+      assert.equal(hex(c.pledgeAd(D, cid, keys.memberKey, rec.account)), v.ad);
       const ciphertext = c.encryptPayload(
         keys.pledgeKey,
+        D,
         cid,
         keys.memberKey,
         rec.account,
@@ -119,15 +124,21 @@ describe("pledges", () => {
         h(v.nonce),
       );
       assert.equal(hex(ciphertext), v.record.ciphertext);
-      assert.equal(hex(c.binding(cid, keys.memberKey, rec.account, ciphertext)), v.binding);
+      assert.equal(hex(c.binding(D, cid, keys.memberKey, rec.account, ciphertext)), v.binding);
       assert.equal(hex(c.commitment(keys.pledgeKey)), v.record.commitment);
-      const plain = c.decryptPayload(keys.pledgeKey, cid, keys.memberKey, rec.account, ciphertext);
+      const plain = c.decryptPayload(keys.pledgeKey, D, cid, keys.memberKey, rec.account, ciphertext);
       assert.equal(hex(plain), v.plain);
+      for (const elsewhere of [OTHER_REGISTRY, OTHER_CHAIN]) {
+        assert.throws(
+          () => c.decryptPayload(keys.pledgeKey, elsewhere, cid, keys.memberKey, rec.account, ciphertext),
+          c.InvalidCiphertext,
+        );
+      }
       if (rec.index === 0) assert.equal(c.decodeInstructions(plain), v.instructions);
       else assert.deepEqual(c.decodeContact(plain), v.contact);
       const shares = [];
       for (let i = 0; i < v.n; i++)
-        shares.push(c.openBox(custodianSecret(i), v.campaign_id, rec, i, v.n, v.t));
+        shares.push(c.openBox(custodianSecret(i), D, v.campaign_id, rec, i, v.n, v.t));
       assert.deepEqual(shares.map(hex), v.shares);
       for (const subset of combinations(shares, v.t)) {
         assert.equal(hex(await c.combineShares(subset, v.t)), v.keys.pledge_key);
@@ -143,7 +154,7 @@ describe("pledges", () => {
     flipped[100] ^= 1;
     for (const bad of [ct.slice(0, -1), c.concat(ct, new Uint8Array(1)), flipped]) {
       assert.throws(
-        () => c.decryptPayload(keys.pledgeKey, v.campaign_id, keys.memberKey, keys.account, bad),
+        () => c.decryptPayload(keys.pledgeKey, D, v.campaign_id, keys.memberKey, keys.account, bad),
         c.InvalidCiphertext,
       );
     }
@@ -153,7 +164,7 @@ describe("pledges", () => {
     for (const v of V.tampered_boxes) {
       for (let i = 0; i < v.n; i++) {
         assert.throws(
-          () => c.openBox(custodianSecret(i), v.campaign_id, record(v.record), i, v.n, v.t),
+          () => c.openBox(custodianSecret(i), deployment(v.deployment), v.campaign_id, record(v.record), i, v.n, v.t),
           c[v.error],
         );
       }
@@ -168,10 +179,10 @@ describe("pledges", () => {
       const keys = c.deriveKeys(c.newSecret());
       const contact = { name: "JS Pledger", contact: "js@example.org", message: "from the browser" };
       const publicKeys = Array.from({ length: n }, (_, i) => custodianPublic(i));
-      const sealed = await c.sealPledge(9, keys, contact, publicKeys, t);
+      const sealed = await c.sealPledge(D, 9, keys, contact, publicKeys, t);
       assert.equal(sealed.ciphertext.length, c.PLEDGE_CIPHERTEXT_SIZE);
       assert.equal(sealed.boxes.length, n * c.boxSize(t));
-      const bind = c.binding(9, keys.memberKey, keys.account, sealed.ciphertext);
+      const bind = c.binding(D, 9, keys.memberKey, keys.account, sealed.ciphertext);
       const boxes = c.splitBoxes(sealed.boxes, n, t);
       const shares = boxes.map((box, i) => {
         // Open with libsodium directly, as the Python custodian does, and check the binding.
@@ -183,10 +194,15 @@ describe("pledges", () => {
       const key = await c.combineShares(shares.slice(0, t), t);
       assert.equal(hex(key), hex(keys.pledgeKey));
       assert.equal(hex(c.commitment(key)), hex(sealed.commitment));
-      const plain = c.decryptPayload(key, 9, keys.memberKey, keys.account, sealed.ciphertext);
+      const plain = c.decryptPayload(key, D, 9, keys.memberKey, keys.account, sealed.ciphertext);
       assert.deepEqual(c.decodeContact(plain), contact);
       const moved = { index: 2, account: c.deriveKeys(c.newSecret()).account, ...sealed };
-      assert.throws(() => c.openBox(custodianSecret(0), 9, moved, 0, n, t), c.BindingMismatch);
+      assert.throws(() => c.openBox(custodianSecret(0), D, 9, moved, 0, n, t), c.BindingMismatch);
+      const pledged = { index: 2, account: keys.account, ...sealed };
+      assert.equal(hex(c.openBox(custodianSecret(0), D, 9, pledged, 0, n, t)), hex(shares[0]));
+      for (const elsewhere of [OTHER_REGISTRY, OTHER_CHAIN]) {
+        assert.throws(() => c.openBox(custodianSecret(0), elsewhere, 9, pledged, 0, n, t), c.BindingMismatch);
+      }
     });
   }
 });
@@ -218,16 +234,22 @@ describe("releases", () => {
   });
 
   test("sealed parts open with the vector's release key", () => {
-    assert.equal(hex(c.releaseAd(R.campaign_id, R.custodian_index, R.sealed.round)), R.sealed.ad);
+    assert.equal(hex(c.releaseAd(D, R.campaign_id, R.custodian_index, R.sealed.round)), R.sealed.ad);
     const part = c.parseRelease(h(R.sealed.parts[0]));
     assert.equal(part.kind, c.KIND_SEALED);
     assert.equal(part.round, R.sealed.round);
-    const entries = c.openSealedShares(part, h(R.sealed.release_key), R.campaign_id, R.custodian_index, R.t);
+    const entries = c.openSealedShares(part, h(R.sealed.release_key), D, R.campaign_id, R.custodian_index, R.t);
     assert.deepEqual(Object.fromEntries([...entries].map(([i, s]) => [String(i), hex(s)])), R.shares);
     assert.throws(
-      () => c.openSealedShares(part, h(R.sealed.release_key), R.campaign_id, 0, R.t),
+      () => c.openSealedShares(part, h(R.sealed.release_key), D, R.campaign_id, 0, R.t),
       c.InvalidRelease,
     );
+    for (const elsewhere of [OTHER_REGISTRY, OTHER_CHAIN]) {
+      assert.throws(
+        () => c.openSealedShares(part, h(R.sealed.release_key), elsewhere, R.campaign_id, R.custodian_index, R.t),
+        c.InvalidRelease,
+      );
+    }
   });
 
   test("key seals open for members and not for an outsider", () => {
@@ -256,7 +278,7 @@ describe("roster", () => {
       const releases = v[mode].releases.map((r) => ({ custodianIndex: r.custodian_index, data: h(r.data) }));
       for (const expected of v[mode].expected) {
         const reader = expected.reader_secret === null ? null : c.deriveKeys(h(expected.reader_secret));
-        const roster = await c.readRoster(v.campaign_id, v.n, v.t, records, releases, {
+        const roster = await c.readRoster(D, v.campaign_id, v.n, v.t, records, releases, {
           reader,
           readerIndex: expected.reader_index,
         });
@@ -283,7 +305,7 @@ describe("roster", () => {
       data[6 + 4] ^= 0xff; // first y-byte of the first entry
       return { ...r, data };
     });
-    const roster = await c.readRoster(v.campaign_id, v.n, v.t, records, tampered);
+    const roster = await c.readRoster(D, v.campaign_id, v.n, v.t, records, tampered);
     const firstIndex = c
       .releaseEntries(c.parseRelease(releases.find((r) => r.custodianIndex === 2).data).body, v.t)
       .keys()
@@ -309,6 +331,11 @@ describe("receipt codes", () => {
 
   test("decodeReceipt refuses every invalid vector", () => {
     for (const code of V.receipts.invalid) assert.throws(() => c.decodeReceipt(code), c.InvalidReceipt);
+  });
+
+  test("a v1 receipt code is refused as v1, not as a typo", () => {
+    const v1 = V.receipts.valid[1].code.replace(/^sp2-/, "sp1-");
+    assert.throws(() => c.decodeReceipt(v1), (error) => error instanceof c.InvalidReceipt && /protocol v1/.test(error.message));
   });
 });
 

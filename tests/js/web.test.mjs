@@ -25,7 +25,7 @@ describe("relay bodies", () => {
 
   test("a pledge body carries sealed bytes and a valid signature, never the contact", async () => {
     const keys = c.deriveKeys(c.newSecret());
-    const sealed = await c.sealPledge(7, keys, contact, [CUSTODIAN], 1);
+    const sealed = await c.sealPledge({ chainId: 31337, registry: REGISTRY }, 7, keys, contact, [CUSTODIAN], 1);
     const body = pledgeBody(31337, REGISTRY, 7, keys, sealed, 0);
     const text = JSON.stringify(body);
     for (const secret of [contact.name, contact.contact, contact.message, "Zo", "example.org"]) {
@@ -49,7 +49,7 @@ describe("relay bodies", () => {
 
   test("a create body holds the sealed instructions, not their text", async () => {
     const keys = c.deriveKeys(c.newSecret());
-    const sealed = await c.sealInstructions(keys, "Meet at the back door at six", [CUSTODIAN], 1);
+    const sealed = await c.sealInstructions({ chainId: 31337, registry: REGISTRY }, keys, "Meet at the back door at six", [CUSTODIAN], 1);
     const body = createBody({ title: "T" }, sealed, [{ custodian: REGISTRY, campaignKey: "0x00", expiry: "9", signature: "0x01" }]);
     assert.ok(!JSON.stringify(body).includes("back door"));
     assert.equal(body.endorsements[0].expiry, 9);
@@ -94,11 +94,11 @@ describe("receipts kept in the browser", () => {
     const s = storage();
     const slot = campaignSlot(REGISTRY, 31337, 4);
     assert.equal(slot, `${REGISTRY.toLowerCase()}:31337:4`);
-    storeReceipt(s, slot, "sp1-4-AAAA", "member", new Date("2026-11-23T00:00:00Z"));
-    storeReceipt(s, slot, "sp1-4-AAAA", "member");
-    storeReceipt(s, campaignSlot(REGISTRY, 31337, 5), "sp1-5-BBBB", "organiser");
-    assert.deepEqual(storedReceipts(s, slot).map((r) => r.code), ["sp1-4-AAAA"]);
-    forgetReceipt(s, slot, "sp1-4-AAAA");
+    storeReceipt(s, slot, "sp2-4-AAAA", "member", new Date("2026-11-23T00:00:00Z"));
+    storeReceipt(s, slot, "sp2-4-AAAA", "member");
+    storeReceipt(s, campaignSlot(REGISTRY, 31337, 5), "sp2-5-BBBB", "organiser");
+    assert.deepEqual(storedReceipts(s, slot).map((r) => r.code), ["sp2-4-AAAA"]);
+    forgetReceipt(s, slot, "sp2-4-AAAA");
     assert.deepEqual(storedReceipts(s, slot), []);
     assert.deepEqual(Object.keys(JSON.parse(s.data.get(STORAGE_KEY))), [campaignSlot(REGISTRY, 31337, 5)]);
   });

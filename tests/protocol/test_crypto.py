@@ -47,6 +47,7 @@ from spartacus.protocol import (
 )
 from spartacus.protocol import secret as secret_module
 
+D = protocol.Deployment(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3")
 CONFIGS = [(1, 1), (3, 1), (3, 2), (5, 3)]
 SLOW = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FAST = settings(max_examples=100, deadline=None)
@@ -90,7 +91,7 @@ class Campaign:
     def pledge(self, index: int, contact: Contact | None = None) -> PledgeRecord:
         keys = keys_for(1000 * self.id + index)
         contact = contact or Contact(f"member {index}", f"m{index}@example.org", "hello")
-        sealed = protocol.seal_pledge(self.id, keys, contact, self.custodian_keys, self.t)
+        sealed = protocol.seal_pledge(D, self.id, keys, contact, self.custodian_keys, self.t)
         record = PledgeRecord(index, keys.account, *sealed.as_abi())
         self.pledgers[index] = keys
         self.contacts[index] = contact
@@ -99,7 +100,7 @@ class Campaign:
 
     def shares(self, custodian: int, records: Sequence[PledgeRecord] | None = None) -> dict:
         shares, problems = protocol.custodian_shares(
-            self.secret(custodian), self.id, custodian, self.n, self.t, records or self.records
+            self.secret(custodian), D, self.id, custodian, self.n, self.t, records or self.records
         )
         assert problems == {} or records is not None
         return shares
@@ -128,7 +129,14 @@ class Campaign:
                 tamper(custodian, shares)
             recipients = {r.index: r.member_key for r in active} if members else None
             parts = protocol.build_release(
-                self.id, custodian, round, shares, self.t, recipients=recipients, max_part=max_part
+                D,
+                self.id,
+                custodian,
+                round,
+                shares,
+                self.t,
+                recipients=recipients,
+                max_part=max_part,
             )
             releases += [ReleaseRecord(custodian, part) for part in parts]
         return releases
@@ -144,6 +152,7 @@ class Campaign:
         if reader is not None:
             keys = self.organiser if reader == 0 else self.pledgers[reader]
         return protocol.read_roster(
+            D,
             self.id,
             self.n,
             self.t,
@@ -161,7 +170,7 @@ def create_campaign() -> Callable[..., Campaign]:
         organiser = keys_for(campaign_id)
         text = "Meet at the square at noon."
         sealed = protocol.seal_instructions(
-            organiser, text, [bytes(c.public_key) for c in custodians], t
+            D, organiser, text, [bytes(c.public_key) for c in custodians], t
         )
         record = PledgeRecord(0, ZERO_ACCOUNT, *sealed.as_abi())
         campaign = Campaign(campaign_id, n, t, custodians, organiser, text, {}, {}, [record])
@@ -185,13 +194,13 @@ def test_derive_keys_derives_separated_keys(secret: bytes) -> None:
     keys = protocol.derive_keys(secret)
     assert (
         keys.account_key
-        == hashlib.blake2b(b"spartacus/v1/pledge-account", key=secret, digest_size=32).digest()
+        == hashlib.blake2b(b"spartacus/v2/pledge-account", key=secret, digest_size=32).digest()
     )
     assert keys.account == eth_keys.PrivateKey(keys.account_key).public_key.to_checksum_address()
     assert keys.member_key == sodium.crypto_scalarmult_base(keys.member_secret)
     assert (
         keys.pledge_key
-        == hashlib.blake2b(b"spartacus/v1/pledge-key", key=secret, digest_size=32).digest()
+        == hashlib.blake2b(b"spartacus/v2/pledge-key", key=secret, digest_size=32).digest()
     )
     assert len({keys.account_key, keys.member_secret, keys.pledge_key, secret}) == 4
     assert secret.hex() not in repr(keys) and keys.pledge_key.hex() not in repr(keys)
@@ -317,18 +326,21 @@ def test_seal_pledge_opens_and_decrypts(
     n, t = config
     custodians = [PrivateKey.generate() for _ in range(n)]
     keys = protocol.derive_keys(secret)
-    sealed = protocol.seal_pledge(cid, keys, contact, [bytes(c.public_key) for c in custodians], t)
+    public_keys = [bytes(c.public_key) for c in custodians]
+    sealed = protocol.seal_pledge(D, cid, keys, contact, public_keys, t)
     assert len(sealed.ciphertext) == PLEDGE_CIPHERTEXT_SIZE
     assert len(sealed.boxes) == n * protocol.box_size(t)
     assert (
         sealed.commitment == hashlib.sha256(b"spartacus/pledge-key/v1" + keys.pledge_key).digest()
     )
     record = PledgeRecord(1, keys.account, *sealed.as_abi())
-    shares = [protocol.open_box(bytes(c), cid, record, i, n, t) for i, c in enumerate(custodians)]
+    shares = [
+        protocol.open_box(bytes(c), D, cid, record, i, n, t) for i, c in enumerate(custodians)
+    ]
     for start in range(n - t + 1):
         assert protocol.combine_shares(shares[start : start + t], t) == keys.pledge_key
     plain = protocol.decrypt_payload(
-        keys.pledge_key, cid, keys.member_key, keys.account, sealed.ciphertext
+        keys.pledge_key, D, cid, keys.member_key, keys.account, sealed.ciphertext
     )
     assert protocol.decode_contact(plain) == contact
 
@@ -336,16 +348,16 @@ def test_seal_pledge_opens_and_decrypts(
 def test_seal_instructions_binds_campaign_zero_and_zero_account() -> None:
     custodian = PrivateKey.generate()
     keys = keys_for(1)
-    sealed = protocol.seal_instructions(keys, "go", [bytes(custodian.public_key)], 1)
+    sealed = protocol.seal_instructions(D, keys, "go", [bytes(custodian.public_key)], 1)
     plain = protocol.decrypt_payload(
-        keys.pledge_key, 0, keys.member_key, ZERO_ACCOUNT, sealed.ciphertext
+        keys.pledge_key, D, 0, keys.member_key, ZERO_ACCOUNT, sealed.ciphertext
     )
     assert protocol.decode_instructions(plain) == "go"
     record = PledgeRecord(0, keys.account, *sealed.as_abi())
-    assert protocol.open_box(bytes(custodian), 99, record, 0, 1, 1) == keys.pledge_key
+    assert protocol.open_box(bytes(custodian), D, 99, record, 0, 1, 1) == keys.pledge_key
     with pytest.raises(InvalidCiphertext):
         protocol.decrypt_payload(
-            keys.pledge_key, 99, keys.member_key, ZERO_ACCOUNT, sealed.ciphertext
+            keys.pledge_key, D, 99, keys.member_key, ZERO_ACCOUNT, sealed.ciphertext
         )
 
 
@@ -353,10 +365,10 @@ def test_seal_pledge_fixed_nonce_is_deterministic_ciphertext() -> None:
     custodian = PrivateKey.generate()
     keys = keys_for(2)
     one = protocol.seal_pledge(
-        3, keys, Contact("a", "b"), [bytes(custodian.public_key)], 1, nonce=bytes(24)
+        D, 3, keys, Contact("a", "b"), [bytes(custodian.public_key)], 1, nonce=bytes(24)
     )
     two = protocol.seal_pledge(
-        3, keys, Contact("a", "b"), [bytes(custodian.public_key)], 1, nonce=bytes(24)
+        D, 3, keys, Contact("a", "b"), [bytes(custodian.public_key)], 1, nonce=bytes(24)
     )
     assert one.ciphertext == two.ciphertext and one.ciphertext[:24] == bytes(24)
     assert one.boxes != two.boxes
@@ -376,19 +388,19 @@ def test_seal_pledge_fixed_nonce_is_deterministic_ciphertext() -> None:
 )
 def test_seal_pledge_bad_custodians_raise(keys: list[bytes], t: int, error: type) -> None:
     with pytest.raises(error):
-        protocol.seal_pledge(1, keys_for(3), Contact("a", "b"), keys, t)
+        protocol.seal_pledge(D, 1, keys_for(3), Contact("a", "b"), keys, t)
 
 
 def test_seal_pledge_low_order_custodian_key_raises_invalid_key() -> None:
     low_order = bytes([1]) + bytes(31)
     with pytest.raises(InvalidKey, match="custodian key 0"):
-        protocol.seal_pledge(1, keys_for(3), Contact("a", "b"), [low_order], 1)
+        protocol.seal_pledge(D, 1, keys_for(3), Contact("a", "b"), [low_order], 1)
 
 
 def test_seal_pledge_campaign_zero_raises() -> None:
     with pytest.raises(CryptoError, match="campaigns 1 and up"):
         protocol.seal_pledge(
-            0, keys_for(3), Contact("a", "b"), [bytes(PrivateKey.generate().public_key)], 1
+            D, 0, keys_for(3), Contact("a", "b"), [bytes(PrivateKey.generate().public_key)], 1
         )
 
 
@@ -405,10 +417,12 @@ def test_open_box_copied_box_raises_binding_mismatch(
     ):
         for custodian in range(n):
             with pytest.raises(BindingMismatch, match="pledge 2"):
-                protocol.open_box(campaign.secret(custodian), campaign.id, copied, custodian, n, t)
+                protocol.open_box(
+                    campaign.secret(custodian), D, campaign.id, copied, custodian, n, t
+                )
     moved = replace(victim, index=1)
     with pytest.raises(BindingMismatch):
-        protocol.open_box(campaign.secret(0), campaign.id + 1, moved, 0, n, t)
+        protocol.open_box(campaign.secret(0), D, campaign.id + 1, moved, 0, n, t)
 
 
 def test_open_box_pledge_boxes_in_instructions_raise_binding_mismatch(
@@ -417,7 +431,7 @@ def test_open_box_pledge_boxes_in_instructions_raise_binding_mismatch(
     campaign = create_campaign(n=1, t=1, pledges=1)
     as_instructions = replace(campaign.records[1], index=0)
     with pytest.raises(BindingMismatch):
-        protocol.open_box(campaign.secret(0), campaign.id, as_instructions, 0, 1, 1)
+        protocol.open_box(campaign.secret(0), D, campaign.id, as_instructions, 0, 1, 1)
 
 
 def test_open_box_swapped_boxes_raise_box_open_error(
@@ -428,8 +442,8 @@ def test_open_box_swapped_boxes_raise_box_open_error(
     boxes = protocol.split_boxes(record.boxes, 3, 2)
     swapped = replace(record, boxes=boxes[1] + boxes[0] + boxes[2])
     with pytest.raises(BoxOpenError, match="box 0 does not open"):
-        protocol.open_box(campaign.secret(0), campaign.id, swapped, 0, 3, 2)
-    assert protocol.open_box(campaign.secret(2), campaign.id, swapped, 2, 3, 2)
+        protocol.open_box(campaign.secret(0), D, campaign.id, swapped, 0, 3, 2)
+    assert protocol.open_box(campaign.secret(2), D, campaign.id, swapped, 2, 3, 2)
 
 
 @pytest.mark.parametrize("change", ["truncate", "extend", "flip"])
@@ -445,7 +459,7 @@ def test_open_box_altered_ciphertext_raises_binding_mismatch(
     }[change]
     with pytest.raises(BindingMismatch):
         protocol.open_box(
-            campaign.secret(0), campaign.id, replace(record, ciphertext=ciphertext), 0, 1, 1
+            campaign.secret(0), D, campaign.id, replace(record, ciphertext=ciphertext), 0, 1, 1
         )
 
 
@@ -460,7 +474,7 @@ def test_open_box_wrong_campaign_key_raises_box_open_error(
 ) -> None:
     campaign = create_campaign(n=2, t=2, pledges=1)
     with pytest.raises(BoxOpenError):
-        protocol.open_box(campaign.secret(1), campaign.id, campaign.records[1], 0, 2, 2)
+        protocol.open_box(campaign.secret(1), D, campaign.id, campaign.records[1], 0, 2, 2)
 
 
 def test_custodian_shares_reports_bad_boxes_without_raising(
@@ -471,7 +485,9 @@ def test_custodian_shares_reports_bad_boxes_without_raising(
     copied = replace(victim, index=3, account=keys_for(5).account)
     truncated = replace(good, index=4, boxes=good.boxes[:-1])
     records = [*campaign.records, copied, truncated]
-    shares, problems = protocol.custodian_shares(campaign.secret(0), campaign.id, 0, 2, 2, records)
+    shares, problems = protocol.custodian_shares(
+        campaign.secret(0), D, campaign.id, 0, 2, 2, records
+    )
     assert sorted(shares) == [0, 1, 2]
     assert sorted(problems) == [3, 4]
     assert "binding" in problems[3] and "bytes" in problems[4]
@@ -496,18 +512,18 @@ def test_decrypt_payload_altered_ciphertext_raises_invalid_ciphertext(
 ) -> None:
     keys = keys_for(4)
     sealed = protocol.seal_pledge(
-        5, keys, Contact("a", "b"), [bytes(PrivateKey.generate().public_key)], 1
+        D, 5, keys, Contact("a", "b"), [bytes(PrivateKey.generate().public_key)], 1
     )
     with pytest.raises(InvalidCiphertext):
         protocol.decrypt_payload(
-            keys.pledge_key, 5, keys.member_key, keys.account, change(sealed.ciphertext)
+            keys.pledge_key, D, 5, keys.member_key, keys.account, change(sealed.ciphertext)
         )
 
 
 def test_decrypt_payload_other_pledge_context_raises_invalid_ciphertext() -> None:
     keys, other = keys_for(4), keys_for(5)
     sealed = protocol.seal_pledge(
-        5, keys, Contact("a", "b"), [bytes(PrivateKey.generate().public_key)], 1
+        D, 5, keys, Contact("a", "b"), [bytes(PrivateKey.generate().public_key)], 1
     )
     contexts = [
         (6, keys.member_key, keys.account),
@@ -517,7 +533,7 @@ def test_decrypt_payload_other_pledge_context_raises_invalid_ciphertext() -> Non
     for campaign_id, member_key, account in contexts:
         with pytest.raises(InvalidCiphertext, match="fails authentication"):
             protocol.decrypt_payload(
-                keys.pledge_key, campaign_id, member_key, account, sealed.ciphertext
+                keys.pledge_key, D, campaign_id, member_key, account, sealed.ciphertext
             )
 
 
@@ -580,7 +596,7 @@ share_maps = st.dictionaries(
 def test_build_release_public_parts_round_trip(
     shares: dict[int, bytes], max_part: int, round: int
 ) -> None:
-    parts = protocol.build_release(9, 4, round, shares, 2, recipients=None, max_part=max_part)
+    parts = protocol.build_release(D, 9, 4, round, shares, 2, recipients=None, max_part=max_part)
     gathered: dict[int, bytes] = {}
     for data in parts:
         assert len(data) <= max_part
@@ -600,6 +616,7 @@ def test_build_release_members_parts_round_trip(
     parts = [
         protocol.parse_release(data)
         for data in protocol.build_release(
+            D,
             9,
             2,
             5,
@@ -623,22 +640,22 @@ def test_build_release_members_parts_round_trip(
         gathered: dict[int, bytes] = {}
         for part in parts:
             if part.kind == KIND_SEALED:
-                gathered.update(protocol.open_sealed_shares(part, release_key, 9, 2, 2))
+                gathered.update(protocol.open_sealed_shares(part, release_key, D, 9, 2, 2))
         assert gathered == shares
 
 
 def test_build_release_fixed_key_and_nonce_is_deterministic() -> None:
     shares = {1: b"s" * 32}
     args = dict(recipients={}, release_key=b"R" * 32, nonces=[b"n" * 24])
-    one = protocol.build_release(1, 0, 0, shares, 1, **args)  # type: ignore[arg-type]
-    two = protocol.build_release(1, 0, 0, shares, 1, **args)  # type: ignore[arg-type]
+    one = protocol.build_release(D, 1, 0, 0, shares, 1, **args)  # type: ignore[arg-type]
+    two = protocol.build_release(D, 1, 0, 0, shares, 1, **args)  # type: ignore[arg-type]
     assert one == two and len(one) == 1
     assert one[0][:6] == bytes([1, KIND_SEALED, 0, 0, 0, 0]) and one[0][6:30] == b"n" * 24
 
 
 def test_build_release_tiny_max_part_raises_invalid_release() -> None:
     with pytest.raises(InvalidRelease, match="too small"):
-        protocol.build_release(1, 0, 0, {1: b"s" * 32}, 1, recipients=None, max_part=41)
+        protocol.build_release(D, 1, 0, 0, {1: b"s" * 32}, 1, recipients=None, max_part=41)
 
 
 @pytest.mark.parametrize(
@@ -666,7 +683,7 @@ def test_release_entries_malformed_raise_invalid_release(body: bytes) -> None:
 
 def test_open_key_seal_non_member_cannot_open() -> None:
     member, outsider = keys_for(1), keys_for(2)
-    (data,) = protocol.build_release(1, 0, 0, {}, 1, recipients={3: member.member_key})
+    (data,) = protocol.build_release(D, 1, 0, 0, {}, 1, recipients={3: member.member_key})
     part = protocol.parse_release(data)
     assert protocol.open_key_seal(part, 3, member.member_secret) is not None
     assert protocol.open_key_seal(part, 4, outsider.member_secret) is None
@@ -678,12 +695,14 @@ def test_open_key_seal_non_member_cannot_open() -> None:
 def test_open_sealed_shares_other_context_raises_invalid_release(
     campaign: int, custodian: int, round: int
 ) -> None:
-    parts = protocol.build_release(1, 0, 0, {1: b"s" * 32}, 1, recipients={}, release_key=b"R" * 32)
+    parts = protocol.build_release(
+        D, 1, 0, 0, {1: b"s" * 32}, 1, recipients={}, release_key=b"R" * 32
+    )
     part = protocol.parse_release(parts[0])
-    assert protocol.open_sealed_shares(part, b"R" * 32, 1, 0, 1) == {1: b"s" * 32}
+    assert protocol.open_sealed_shares(part, b"R" * 32, D, 1, 0, 1) == {1: b"s" * 32}
     moved = ReleasePart(part.kind, round, part.body)
     with pytest.raises(InvalidRelease, match="fail authentication"):
-        protocol.open_sealed_shares(moved, b"R" * 32, campaign, custodian, 1)
+        protocol.open_sealed_shares(moved, b"R" * 32, D, campaign, custodian, 1)
 
 
 # ---------------------------------------------------------------------- the roster
@@ -723,12 +742,12 @@ def test_read_roster_members_release_unreadable_by_public_or_outsider(
     assert campaign.read(releases, None).members == []
     outsider = keys_for(4242)
     roster = protocol.read_roster(
-        campaign.id, 3, 2, campaign.records, releases, reader=outsider, reader_index=None
+        D, campaign.id, 3, 2, campaign.records, releases, reader=outsider, reader_index=None
     )
     assert roster.members == [] and roster.instructions is None
     assert "not among the active pledges" in roster.problems[0]
     posing = protocol.read_roster(
-        campaign.id, 3, 2, campaign.records, releases, reader=outsider, reader_index=2
+        D, campaign.id, 3, 2, campaign.records, releases, reader=outsider, reader_index=2
     )
     assert posing.members == [] and posing.missing == [1, 2, 3]
     assert any("does not open with this member key" in p for p in posing.problems)
@@ -740,6 +759,7 @@ def test_read_roster_finds_reader_index_from_member_key(
     campaign = create_campaign(n=2, t=2)
     releases = campaign.release(members=True)
     roster = protocol.read_roster(
+        D,
         campaign.id,
         2,
         2,
@@ -764,7 +784,7 @@ def test_read_roster_copied_boxes_never_reveal_victim(
     campaign.pledgers[4] = attacker
     for custodian in range(n):
         shares, problems = protocol.custodian_shares(
-            campaign.secret(custodian), campaign.id, custodian, n, t, active
+            campaign.secret(custodian), D, campaign.id, custodian, n, t, active
         )
         assert 4 not in shares and "binding" in problems[4]
     releases = campaign.release(members=members, records=active)
@@ -894,7 +914,8 @@ def test_read_roster_altered_sealed_part_reports_custodian(
     roster = campaign.read(altered, 1)
     assert roster_contacts(roster) == campaign.contacts
     assert roster.problems == [
-        "sealed shares of custodian 0, round 0, fail authentication (wrong release key, or altered)"
+        "sealed shares of custodian 0, round 0, fail authentication (wrong release key, or "
+        "altered, or from another campaign, registry or chain)"
     ]
 
 
@@ -906,14 +927,14 @@ def test_read_roster_altered_sealed_part_reports_custodian(
 def test_encode_receipt_round_trips(cid: int, secret: bytes) -> None:
     code = protocol.encode_receipt(cid, secret)
     prefix, number, *groups = code.split("-")
-    assert (prefix, number) == ("sp1", str(cid))
+    assert (prefix, number) == ("sp2", str(cid))
     assert len(groups) == 7 and all(len(g) == 8 for g in groups)
     assert protocol.decode_receipt(code) == (cid, secret)
     assert protocol.decode_receipt(" " + code.lower().replace("-", " - ", 3) + "\n") == (
         cid,
         secret,
     )
-    assert protocol.decode_receipt(f"SP1-{cid}-" + "".join(groups)) == (cid, secret)
+    assert protocol.decode_receipt(f"SP2-{cid}-" + "".join(groups)) == (cid, secret)
 
 
 @FAST
@@ -927,17 +948,19 @@ def test_decode_receipt_one_mistyped_character_raises(
         st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567").filter(lambda c: c != body[position])
     )
     with pytest.raises(InvalidReceipt):
-        protocol.decode_receipt("sp1-12-" + body[:position] + typo + body[position + 1 :])
+        protocol.decode_receipt("sp2-12-" + body[:position] + typo + body[position + 1 :])
 
 
 @pytest.mark.parametrize(
     ("code", "message"),
     [
-        ("sp2-1-AAAAAAAA", "starts with 'sp1-'"),
-        ("sp1-x-AAAAAAAA", "campaign id"),
-        ("sp1-01-AAAAAAAA", "campaign id"),
-        ("sp1-1-AAAAAAA0", r"'0' \(perhaps 'O'\)"),
-        ("sp1-1-AAAAAAAA", "this one has 8"),
+        ("sp3-1-AAAAAAAA", "starts with 'sp2-'"),
+        ("sp1-1-AAAAAAAA", "belong to protocol v1"),
+        ("SP1-7-" + "A" * 56, "belong to protocol v1"),
+        ("sp2-x-AAAAAAAA", "campaign id"),
+        ("sp2-01-AAAAAAAA", "campaign id"),
+        ("sp2-1-AAAAAAA0", r"'0' \(perhaps 'O'\)"),
+        ("sp2-1-AAAAAAAA", "this one has 8"),
     ],
 )
 def test_decode_receipt_malformed_raises_helpful_message(code: str, message: str) -> None:
@@ -948,7 +971,7 @@ def test_decode_receipt_malformed_raises_helpful_message(code: str, message: str
 def test_decode_receipt_other_campaign_raises_checksum_error() -> None:
     code = protocol.encode_receipt(12, b"s" * 32)
     with pytest.raises(InvalidReceipt, match="checksum"):
-        protocol.decode_receipt(code.replace("sp1-12-", "sp1-13-"))
+        protocol.decode_receipt(code.replace("sp2-12-", "sp2-13-"))
 
 
 # ---------------------------------------------------------------------- EIP-712

@@ -36,6 +36,7 @@ FUZZ = settings(
 )
 CUSTODIAN = nacl.public.PrivateKey(bytes(range(1, 33)))
 MEMBER = protocol.derive_keys(bytes(range(32)))
+D = protocol.Deployment(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3")
 
 
 def typed_or_result(fn: Any, *args: Any) -> Any:
@@ -46,7 +47,7 @@ def typed_or_result(fn: Any, *args: Any) -> Any:
 
 
 @FUZZ
-@given(st.text(max_size=120) | st.from_regex(r"sp1-[0-9]{1,4}-[A-Z2-7 -]{0,70}", fullmatch=True))
+@given(st.text(max_size=120) | st.from_regex(r"sp[12]-[0-9]{1,4}-[A-Z2-7 -]{0,70}", fullmatch=True))
 def test_receipt_codes_decode_or_fail_typed(code: str) -> None:
     decoded = typed_or_result(protocol.decode_receipt, code)
     if decoded is not None:
@@ -88,7 +89,7 @@ def test_a_garbage_box_in_a_pledge_never_opens(box: bytes, t: int) -> None:
     record = protocol.PledgeRecord(
         1, MEMBER.account, MEMBER.member_key, bytes(296), boxes, bytes(32)
     )
-    assert typed_or_result(protocol.open_box, bytes(CUSTODIAN), 1, record, 0, n, t) is None
+    assert typed_or_result(protocol.open_box, bytes(CUSTODIAN), D, 1, record, 0, n, t) is None
 
 
 sized = st.sampled_from([0, 1, 31, 32, 33, 295, 296, 552, 553])
@@ -105,7 +106,7 @@ def test_pledge_ciphertexts_decrypt_or_fail_typed(
     key: bytes, campaign_id: int, member_key: bytes, ciphertext: bytes
 ) -> None:
     typed_or_result(
-        protocol.decrypt_payload, key, campaign_id, member_key, MEMBER.account, ciphertext
+        protocol.decrypt_payload, key, D, campaign_id, member_key, MEMBER.account, ciphertext
     )
 
 
@@ -126,19 +127,30 @@ def test_a_custodian_pass_over_garbage_pledges_reports_never_raises_else(
     pledges: list[protocol.PledgeRecord], n: int, t: int, custodian: int
 ) -> None:
     result = typed_or_result(
-        protocol.custodian_shares, bytes(CUSTODIAN), 1, custodian, n, t, pledges
+        protocol.custodian_shares, bytes(CUSTODIAN), D, 1, custodian, n, t, pledges
     )
     if result is not None:
         shares, problems = result
         assert shares == {} and set(problems) <= {r.index for r in pledges}
     for record in pledges:
-        typed_or_result(protocol.open_box, bytes(CUSTODIAN), 1, record, custodian, n, t)
+        typed_or_result(protocol.open_box, bytes(CUSTODIAN), D, 1, record, custodian, n, t)
 
 
 @FUZZ
 @given(st.text(max_size=120), st.integers(0, 2**64))
 def test_pasted_receipts_decode_or_fail_typed(code: str, campaign_id: int) -> None:
     typed_or_result(receipts.receipt_from_code, code, campaign_id)
+
+
+@FUZZ
+@given(
+    st.one_of(st.integers(-2, 2**257), st.none(), st.text(max_size=5), st.booleans()),
+    st.one_of(st.text(max_size=44), st.just(D.registry.lower()), st.just(D.registry.upper())),
+)
+def test_deployments_build_or_fail_typed(chain_id: Any, registry: Any) -> None:
+    built = typed_or_result(protocol.Deployment, chain_id, registry)
+    if built is not None:
+        assert len(built.prefix) == 52 and built.prefix[:32] == chain_id.to_bytes(32, "big")
 
 
 @FUZZ
@@ -164,7 +176,7 @@ def test_release_parts_parse_and_open_or_fail_typed(data: bytes, t: int, key: by
         return
     typed_or_result(protocol.release_entries, part.body, t)
     typed_or_result(protocol.open_key_seal, part, 1, MEMBER.member_secret)
-    typed_or_result(protocol.open_sealed_shares, part, key, 1, 0, t)
+    typed_or_result(protocol.open_sealed_shares, part, key, D, 1, 0, t)
 
 
 @FUZZ
@@ -173,10 +185,11 @@ def test_a_roster_of_garbage_releases_reads_nothing_and_says_why(
     releases: list[tuple[int, bytes]],
 ) -> None:
     keys = [CUSTODIAN.public_key.encode()]
-    sealed = protocol.seal_pledge(1, MEMBER, protocol.Contact("Ann", "ann@example.org"), keys, 1)
+    contact = protocol.Contact("Ann", "ann@example.org")
+    sealed = protocol.seal_pledge(D, 1, MEMBER, contact, keys, 1)
     record = protocol.PledgeRecord(1, MEMBER.account, *sealed.as_abi())
     records = [protocol.ReleaseRecord(c, d) for c, d in releases]
-    roster = protocol.read_roster(1, 1, 1, [record], records, reader=MEMBER, reader_index=None)
+    roster = protocol.read_roster(D, 1, 1, 1, [record], records, reader=MEMBER, reader_index=None)
     assert roster.members == [] and roster.missing == [1]
 
 

@@ -38,6 +38,13 @@ def record(data: dict[str, Any]) -> PledgeRecord:
     )
 
 
+def deployment(data: dict[str, Any]) -> protocol.Deployment:
+    return protocol.Deployment(data["chain_id"], data["registry"])
+
+
+DEPLOYMENT = deployment(VECTORS["deployment"])
+
+
 def custodian_secret(index: int) -> bytes:
     return h(VECTORS["custodians"][index]["secret_key"])
 
@@ -65,9 +72,9 @@ def test_derive_keys_matches_vector(vector: dict[str, str]) -> None:
     secret = h(vector["secret"])
     keys = protocol.derive_keys(secret)
     for label, name in [
-        (b"spartacus/v1/pledge-account", "account_key"),
-        (b"spartacus/v1/member-key", "member_secret"),
-        (b"spartacus/v1/pledge-key", "pledge_key"),
+        (b"spartacus/v2/pledge-account", "account_key"),
+        (b"spartacus/v2/member-key", "member_secret"),
+        (b"spartacus/v2/pledge-key", "pledge_key"),
     ]:
         assert hashlib.blake2b(label, key=secret, digest_size=32).hexdigest() == vector[name]
     assert keys.account == vector["account"]
@@ -122,25 +129,32 @@ def test_pledge_vector_seals_opens_and_decrypts(vector: dict[str, Any]) -> None:
     n, t = vector["n"], vector["t"]
     cid = 0 if rec.index == 0 else vector["campaign_id"]
     plain = h(vector["plain"])
-    assert protocol.pledge_ad(cid, keys.member_key, rec.account).hex() == vector["ad"]
+    ad = protocol.pledge_ad(DEPLOYMENT, cid, keys.member_key, rec.account)
+    assert ad.hex() == vector["ad"]
+    assert ad[:52] == DEPLOYMENT.chain_id.to_bytes(32, "big") + h(DEPLOYMENT.registry[2:])
     ciphertext = protocol.encrypt_payload(
-        keys.pledge_key, cid, keys.member_key, rec.account, plain, nonce=h(vector["nonce"])
+        keys.pledge_key,
+        DEPLOYMENT,
+        cid,
+        keys.member_key,
+        rec.account,
+        plain,
+        nonce=h(vector["nonce"]),
     )
     assert ciphertext == rec.ciphertext
-    assert (
-        protocol.binding(cid, keys.member_key, rec.account, ciphertext).hex() == vector["binding"]
-    )
+    bind = protocol.binding(DEPLOYMENT, cid, keys.member_key, rec.account, ciphertext)
+    assert bind.hex() == vector["binding"] == hashlib.sha256(ad + ciphertext).hexdigest()
     assert protocol.commitment(keys.pledge_key) == rec.commitment
-    assert (
-        protocol.decrypt_payload(keys.pledge_key, cid, keys.member_key, rec.account, ciphertext)
-        == plain
+    opened = protocol.decrypt_payload(
+        keys.pledge_key, DEPLOYMENT, cid, keys.member_key, rec.account, ciphertext
     )
+    assert opened == plain
     if rec.index == 0:
         assert protocol.decode_instructions(plain) == vector["instructions"]
     else:
         assert protocol.decode_contact(plain) == Contact(**vector["contact"])
     shares = [
-        protocol.open_box(custodian_secret(i), vector["campaign_id"], rec, i, n, t)
+        protocol.open_box(custodian_secret(i), DEPLOYMENT, vector["campaign_id"], rec, i, n, t)
         for i in range(n)
     ]
     assert [s.hex() for s in shares] == vector["shares"]
@@ -154,6 +168,7 @@ def test_tampered_box_vector_raises(vector: dict[str, Any]) -> None:
         with pytest.raises(error):
             protocol.open_box(
                 custodian_secret(i),
+                deployment(vector["deployment"]),
                 vector["campaign_id"],
                 record(vector["record"]),
                 i,
@@ -177,14 +192,15 @@ def test_release_vectors_build_and_parse() -> None:
     v = VECTORS["releases"]
     cid, custodian, t = v["campaign_id"], v["custodian_index"], v["t"]
     shares = {int(i): h(s) for i, s in v["shares"].items()}
-    public = protocol.build_release(cid, custodian, 0, shares, t, recipients=None)
+    public = protocol.build_release(DEPLOYMENT, cid, custodian, 0, shares, t, recipients=None)
     assert [p.hex() for p in public] == v["public"]["parts"]
     parts = [protocol.parse_release(p) for p in public]
     assert {k: s for p in parts for k, s in protocol.release_entries(p.body, t).items()} == shares
 
     sealed = v["sealed"]
-    assert protocol.release_ad(cid, custodian, sealed["round"]).hex() == sealed["ad"]
+    assert protocol.release_ad(DEPLOYMENT, cid, custodian, sealed["round"]).hex() == sealed["ad"]
     built = protocol.build_release(
+        DEPLOYMENT,
         cid,
         custodian,
         sealed["round"],
@@ -197,7 +213,8 @@ def test_release_vectors_build_and_parse() -> None:
     assert [p.hex() for p in built] == sealed["parts"]
     (part,) = [protocol.parse_release(h(p)) for p in sealed["parts"]]
     assert (part.kind, part.round) == (protocol.KIND_SEALED, sealed["round"])
-    assert protocol.open_sealed_shares(part, h(sealed["release_key"]), cid, custodian, t) == shares
+    key = h(sealed["release_key"])
+    assert protocol.open_sealed_shares(part, key, DEPLOYMENT, cid, custodian, t) == shares
 
 
 def test_key_seal_vector_opens_for_members_only() -> None:
@@ -228,6 +245,7 @@ def test_roster_vector_reads_expected_roster(mode: str) -> None:
         if expected["reader_secret"] is not None:
             reader = protocol.derive_keys(h(expected["reader_secret"]))
         roster = protocol.read_roster(
+            DEPLOYMENT,
             v["campaign_id"],
             v["n"],
             v["t"],
@@ -261,6 +279,7 @@ def test_roster_vector_withdrawn_pledge_has_no_release() -> None:
         ReleaseRecord(r["custodian_index"], h(r["data"])) for r in v["public_mode"]["releases"]
     ]
     roster = protocol.read_roster(
+        DEPLOYMENT,
         v["campaign_id"],
         v["n"],
         v["t"],
@@ -284,6 +303,12 @@ def test_receipt_vector_round_trips(vector: dict[str, Any]) -> None:
 def test_receipt_vector_invalid_raises(code: str) -> None:
     with pytest.raises(exceptions.InvalidReceipt):
         protocol.decode_receipt(code)
+
+
+def test_receipt_vector_v1_code_is_refused_as_v1() -> None:
+    (v1,) = [code for code in VECTORS["receipts"]["invalid"] if code.startswith("sp1-")]
+    with pytest.raises(exceptions.InvalidReceipt, match="protocol v1"):
+        protocol.decode_receipt(v1)
 
 
 def _struct_hash(primary: str, message: dict[str, Any]) -> bytes:

@@ -44,6 +44,7 @@ export {
   checkCustodians,
   cid32,
   concat,
+  deploymentPrefix,
   equalBytes,
   fromHex,
   kdf,

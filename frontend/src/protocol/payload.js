@@ -20,6 +20,7 @@ import {
   checkBytes,
   checkPublicKey,
   cid32,
+  deploymentPrefix,
   concat,
   equalBytes,
   sha256,
@@ -139,14 +140,23 @@ export function decodeInstructions(plain) {
 
 // ------------------------------------------------------------------------ pledge crypto
 
-/** cid32 || P || a: the AEAD associated data of a pledge (84 bytes). */
-export function pledgeAd(campaignId, memberKey, account) {
-  return concat(cid32(campaignId), checkPublicKey(memberKey, "the member key"), accountBytes(account));
+/** chainId || registry || cid32 || P || a: the AEAD associated data of a pledge (136 bytes). */
+export function pledgeAd(deployment, campaignId, memberKey, account) {
+  return concat(
+    deploymentPrefix(deployment),
+    cid32(campaignId),
+    checkPublicKey(memberKey, "the member key"),
+    accountBytes(account),
+  );
 }
 
-/** sha256(cid32 || P || a || ciphertext): names the pledge a box belongs to. */
-export function binding(campaignId, memberKey, account, ciphertext) {
-  return sha256(concat(pledgeAd(campaignId, memberKey, account), ciphertext));
+/**
+ * sha256(chainId || registry || cid32 || P || a || ciphertext): names the pledge, campaign,
+ * registry and chain a box belongs to.
+ */
+export function binding(deployment, campaignId, memberKey, account, ciphertext) {
+  if (!(ciphertext instanceof Uint8Array)) throw new InvalidCiphertext("the ciphertext must be bytes");
+  return sha256(concat(pledgeAd(deployment, campaignId, memberKey, account), ciphertext));
 }
 
 /** sha256("spartacus/pledge-key/v1" || k): lets members check a rebuilt key. */
@@ -166,7 +176,7 @@ function checkCiphertextSize(ciphertext) {
 }
 
 /** nonce24 || XChaCha20-Poly1305(k, nonce24, plain, ad); a random nonce by default. */
-export function encryptPayload(pledgeKey, campaignId, memberKey, account, plain, nonce = null) {
+export function encryptPayload(pledgeKey, deployment, campaignId, memberKey, account, plain, nonce = null) {
   const key = checkBytes(pledgeKey, KEY_SIZE, "a pledge key", InvalidKey);
   const iv = checkBytes(
     nonce ?? sodium.randombytes_buf(NONCE_SIZE),
@@ -178,15 +188,15 @@ export function encryptPayload(pledgeKey, campaignId, memberKey, account, plain,
   if (!Number.isInteger(blocks) || blocks < 1 || blocks > MAX_INSTRUCTION_BLOCKS) {
     throw new InvalidPayload(`a plaintext is 1 to ${MAX_INSTRUCTION_BLOCKS} blocks of 256 bytes`);
   }
-  const ad = pledgeAd(campaignId, memberKey, account);
+  const ad = pledgeAd(deployment, campaignId, memberKey, account);
   return concat(iv, sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(plain, ad, null, iv, key));
 }
 
 /** Decrypt a pledge's (or the instructions') ciphertext; InvalidCiphertext on any fault. */
-export function decryptPayload(pledgeKey, campaignId, memberKey, account, ciphertext) {
+export function decryptPayload(pledgeKey, deployment, campaignId, memberKey, account, ciphertext) {
   const key = checkBytes(pledgeKey, KEY_SIZE, "a pledge key", InvalidKey);
   checkCiphertextSize(ciphertext);
-  const ad = pledgeAd(campaignId, memberKey, account);
+  const ad = pledgeAd(deployment, campaignId, memberKey, account);
   try {
     return sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
       null,
@@ -196,6 +206,9 @@ export function decryptPayload(pledgeKey, campaignId, memberKey, account, cipher
       key,
     );
   } catch {
-    throw new InvalidCiphertext("the ciphertext fails authentication: wrong key, or it was altered or moved");
+    throw new InvalidCiphertext(
+      "the ciphertext fails authentication: wrong key, or it was altered or moved " +
+        "(to another pledge, campaign, registry or chain)",
+    );
   }
 }

@@ -2,8 +2,8 @@
 // the key derivation function. Mirrors spartacus/protocol/primitives.py; the errors are
 // named as in spartacus/exceptions.py.
 //
-// Bytes are Uint8Array; campaign ids, rounds and nonces may be number, bigint or decimal
-// string. Call `await ready()` once before anything else (libsodium loads asynchronously).
+// Bytes are Uint8Array; campaign ids, chain ids, rounds and nonces may be number, bigint or
+// decimal string. A deployment is { chainId, registry }: the registry a campaign lives in. Call `await ready()` once before anything else (libsodium loads asynchronously).
 
 import sodium from "libsodium-wrappers";
 import { getAddress, isAddress, sha256 as ethSha256 } from "ethers";
@@ -22,9 +22,10 @@ export const MAX_INSTRUCTION_BLOCKS = 16;
 export const MAX_CUSTODIANS = 5;
 export const ZERO_ACCOUNT = "0x0000000000000000000000000000000000000000";
 export const COMMITMENT_DOMAIN = "spartacus/pledge-key/v1";
-export const ACCOUNT_LABEL = "spartacus/v1/pledge-account";
-export const MEMBER_LABEL = "spartacus/v1/member-key";
-export const PLEDGE_KEY_LABEL = "spartacus/v1/pledge-key";
+export const ACCOUNT_LABEL = "spartacus/v2/pledge-account";
+export const MEMBER_LABEL = "spartacus/v2/member-key";
+export const PLEDGE_KEY_LABEL = "spartacus/v2/pledge-key";
+export const DEPLOYMENT_SIZE = 52;
 export const MAX_UINT256 = (1n << 256n) - 1n;
 export const SECP256K1_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
@@ -130,6 +131,19 @@ export function accountBytes(account) {
     throw new InvalidKey(`${account} is not an Ethereum address (or its checksum is wrong)`);
   }
   return fromHex(getAddress(account));
+}
+
+/**
+ * chainId (32 bytes big-endian) || registry (20 bytes): the prefix that binds every byte
+ * format naming a campaign to its registry and chain (protocol v2). `deployment` is
+ * { chainId, registry }.
+ */
+export function deploymentPrefix(deployment) {
+  const chainId = toBigInt(deployment?.chainId, "chain id");
+  if (chainId < 1n || chainId > MAX_UINT256) {
+    throw new CryptoError(`chain id ${deployment.chainId} is not a positive uint256`);
+  }
+  return concat(fromHex(chainId.toString(16).padStart(64, "0")), accountBytes(deployment.registry));
 }
 
 /** A 32-byte X25519 public key that is not zero. */

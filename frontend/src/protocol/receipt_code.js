@@ -1,8 +1,9 @@
 // Receipt codes: a pledge secret and its campaign id, typed back by hand. Mirrors
 // spartacus/protocol/receipt_code.py.
 //
-// Format (docs/protocol.md, "Receipt code"): sp1-<campaignId>-<base32 in groups of 8>, the
-// base32 encoding of s || sha256("spartacus/receipt/v1" || cid32 || s)[0:3].
+// Format (docs/protocol.md, "Receipt code"): sp2-<campaignId>-<base32 in groups of 8>, the
+// base32 encoding of s || sha256("spartacus/v2/receipt" || cid32 || s)[0:3]. The prefix names
+// the protocol version: a v1 code (sp1-) derives other keys and is refused saying so.
 
 import {
   InvalidReceipt,
@@ -18,8 +19,9 @@ import {
   utf8,
 } from "./primitives.js";
 
-export const RECEIPT_PREFIX = "sp1";
-const RECEIPT_DOMAIN = "spartacus/receipt/v1";
+export const RECEIPT_PREFIX = "sp2";
+const RECEIPT_DOMAIN = "spartacus/v2/receipt";
+const RETIRED_PREFIXES = new Set(["sp1"]);
 const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 const LOOKALIKES = { 0: "O", 1: "I", 8: "B" };
 
@@ -58,7 +60,7 @@ function receiptChecksum(campaignId, secret) {
   return sha256(concat(utf8(RECEIPT_DOMAIN), cid32(campaignId), secret)).slice(0, 3);
 }
 
-/** sp1-<campaignId>-<base32 of secret || checksum, in 7 groups of 8>. */
+/** sp2-<campaignId>-<base32 of secret || checksum, in 7 groups of 8>. */
 export function encodeReceipt(campaignId, secret) {
   const raw = checkBytes(secret, SECRET_SIZE, "a pledge secret", InvalidSecret);
   const text = base32Encode(concat(raw, receiptChecksum(campaignId, raw)));
@@ -71,6 +73,14 @@ export function decodeReceipt(code) {
   if (typeof code !== "string") throw new InvalidReceipt("a receipt code is text");
   const compact = code.replace(/\s+/g, "");
   const first = compact.indexOf("-");
+  const prefix = (first < 0 ? compact : compact.slice(0, first)).toLowerCase();
+  if (RETIRED_PREFIXES.has(prefix)) {
+    throw new InvalidReceipt(
+      `'${prefix}-' receipt codes belong to protocol v1, whose registries were replaced by v2 ` +
+        `(codes start with '${RECEIPT_PREFIX}-'); a v1 secret derives no v2 key, so this code ` +
+        "cannot withdraw or read a roster here",
+    );
+  }
   if (first < 0 || compact.slice(0, first).toLowerCase() !== RECEIPT_PREFIX) {
     throw new InvalidReceipt(`a receipt code starts with '${RECEIPT_PREFIX}-'`);
   }

@@ -14,6 +14,7 @@ import {
   checkBytes,
   cid32,
   concat,
+  deploymentPrefix,
   publicKeyOf,
   sealOpen,
   shareSize,
@@ -26,7 +27,7 @@ export const KIND_SEALED = 2;
 export const KIND_KEYS = 3;
 export const MAX_RELEASE_PART = 98304;
 export const KEY_SEAL_SIZE = 4 + KEY_SIZE + SEAL_OVERHEAD;
-const RELEASE_AD_LABEL = "spartacus/release/v1";
+const RELEASE_AD_LABEL = "spartacus/v2/release";
 const HEADER_SIZE = 6;
 
 function u32(value, what = "value") {
@@ -43,13 +44,14 @@ function readU32(bytes, offset) {
   );
 }
 
-/** "spartacus/release/v1" || cid32 || custodianIndex (1 byte) || u32(round). */
-export function releaseAd(campaignId, custodianIndex, round) {
+/** "spartacus/v2/release" || chainId || registry || cid32 || custodianIndex (1 byte) || u32(round). */
+export function releaseAd(deployment, campaignId, custodianIndex, round) {
   if (!Number.isInteger(custodianIndex) || custodianIndex < 0 || custodianIndex > 255) {
     throw new InvalidRelease(`custodian index ${custodianIndex} does not fit into a byte`);
   }
   return concat(
     utf8(RELEASE_AD_LABEL),
+    deploymentPrefix(deployment),
     cid32(campaignId),
     new Uint8Array([custodianIndex]),
     u32(round, "round"),
@@ -107,12 +109,12 @@ export function openKeySeal(part, index, memberSecret) {
 }
 
 /** Decrypt a sealed-shares part with its round's release key; InvalidRelease on failure. */
-export function openSealedShares(part, releaseKey, campaignId, custodianIndex, t) {
+export function openSealedShares(part, releaseKey, deployment, campaignId, custodianIndex, t) {
   if (part.kind !== KIND_SEALED || part.body.length < NONCE_SIZE + TAG_SIZE) {
     throw new InvalidRelease("part does not hold sealed shares");
   }
   const key = checkBytes(releaseKey, KEY_SIZE, "the release key", InvalidKey);
-  const ad = releaseAd(campaignId, custodianIndex, part.round);
+  const ad = releaseAd(deployment, campaignId, custodianIndex, part.round);
   let plain;
   try {
     plain = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
@@ -125,7 +127,7 @@ export function openSealedShares(part, releaseKey, campaignId, custodianIndex, t
   } catch {
     throw new InvalidRelease(
       `sealed shares of custodian ${custodianIndex}, round ${part.round}, fail authentication ` +
-        "(wrong release key, or altered)",
+        "(wrong release key, or altered, or from another campaign, registry or chain)",
     );
   }
   return releaseEntries(plain, t);

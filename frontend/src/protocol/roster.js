@@ -182,14 +182,14 @@ function releaseKeys(parts, memberSecret, readerIndex, problems) {
 }
 
 /** Open each sealed-share part with the first of its round's release keys that fits. */
-function addSealedShares(shares, parts, keys, campaignId, t, problems) {
+function addSealedShares(shares, parts, keys, deployment, campaignId, t, problems) {
   for (const [custodian, part] of parts) {
     if (part.kind !== KIND_SEALED) continue;
     const errors = [];
     let opened = false;
     for (const key of keys.get(`${custodian}/${part.round}`) ?? []) {
       try {
-        shares.add(custodian, openSealedShares(part, key, campaignId, custodian, t));
+        shares.add(custodian, openSealedShares(part, key, deployment, campaignId, custodian, t));
         opened = true;
         break;
       } catch (error) {
@@ -215,14 +215,14 @@ async function rebuildKey(held, t, record, what) {
 }
 
 /** Decrypt and parse one record with its rebuilt key: the instructions' text or a contact. */
-function decryptEntry(campaignId, record, key) {
+function decryptEntry(deployment, campaignId, record, key) {
   const [campaign, account] = recordContext(campaignId, record);
-  const plain = decryptPayload(key, campaign, record.memberKey, account, record.ciphertext);
+  const plain = decryptPayload(key, deployment, campaign, record.memberKey, account, record.ciphertext);
   return record.index === 0 ? decodeInstructions(plain) : decodeContact(plain);
 }
 
 /** Rebuild each active pledge's key (and the instructions') and decrypt what it opens. */
-async function decryptPledges(campaignId, t, active, shares, problems) {
+async function decryptPledges(deployment, campaignId, t, active, shares, problems) {
   const members = [];
   const missing = [];
   let instructions = null;
@@ -237,7 +237,7 @@ async function decryptPledges(campaignId, t, active, shares, problems) {
       continue;
     }
     try {
-      const opened = decryptEntry(campaignId, record, key);
+      const opened = decryptEntry(deployment, campaignId, record, key);
       if (index === 0) instructions = opened;
       else members.push({ index, account: record.account, contact: opened });
     } catch (error) {
@@ -255,7 +255,7 @@ async function decryptPledges(campaignId, t, active, shares, problems) {
 
 /**
  * Rebuild every readable pledge key from the releases and decrypt the pledges, as
- * spartacus.protocol.read_roster does. `records` are the ACTIVE pledges plus the
+ * spartacus.protocol.read_roster does. `deployment` is { chainId, registry }. `records` are the ACTIVE pledges plus the
  * instructions (index 0), each { index, account, memberKey, ciphertext, boxes, commitment };
  * `releases` are { custodianIndex, data }. `reader` (derived keys) null reads public parts
  * only; with a reader, its key seals (at `readerIndex`, or the index whose member key is the
@@ -263,6 +263,7 @@ async function decryptPledges(campaignId, t, active, shares, problems) {
  * Returns { members: [{ index, account, contact }], instructions, missing, problems }.
  */
 export async function readRoster(
+  deployment,
   campaignId,
   n,
   t,
@@ -282,9 +283,9 @@ export async function readRoster(
       problems.push("the reader's member key is not among the active pledges");
     } else {
       const keys = releaseKeys(parts, reader.memberSecret, index, problems);
-      addSealedShares(shares, parts, keys, campaignId, t, problems);
+      addSealedShares(shares, parts, keys, deployment, campaignId, t, problems);
     }
   }
   problems.push(...shares.problems());
-  return decryptPledges(campaignId, t, active, shares.byIndex, problems);
+  return decryptPledges(deployment, campaignId, t, active, shares.byIndex, problems);
 }

@@ -26,15 +26,15 @@ import { splitKey } from "./shamir.js";
 
 // ------------------------------------------------------------------------ sealing
 
-async function sealPayload(campaignId, account, keys, plain, custodianKeys, t, nonce) {
+async function sealPayload(deployment, campaignId, account, keys, plain, custodianKeys, t, nonce) {
   const n = custodianKeys.length;
   checkCustodians(n, t);
   const publicKeys = custodianKeys.map((key, i) => checkPublicKey(key, `custodian key ${i}`));
   if (new Set(publicKeys.map(toHex)).size !== n) {
     throw new InvalidKey("the same custodian key is listed twice");
   }
-  const ciphertext = encryptPayload(keys.pledgeKey, campaignId, keys.memberKey, account, plain, nonce);
-  const bind = binding(campaignId, keys.memberKey, account, ciphertext);
+  const ciphertext = encryptPayload(keys.pledgeKey, deployment, campaignId, keys.memberKey, account, plain, nonce);
+  const bind = binding(deployment, campaignId, keys.memberKey, account, ciphertext);
   const shares = await splitKey(keys.pledgeKey, n, t);
   const boxes = concat(
     ...shares.map((share, i) => seal(concat(share, bind), publicKeys[i], `custodian key ${i}`)),
@@ -42,17 +42,23 @@ async function sealPayload(campaignId, account, keys, plain, custodianKeys, t, n
   return { memberKey: keys.memberKey, ciphertext, boxes, commitment: commitment(keys.pledgeKey) };
 }
 
-/** Seal a pledge for the campaign's custodians (in custodian order). */
-export async function sealPledge(campaignId, keys, contact, custodianKeys, t, { nonce = null } = {}) {
+/**
+ * Seal a pledge for the campaign's custodians (in custodian order), bound to the campaign's
+ * registry and chain (`deployment`, { chainId, registry }).
+ */
+export async function sealPledge(deployment, campaignId, keys, contact, custodianKeys, t, { nonce = null } = {}) {
   if (toBigInt(campaignId, "campaign id") < 1n) {
     throw new CryptoError(`pledges go to campaigns 1 and up, not ${campaignId}`);
   }
-  return sealPayload(campaignId, keys.account, keys, encodeContact(contact), custodianKeys, t, nonce);
+  return sealPayload(deployment, campaignId, keys.account, keys, encodeContact(contact), custodianKeys, t, nonce);
 }
 
-/** Seal the organiser's instructions: campaign id 0 and the zero account in ad/binding. */
-export async function sealInstructions(keys, text, custodianKeys, t, { nonce = null } = {}) {
-  return sealPayload(0, ZERO_ACCOUNT, keys, encodeInstructions(text), custodianKeys, t, nonce);
+/**
+ * Seal the organiser's instructions: campaign id 0 and the zero account in ad/binding, bound
+ * to the registry and chain the campaign is created in.
+ */
+export async function sealInstructions(deployment, keys, text, custodianKeys, t, { nonce = null } = {}) {
+  return sealPayload(deployment, 0, ZERO_ACCOUNT, keys, encodeInstructions(text), custodianKeys, t, nonce);
 }
 
 /** Cut a pledge's `boxes` into the n custodian boxes. */
@@ -73,7 +79,7 @@ export function recordContext(campaignId, record) {
 }
 
 /** The custodian's side, for tests and tools: open a box and check its binding. */
-export function openBox(campaignSecret, campaignId, record, custodianIndex, n, t) {
+export function openBox(campaignSecret, deployment, campaignId, record, custodianIndex, n, t) {
   const [secretKey, publicKey] = publicKeyOf(campaignSecret, "the campaign secret key");
   if (!Number.isInteger(custodianIndex) || custodianIndex < 0 || custodianIndex >= n) {
     throw new CryptoError(`custodian index ${custodianIndex} is not in 0..${n - 1}`);
@@ -87,9 +93,10 @@ export function openBox(campaignSecret, campaignId, record, custodianIndex, n, t
     );
   }
   const [campaign, account] = recordContext(campaignId, record);
-  if (!equalBytes(plain.subarray(size), binding(campaign, record.memberKey, account, record.ciphertext))) {
+  if (!equalBytes(plain.subarray(size), binding(deployment, campaign, record.memberKey, account, record.ciphertext))) {
     throw new BindingMismatch(
-      `pledge ${record.index}: the box's binding names another pledge (a copied box); its share is withheld`,
+      `pledge ${record.index}: the box's binding names another pledge, campaign, registry or chain ` +
+        "(a copied box); its share is withheld",
     );
   }
   return plain.slice(0, size);
