@@ -104,7 +104,8 @@ def test_custodians_within_the_limits_pass(count: int, t: int) -> None:
 def test_instructions_of_a_wrong_size_are_refused() -> None:
     keys = protocol.derive_keys(protocol.new_secret())
     custodian = protocol.derive_keys(protocol.new_secret()).member_key
-    sealed = protocol.seal_instructions(keys, "Meet at noon", [custodian], 1)
+    deployment = protocol.Deployment(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3")
+    sealed = protocol.seal_instructions(deployment, keys, "Meet at noon", [custodian], 1)
     rules.check_instructions(sealed, 1, 1)
 
     longer = protocol.Sealed(sealed.member_key, sealed.ciphertext + b"\0", sealed.boxes, b"")

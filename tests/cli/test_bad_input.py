@@ -114,8 +114,9 @@ def test_double_pledge_from_one_account_is_refused_with_reason(
     registry = Registry(w3, spartacus.registry)
     history = registry.history(1)
     keys = protocol.derive_keys(protocol.new_secret())
+    custodian_keys = [c.campaign_key for c in history.custodians]
     sealed = protocol.seal_pledge(
-        1, keys, protocol.Contact("A", "a@x"), [c.campaign_key for c in history.custodians], 1
+        registry.deployment, 1, keys, protocol.Contact("A", "a@x"), custodian_keys, 1
     )
     account = Account.from_key(keys.account_key)
     relayer = dev_account(5)

@@ -66,7 +66,12 @@ def _released_indices(
                 ):
                     seen |= set(
                         protocol.open_sealed_shares(
-                            sealed, key, campaign, release.custodian_index, t
+                            sealed,
+                            key,
+                            registry.deployment,
+                            campaign,
+                            release.custodian_index,
+                            t,
                         )
                     )
     return seen

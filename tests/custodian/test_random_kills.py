@@ -215,7 +215,9 @@ class Coverage:
         }
 
 
-def coverage(history: History, t: int, readers: dict[int, bytes]) -> Coverage:
+def coverage(
+    deployment: protocol.Deployment, history: History, t: int, readers: dict[int, bytes]
+) -> Coverage:
     """Count every share and every key seal released, opening sealed parts as the members."""
     out = Coverage()
     parts = [(r.custodian_index, protocol.parse_release(r.data)) for r in history.releases]
@@ -239,7 +241,9 @@ def coverage(history: History, t: int, readers: dict[int, bytes]) -> Coverage:
         opened = None
         for key in keys.get((custodian, part.round), set()):
             try:
-                opened = protocol.open_sealed_shares(part, key, history.campaign_id, custodian, t)
+                opened = protocol.open_sealed_shares(
+                    part, key, deployment, history.campaign_id, custodian, t
+                )
             except InvalidRelease:
                 continue
             break
@@ -516,7 +520,7 @@ class Fuzz:
     def released(self, campaign: Campaign) -> bool:
         """Every custodian covered every active pledge (and sealed its keys), counts aside."""
         history = self.history(campaign)
-        seen = coverage(history, 2, campaign.readers())
+        seen = coverage(self.registry.deployment, history, 2, campaign.readers())
         everyone = {0, *campaign.active}
         for c in range(len(self.custodians)):
             if set(seen.share_counts(c)) < everyone:
@@ -713,7 +717,7 @@ def test_random_kill_9_never_loses_or_repeats_a_release(
     histories = {c.label: fuzz.history(c) for c in (m, p, e)}
     for campaign in (m, p):
         history = histories[campaign.label]
-        seen = coverage(history, 2, campaign.readers())
+        seen = coverage(fuzz.registry.deployment, history, 2, campaign.readers())
         everyone = {0, *campaign.active}
         where = f"campaign {campaign.label} ({campaign.id})\n{ctx}"
         assert seen.unread == [], f"sealed parts nobody can open: {seen.unread} in {where}"

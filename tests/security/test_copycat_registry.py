@@ -178,10 +178,18 @@ def _real_campaign_with_a_withdrawal(
 
 def _names_the_attacker_reads(w3: Web3, copycat: Contract, campaign: int) -> list[str]:
     """The public roster the copycat's own logs give anyone (no key needed)."""
-    history = Registry(w3, copycat.address).history(campaign)
+    registry = Registry(w3, copycat.address)
+    history = registry.history(campaign)
     releases = [protocol.ReleaseRecord(r.custodian_index, r.data) for r in history.releases]
     roster = protocol.read_roster(
-        campaign, 1, 1, history.roster_records(), releases, reader=None, reader_index=None
+        registry.deployment,
+        campaign,
+        1,
+        1,
+        history.roster_records(),
+        releases,
+        reader=None,
+        reader_index=None,
     )
     return sorted(m.contact.name for m in roster.members)
 

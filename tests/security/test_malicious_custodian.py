@@ -56,7 +56,13 @@ def _release_wrong_shares(
         everyone = [history.instructions, *history.active_records()]
         recipients = {r.index: r.member_key for r in everyone}
     parts = protocol.build_release(
-        campaign, plan.custodian_index, plan.round, wrong, t, recipients=recipients
+        registry.deployment,
+        campaign,
+        plan.custodian_index,
+        plan.round,
+        wrong,
+        t,
+        recipients=recipients,
     )
     for part in parts:
         registry.release(account, campaign, part)

@@ -124,8 +124,13 @@ def test_a_node_hiding_the_creation_call_gets_no_pledge_unless_told(
     assert "warning: the custodian keys could NOT be checked" in result.stderr
     registry = Registry(Web3(HTTPProvider(spartacus.rpc)), spartacus.registry)
     (record,) = [p.record for p in registry.history(campaign).pledges]
-    pledge_key = protocol.open_box(attacker[1], campaign, record, 0, 1, 1)
+    pledge_key = protocol.open_box(attacker[1], registry.deployment, campaign, record, 0, 1, 1)
     plain = protocol.decrypt_payload(
-        pledge_key, campaign, record.member_key, record.account, record.ciphertext
+        pledge_key,
+        registry.deployment,
+        campaign,
+        record.member_key,
+        record.account,
+        record.ciphertext,
     )
     assert protocol.decode_contact(plain).contact == "alice@example.org"

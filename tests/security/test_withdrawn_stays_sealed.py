@@ -25,7 +25,10 @@ from tests.cli.conftest import CustodianRole, Spartacus, pledge
 
 
 def _shares_anyone_can_see(
-    history: History, t: int, readers: list[tuple[int, protocol.PledgeKeys]]
+    deployment: protocol.Deployment,
+    history: History,
+    t: int,
+    readers: list[tuple[int, protocol.PledgeKeys]],
 ) -> dict[int, set[int]]:
     """custodian -> pledge indices with a share in a public part or a part a reader opens."""
     seen: dict[int, set[int]] = {}
@@ -44,7 +47,9 @@ def _shares_anyone_can_see(
     for custodian, part in parts:
         if part.kind == protocol.KIND_SEALED:
             (key,) = keys[(custodian, part.round)]  # one release key per custodian and round
-            opened = protocol.open_sealed_shares(part, key, history.campaign_id, custodian, t)
+            opened = protocol.open_sealed_shares(
+                part, key, deployment, history.campaign_id, custodian, t
+            )
             seen.setdefault(custodian, set()).update(opened)
     return seen
 
@@ -79,7 +84,7 @@ def test_a_withdrawn_pledge_stays_sealed_with_every_release_and_receipt_public(
     }
     readers = sorted(receipts.items())
     active = {0, *(int(p["index"]) for p in (alice, carol, dave))}
-    seen = _shares_anyone_can_see(history, 2, readers)
+    seen = _shares_anyone_can_see(registry.deployment, history, 2, readers)
     assert seen == {custodian: active for custodian in range(3)}
 
     # Put the withdrawn pledge back among the active ones and read as every member, as the
@@ -94,7 +99,7 @@ def test_a_withdrawn_pledge_stays_sealed_with_every_release_and_receipt_public(
         attempts.append((None, None))
     for reader, index in attempts:
         roster = protocol.read_roster(
-            campaign, 3, 2, [r for r in everything if r is not None], releases,
+            registry.deployment, campaign, 3, 2, [r for r in everything if r is not None], releases,
             reader=reader, reader_index=index,
         )  # fmt: skip
         assert withdrawn in roster.missing

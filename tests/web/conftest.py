@@ -89,6 +89,7 @@ def pledge_body(web: Web, campaign_id: int, pledger: Pledger, nonce: int = 0) ->
     info = web.get(f"/api/campaigns/{campaign_id}").get_json()
     keys = [bytes.fromhex(c["campaignKey"][2:]) for c in info["custodians"]]
     sealed = protocol.seal_pledge(
+        web.state.registry.deployment,
         campaign_id,
         pledger.keys,
         protocol.Contact(pledger.name, pledger.contact),

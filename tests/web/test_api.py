@@ -227,6 +227,7 @@ def test_members_read_the_roster_from_the_records(
         ReleaseRecord(r["custodianIndex"], bytes.fromhex(r["data"][2:])) for r in data["releases"]
     ]
     roster = protocol.read_roster(
+        web.state.registry.deployment,
         campaign_id,
         data["n"],
         data["t"],
@@ -375,7 +376,11 @@ def test_campaigns_are_created_through_the_relayer(
     endorsement = json.loads(path.read_text())
     organiser = protocol.derive_keys(protocol.new_secret())
     sealed = protocol.seal_instructions(
-        organiser, "Meet at noon", [bytes.fromhex(endorsement["campaignKey"][2:])], 1
+        web.state.registry.deployment,
+        organiser,
+        "Meet at noon",
+        [bytes.fromhex(endorsement["campaignKey"][2:])],
+        1,
     )
     now = web.state.registry.latest_timestamp()
     body = {

@@ -247,6 +247,7 @@ def direct_pledge(registry: Registry, campaign_id: int, sender: int = 2) -> str:
     assert history.terms is not None
     keys = protocol.derive_keys(protocol.new_secret())
     sealed = protocol.seal_pledge(
+        registry.deployment,
         campaign_id,
         keys,
         protocol.Contact("Wallet user", "wallet@example.org"),
