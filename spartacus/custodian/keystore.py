@@ -193,7 +193,8 @@ class Keystore:
     def campaign_key_for(self, public: bytes, chain_id: int, registry: str) -> CampaignKey:
         """The stored key pair for ``public``, only if it was issued for ``registry`` on chain
         ``chain_id``: a copycat registry that names a real key gets ``KeyNotForThisRegistry``
-        (protocol v1 binds nothing to the registry, so this check is what stops it)."""
+        (the first defence; since protocol v2 the boxes' binding names the chain and the
+        registry too, so a key used elsewhere anyway still opens nothing there)."""
         key = self.campaign_key(public)
         if not key.serves(chain_id, registry):
             raise KeyNotForThisRegistry(public, key.issued_for, f"{chain_id}:{registry}")

@@ -54,7 +54,7 @@ def join(page: Page, who: str, keep: bool = False) -> str:
     page.click("#join-submit")
     expect(page.locator("#join-progress")).to_contain_text("You have joined")
     code = page.locator("#receipt-code").inner_text()
-    assert re.fullmatch(r"sp1-\d+-[A-Z2-7-]+", code), code
+    assert re.fullmatch(r"sp2-\d+-[A-Z2-7-]+", code), code
     return code
 
 

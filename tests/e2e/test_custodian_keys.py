@@ -81,7 +81,7 @@ def test_a_page_with_swapped_custodian_keys_refuses_to_seal(
     expect(error).to_contain_text("may be lying. Nothing was sealed or sent")
     expect(page.locator("#receipt")).to_be_hidden()
     page.screenshot(path=str(site.shots / "swapped-key-refused.png"), full_page=True)
-    assert "sp1-" not in page.evaluate("() => JSON.stringify(localStorage)")  # no receipt kept
+    assert "sp2-" not in page.evaluate("() => JSON.stringify(localStorage)")  # no receipt kept
     posted = [p for m, p, _ in site.recorder.requests if m == "POST"]
     assert posted == []
     assert site.state.registry.info(campaign).pledges == 0

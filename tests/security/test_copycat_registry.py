@@ -5,9 +5,9 @@ own events. It names a real custodian and the campaign key that custodian endors
 real campaign on the real registry, replays that campaign's sealed instructions and pledges
 under the same campaign id (ciphertexts and boxes copied byte for byte, a pledge withdrawn
 on the real registry included, its withdrawal left out), says the campaign is revealed with
-a public roster, and accepts ``release`` from anyone. The boxes open with the real key and
-their binding (campaign id, member key, account, ciphertext) holds, because nothing in
-protocol v1 names the chain or the registry. A custodian whose daemon, or whose
+a public roster, and accepts ``release`` from anyone. In protocol v1 the boxes opened with
+the real key and their binding (campaign id, member key, account, ciphertext) held, because
+nothing named the chain or the registry (v2 binds both: test_cross_registry_replay.py). A custodian whose daemon, or whose
 ``spartacus custodian release``, is pointed at the copycat from its usual home used to
 release its shares there in the clear: the attacker read every member, the withdrawn one
 too. A copycat that said "expired" instead made the daemon destroy the key the real
