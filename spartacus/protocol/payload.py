@@ -138,9 +138,7 @@ def decode_instructions(plain: bytes) -> str:
 # ---------------------------------------------------------------------- pledge crypto
 
 
-def pledge_ad(
-    deployment: Deployment, campaign_id: int, member_key: bytes, account: str
-) -> bytes:
+def pledge_ad(deployment: Deployment, campaign_id: int, member_key: bytes, account: str) -> bytes:
     """``chainId || registry || cid32 || P || a``: a pledge's AEAD associated data (136 bytes)."""
     key = check_public_key(member_key, "the member key")
     return deployment.prefix + cid32(campaign_id) + key + account_bytes(account)

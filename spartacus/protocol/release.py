@@ -57,9 +57,7 @@ def _u32(value: int, what: str) -> bytes:
     return _U32.pack(value)
 
 
-def release_ad(
-    deployment: Deployment, campaign_id: int, custodian_index: int, round: int
-) -> bytes:
+def release_ad(deployment: Deployment, campaign_id: int, custodian_index: int, round: int) -> bytes:
     """``"spartacus/v2/release" || chainId || registry || cid32 || custodianIndex (1 byte)
     || u32(round)``: 109 bytes."""
     if not isinstance(custodian_index, int) or not 0 <= custodian_index <= 255:

@@ -7,11 +7,11 @@ under the same campaign id (ciphertexts and boxes copied byte for byte, a pledge
 on the real registry included, its withdrawal left out), says the campaign is revealed with
 a public roster, and accepts ``release`` from anyone. In protocol v1 the boxes opened with
 the real key and their binding (campaign id, member key, account, ciphertext) held, because
-nothing named the chain or the registry (v2 binds both: test_cross_registry_replay.py). A custodian whose daemon, or whose
-``spartacus custodian release``, is pointed at the copycat from its usual home used to
-release its shares there in the clear: the attacker read every member, the withdrawn one
-too. A copycat that said "expired" instead made the daemon destroy the key the real
-campaign still needs.
+nothing named the chain or the registry (v2 binds both: test_cross_registry_replay.py). A
+custodian whose daemon, or whose ``spartacus custodian release``, is pointed at the copycat
+from its usual home used to release its shares there in the clear: the attacker read every
+member, the withdrawn one too. A copycat that said "expired" instead made the daemon destroy
+the key the real campaign still needs.
 
 The defence: every campaign key records the chain and registry it was issued for
 (``Keystore.new_campaign_key``), and a custodian acts with a key only on that registry
