@@ -14,6 +14,7 @@ from spartacus.protocol import shamir
 from .scale import median_time
 
 CAMPAIGN = 7
+DEPLOYMENT = protocol.Deployment(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3")
 
 
 def _custodians(n: int) -> list[PrivateKey]:
@@ -28,11 +29,11 @@ def _records(
     for index in range(count + 1):
         pledge = protocol.derive_keys(protocol.new_secret())
         if index == 0:
-            sealed = protocol.seal_instructions(pledge, "Meet Monday", keys, t)
+            sealed = protocol.seal_instructions(DEPLOYMENT, pledge, "Meet Monday", keys, t)
             account = protocol.ZERO_ACCOUNT
         else:
             contact = protocol.Contact(f"Member {index}", f"m{index}@example.org", "In.")
-            sealed = protocol.seal_pledge(CAMPAIGN, pledge, contact, keys, t)
+            sealed = protocol.seal_pledge(DEPLOYMENT, CAMPAIGN, pledge, contact, keys, t)
             account = pledge.account
         if index == 1:
             reader = pledge
@@ -53,34 +54,36 @@ def _config(n: int, t: int, count: int, runs: int) -> dict[str, Any]:
 
     def seal_only() -> None:
         for _ in range(count):
-            protocol.seal_pledge(CAMPAIGN, pledge, contact, keys, t)
+            protocol.seal_pledge(DEPLOYMENT, CAMPAIGN, pledge, contact, keys, t)
 
     def seal_whole() -> None:
         for _ in range(count):
             fresh = protocol.derive_keys(protocol.new_secret())
-            protocol.seal_pledge(CAMPAIGN, fresh, contact, keys, t)
+            protocol.seal_pledge(DEPLOYMENT, CAMPAIGN, fresh, contact, keys, t)
 
     size = count if t == 1 else count // 2
     records, reader = _records(size, keys, t)
     secrets = [bytes(c) for c in custodians]
 
     def open_boxes() -> None:
-        protocol.custodian_shares(secrets[0], CAMPAIGN, 0, n, t, records)
+        protocol.custodian_shares(secrets[0], DEPLOYMENT, CAMPAIGN, 0, n, t, records)
 
     releases = []
     recipients = {r.index: r.member_key for r in records}
     for index, secret in enumerate(secrets):
-        shares, problems = protocol.custodian_shares(secret, CAMPAIGN, index, n, t, records)
+        shares, problems = protocol.custodian_shares(
+            secret, DEPLOYMENT, CAMPAIGN, index, n, t, records
+        )
         assert not problems
         parts = protocol.build_release(
-            CAMPAIGN, index, 0, shares, t, recipients=recipients,
+            DEPLOYMENT, CAMPAIGN, index, 0, shares, t, recipients=recipients,
             release_key=protocol.release_key(secret, 0),
         )  # fmt: skip
         releases += [protocol.ReleaseRecord(index, part) for part in parts]
 
     def read() -> protocol.Roster:
         return protocol.read_roster(
-            CAMPAIGN, n, t, records, releases, reader=reader, reader_index=1
+            DEPLOYMENT, CAMPAIGN, n, t, records, releases, reader=reader, reader_index=1
         )
 
     roster = read()

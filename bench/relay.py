@@ -65,7 +65,9 @@ def pledge_bodies(
     for number in range(count):
         keys = protocol.derive_keys(protocol.new_secret())
         contact = protocol.Contact(f"Member {number}", f"member{number}@example.org")
-        sealed = protocol.seal_pledge(campaign_id, keys, contact, custodian_keys, t)
+        sealed = protocol.seal_pledge(
+            registry.deployment, campaign_id, keys, contact, custodian_keys, t
+        )
         typed = protocol.pledge_typed_data(
             registry.chain_id, registry.address, campaign_id, sealed, 0
         )

@@ -93,7 +93,14 @@ def roster(world: World, campaign: Campaign, runs: int) -> dict[str, Any]:
 
     def read() -> protocol.Roster:
         return protocol.read_roster(
-            campaign.id, campaign.n, campaign.t, records, releases, reader=reader, reader_index=1
+            registry.deployment,
+            campaign.id,
+            campaign.n,
+            campaign.t,
+            records,
+            releases,
+            reader=reader,
+            reader_index=1,
         )
 
     result = read()

@@ -155,7 +155,11 @@ class World:
                 endorsements.append((account.address, key, expiry, signature))
         keys = [e[1] for e in endorsements]
         instructions = protocol.seal_instructions(
-            protocol.derive_keys(protocol.new_secret()), INSTRUCTIONS, keys, t
+            self.registry.deployment,
+            protocol.derive_keys(protocol.new_secret()),
+            INSTRUCTIONS,
+            keys,
+            t,
         )
         terms = (
             "Fix the heating",
@@ -180,7 +184,9 @@ class World:
 
     def sealed(self, campaign: Campaign, i: int) -> tuple[protocol.PledgeKeys, protocol.Sealed]:
         keys = protocol.derive_keys(protocol.new_secret())
-        sealed = protocol.seal_pledge(campaign.id, keys, contact(i), campaign.keys, campaign.t)
+        sealed = protocol.seal_pledge(
+            self.registry.deployment, campaign.id, keys, contact(i), campaign.keys, campaign.t
+        )
         return keys, sealed
 
     def pledge(self, campaign: Campaign) -> Sent:
@@ -210,7 +216,10 @@ class World:
     def bulk_pledge(self, campaign: Campaign, count: int, workers: int) -> None:
         """``count`` real sealed pledges, sealed on ``workers`` processes, sent in batches."""
         first = len(campaign.secrets) + 1
-        jobs = [(campaign.id, campaign.keys, campaign.t, first + i) for i in range(count)]
+        deployment = self.registry.deployment
+        jobs = [
+            (deployment, campaign.id, campaign.keys, campaign.t, first + i) for i in range(count)
+        ]
         if workers > 1 and count >= 200:
             with ProcessPoolExecutor(workers) as pool:
                 sealed = list(pool.map(_seal_for_bulk, jobs, chunksize=64))
@@ -261,11 +270,13 @@ def _bulk_tx(account: str, target: str, data: bytes) -> dict[str, str]:
     return {"from": account, "to": target, "data": "0x" + data.hex(), "gas": hex(BULK_GAS)}
 
 
-def _seal_for_bulk(job: tuple[int, Sequence[bytes], int, int]) -> tuple[bytes, str, bytes]:
+def _seal_for_bulk(
+    job: tuple[protocol.Deployment, int, Sequence[bytes], int, int],
+) -> tuple[bytes, str, bytes]:
     """(secret, pledge account, pledge calldata) for one pledge; runs in a worker process."""
-    campaign_id, custodian_keys, t, i = job
+    deployment, campaign_id, custodian_keys, t, i = job
     keys = protocol.derive_keys(protocol.new_secret())
-    sealed = protocol.seal_pledge(campaign_id, keys, contact(i), custodian_keys, t)
+    sealed = protocol.seal_pledge(deployment, campaign_id, keys, contact(i), custodian_keys, t)
     data = PLEDGE_SELECTOR + abi_encode(
         ["uint256", "(bytes32,bytes,bytes,bytes32)"], [campaign_id, sealed.as_abi()]
     )
