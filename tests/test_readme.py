@@ -97,7 +97,7 @@ def test_readme_walk_through_runs_as_written(tmp_path: Path) -> None:
     assert run.returncode == 0, f"the walk-through stopped:\n{run.stderr[-3000:]}"
     out = run.stdout
     assert re.search(r"^link: http://127\.0\.0\.1:8000/c/1$", out, re.M), out
-    assert re.search(r"^organiser receipt: sp1-1-", out, re.M), out
+    assert re.search(r"^organiser receipt: sp2-1-", out, re.M), out
     # Alice's and the organiser's rosters: both members and the sealed next steps.
     assert out.count("Monday 9:00, canteen") >= 2, out
     for who in ("alice@example.org", "bob@example.org"):

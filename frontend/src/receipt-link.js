@@ -16,7 +16,7 @@ export function receiptLink(here, code, role = "member") {
   return url.href;
 }
 
-/** {code, role} from a fragment such as "#receipt=sp1-...", or null. */
+/** {code, role} from a fragment such as "#receipt=sp2-...", or null. */
 export function receiptFromFragment(hash) {
   const params = new URLSearchParams(String(hash).replace(/^#/, ""));
   const code = params.get("receipt");

@@ -81,7 +81,7 @@ def test_create_prints_the_link_and_the_organiser_receipt(
     lines = result.stdout.splitlines()
     assert lines[0].startswith("campaign 1 created; deadline ")
     assert lines[1] == "link: https://spartacus.example/c/1"
-    assert lines[2].startswith("organiser receipt: sp1-1-")
+    assert lines[2].startswith("organiser receipt: sp2-1-")
     assert "keep it secret" in lines[3]
 
 
@@ -100,7 +100,7 @@ def test_create_takes_the_site_from_the_environment(
         env={"SPARTACUS_PUBLIC_URL": "https://site.example"},
     )  # fmt: skip
     assert data["url"] == f"https://site.example/c/{data['campaign']}"
-    assert data["organiserReceipt"].startswith(f"sp1-{data['campaign']}-")
+    assert data["organiserReceipt"].startswith(f"sp2-{data['campaign']}-")
 
 
 def test_create_refuses_a_site_that_is_not_a_url(spartacus: Spartacus, endorsement: str) -> None:

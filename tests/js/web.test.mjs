@@ -105,13 +105,13 @@ describe("receipts kept in the browser", () => {
 
   test("my campaigns: every code kept for this registry and chain, none of another", () => {
     const s = storage();
-    storeReceipt(s, campaignSlot(REGISTRY, 31337, 4), "sp1-4-AAAA", "member", new Date("2026-11-23T00:00:00Z"));
-    storeReceipt(s, campaignSlot(REGISTRY, 31337, 5), "sp1-5-BBBB", "organiser", new Date("2026-11-24T00:00:00Z"));
-    storeReceipt(s, campaignSlot(REGISTRY, 1, 4), "sp1-4-CCCC", "member");
-    storeReceipt(s, campaignSlot("0x" + "11".repeat(20), 31337, 4), "sp1-4-DDDD", "member");
+    storeReceipt(s, campaignSlot(REGISTRY, 31337, 4), "sp2-4-AAAA", "member", new Date("2026-11-23T00:00:00Z"));
+    storeReceipt(s, campaignSlot(REGISTRY, 31337, 5), "sp2-5-BBBB", "organiser", new Date("2026-11-24T00:00:00Z"));
+    storeReceipt(s, campaignSlot(REGISTRY, 1, 4), "sp2-4-CCCC", "member");
+    storeReceipt(s, campaignSlot("0x" + "11".repeat(20), 31337, 4), "sp2-4-DDDD", "member");
     assert.deepEqual(keptReceipts(s, REGISTRY.toUpperCase().replace("0X", "0x"), 31337), [
-      { campaignId: "4", code: "sp1-4-AAAA", role: "member", savedAt: "2026-11-23T00:00:00.000Z" },
-      { campaignId: "5", code: "sp1-5-BBBB", role: "organiser", savedAt: "2026-11-24T00:00:00.000Z" },
+      { campaignId: "4", code: "sp2-4-AAAA", role: "member", savedAt: "2026-11-23T00:00:00.000Z" },
+      { campaignId: "5", code: "sp2-5-BBBB", role: "organiser", savedAt: "2026-11-24T00:00:00.000Z" },
     ]);
     assert.deepEqual(keptReceipts(storage(), REGISTRY, 31337), []);
   });

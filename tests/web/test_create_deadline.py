@@ -23,7 +23,11 @@ def test_relay_refuses_a_deadline_under_an_hour_and_the_form_knows_the_rule(
     endorsement = json.loads(path.read_text())
     organiser = protocol.derive_keys(protocol.new_secret())
     sealed = protocol.seal_instructions(
-        organiser, "Meet at noon", [bytes.fromhex(endorsement["campaignKey"][2:])], 1
+        web.state.registry.deployment,
+        organiser,
+        "Meet at noon",
+        [bytes.fromhex(endorsement["campaignKey"][2:])],
+        1,
     )
     now = web.state.registry.latest_timestamp()
     body = {
