@@ -206,7 +206,7 @@ def test_the_static_copy_creates_joins_reveals_and_reads_the_roster(
         expect(page.locator("#roster-instructions")).to_have_text(INSTRUCTIONS)
     home = open_page(organiser, copy.url, errors)
     expect(home.locator("#campaign-list li")).to_contain_text("2 of 2 pledges, revealed")
-    assert organiser_code.startswith("sp1-")
+    assert organiser_code.startswith("sp2-")
 
     # The browser reached the static server, the node and the relayer; nothing else.
     allowed = {origin(copy.url), origin(copy.rpc), origin(site.url)}
