@@ -10,10 +10,17 @@ import {ISpartacus} from "./interfaces/ISpartacus.sol";
 /// @notice Holds every collective-action campaign by sequential id; see ISpartacus.
 /// @dev Storage layout, chosen so that a pledge touches two slots only:
 /// - `Campaign.hot`: everything a pledge or a withdrawal reads and writes, packed into ONE slot;
-/// - `Campaign.creator`, `Campaign.gracePeriod`: a second slot, read at the transition to N only;
+/// - `Campaign.creator`, `gracePeriod`, `lateJoining`, `revealPledges`: a second slot, read at
+///   the transition to N, by pledges after the reveal and by `admit`;
 /// - `Campaign.metadataHash`, then up to 5 custodian slots, read by `release` and views only;
-/// - `_pledges[campaignId][account]`: the one slot per (campaign, account).
-/// No function loops over pledges or campaigns; loops run over at most 5 custodians.
+/// - `_pledges[campaignId][account]`: the one slot per (campaign, account);
+/// - `_admitted[campaignId][index / 256]`: a bitmap of admitted late pledges.
+/// No function loops over pledges or campaigns; loops run over at most 5 custodians, or over
+/// the caller's own batch (at most MAX_BATCH items).
+///
+/// The checks of a pledge and of a withdrawal are written once and run in two modes: strict
+/// (the single calls: revert with the custom error and its arguments) and soft (batches: the
+/// same error's selector is returned, the item skipped with `BatchItemRefused`).
 ///
 /// Conventions the interface leaves open, fixed here:
 /// - Custodian indices (in `CustodianAssigned` and `Released`) count from 0 in the order of
@@ -38,6 +45,8 @@ contract Spartacus is ISpartacus, EIP712 {
     uint256 private constant BOX_SHAMIR = 113;
     uint256 private constant SIGNATURE = 65;
     uint256 private constant MAX_RELEASE = 98_304;
+    uint256 private constant MAX_BATCH = 100;
+    uint256 private constant ADMIT_WINDOW = 7 days;
 
     /// @dev The fields of a campaign a pledge reads and writes: 8+8+4+4+4+1+1+1+1 = 32 bytes.
     struct Hot {
@@ -56,6 +65,8 @@ contract Spartacus is ISpartacus, EIP712 {
         Hot hot;
         address creator;
         uint32 gracePeriod;
+        bool lateJoining;
+        uint32 revealPledges;
         bytes32 metadataHash;
         address[MAX_CUSTODIANS] custodians;
     }
@@ -72,17 +83,18 @@ contract Spartacus is ISpartacus, EIP712 {
         keccak256("Endorsement(bytes32 campaignKey,uint64 expiry)");
     bytes32 private constant PLEDGE_TYPEHASH = keccak256(
         "Pledge(uint256 campaignId,bytes32 memberKey,bytes ciphertext,bytes boxes,"
-        "bytes32 commitment,uint256 nonce)"
+        "bytes32 commitment,uint256 nonce,uint64 validUntil)"
     );
     bytes32 private constant WITHDRAW_TYPEHASH =
-        keccak256("Withdraw(uint256 campaignId,uint256 nonce)");
+        keccak256("Withdraw(uint256 campaignId,uint256 nonce,uint64 validUntil)");
 
     uint256 private _campaignCount;
     mapping(uint256 campaignId => Campaign) private _campaigns;
     mapping(uint256 campaignId => mapping(address account => PledgeSlot)) private _pledges;
     mapping(bytes32 campaignKey => bool) private _keyUsed;
+    mapping(uint256 campaignId => mapping(uint256 word => uint256 bits)) private _admitted;
 
-    constructor() EIP712("Spartacus", "1") {}
+    constructor() EIP712("Spartacus", "2") {}
 
     // ---------------------------------------------------------------- calls
 
@@ -119,6 +131,7 @@ contract Spartacus is ISpartacus, EIP712 {
         });
         c.creator = msg.sender;
         c.gracePeriod = terms.gracePeriod;
+        c.lateJoining = terms.lateJoining;
         c.metadataHash = metadataHash;
         for (uint256 i; i < n; ++i) {
             c.custodians[i] = endorsements[i].custodian;
@@ -127,29 +140,53 @@ contract Spartacus is ISpartacus, EIP712 {
         emit CampaignCreated(campaignId, msg.sender, terms, metadataHash);
         for (uint256 i; i < n; ++i) {
             Endorsement calldata e = endorsements[i];
-            emit CustodianAssigned(campaignId, e.custodian, uint8(i), e.campaignKey);
+            emit CustodianAssigned(
+                campaignId, e.custodian, uint8(i), e.campaignKey, e.expiry, e.signature
+            );
         }
         emit InstructionsSealed(campaignId, instructions);
     }
 
     /// @inheritdoc ISpartacus
     /// @dev Reverts with `CampaignClosed` once the effective status is Expired or the deadline
-    /// has passed; pledges after the reveal are accepted until the deadline.
+    /// has passed, and after the reveal unless the campaign takes late pledges.
     function pledge(uint256 campaignId, Sealed calldata sealedPledge) external {
-        _pledge(campaignId, msg.sender, sealedPledge, false, msg.data[0:0]);
+        _pledge(campaignId, msg.sender, sealedPledge, false, 0, msg.data[0:0], true);
     }
 
     /// @inheritdoc ISpartacus
-    /// @dev The campaign and size checks come first, then the signature: `BadLength(Signature)`
-    /// for a signature that is not 65 bytes, `BadSignature(account, signer)` otherwise, with
+    /// @dev The campaign and size checks come first, then `validUntil` (`SignatureExpired`
+    /// once the block time is past it), then the signature: `BadLength(Signature)` for a
+    /// signature that is not 65 bytes, `BadSignature(account, signer)` otherwise, with
     /// `signer` 0 when nothing can be recovered.
     function pledgeWithSig(
         uint256 campaignId,
         address account,
         Sealed calldata sealedPledge,
+        uint64 validUntil,
         bytes calldata signature
     ) external {
-        _pledge(campaignId, account, sealedPledge, true, signature);
+        _pledge(campaignId, account, sealedPledge, true, validUntil, signature, true);
+    }
+
+    /// @inheritdoc ISpartacus
+    /// @dev Reverts only with `BadBatchSize`; every other failure is an item's
+    /// `BatchItemRefused`.
+    function pledgeWithSigBatch(SignedPledge[] calldata items) external {
+        _checkBatchSize(items.length);
+        for (uint256 i; i < items.length; ++i) {
+            SignedPledge calldata item = items[i];
+            bytes4 refused = _pledge(
+                item.campaignId,
+                item.account,
+                item.sealedPledge,
+                true,
+                item.validUntil,
+                item.signature,
+                false
+            );
+            if (refused != 0) emit BatchItemRefused(i, refused);
+        }
     }
 
     /// @inheritdoc ISpartacus
@@ -157,20 +194,76 @@ contract Spartacus is ISpartacus, EIP712 {
     /// campaign past its deadline reads Expired). A pending campaign past its deadline still
     /// takes withdrawals until `finalize` decides it.
     function withdraw(uint256 campaignId) external {
-        _withdraw(campaignId, msg.sender, false, msg.data[0:0]);
+        _withdraw(campaignId, msg.sender, false, 0, msg.data[0:0], true);
     }
 
     /// @inheritdoc ISpartacus
-    /// @dev Same rules as `withdraw`; the signature is checked last, as in `pledgeWithSig`.
-    function withdrawWithSig(uint256 campaignId, address account, bytes calldata signature)
-        external
-    {
-        _withdraw(campaignId, account, true, signature);
+    /// @dev Same rules as `withdraw`; `validUntil` and the signature are checked last, as in
+    /// `pledgeWithSig`.
+    function withdrawWithSig(
+        uint256 campaignId,
+        address account,
+        uint64 validUntil,
+        bytes calldata signature
+    ) external {
+        _withdraw(campaignId, account, true, validUntil, signature, true);
+    }
+
+    /// @inheritdoc ISpartacus
+    /// @dev Reverts only with `BadBatchSize`, as `pledgeWithSigBatch`.
+    function withdrawWithSigBatch(SignedWithdraw[] calldata items) external {
+        _checkBatchSize(items.length);
+        for (uint256 i; i < items.length; ++i) {
+            SignedWithdraw calldata item = items[i];
+            bytes4 refused = _withdraw(
+                item.campaignId, item.account, true, item.validUntil, item.signature, false
+            );
+            if (refused != 0) emit BatchItemRefused(i, refused);
+        }
+    }
+
+    /// @inheritdoc ISpartacus
+    /// @dev Checks in order: the campaign exists (`UnknownCampaign`), the caller is its creator
+    /// (`NotCreator`), it is Revealed (`WrongStatus`), the admission window is open
+    /// (`AdmissionClosed`), the batch size (`BadBatchSize`), then each index
+    /// (`NotLatePledge`, `AlreadyAdmitted`). Late pledges cannot be withdrawn, so an admitted
+    /// pledge stays active.
+    function admit(uint256 campaignId, uint32[] calldata indices) external {
+        Campaign storage c = _campaigns[campaignId];
+        Hot memory h = c.hot;
+        if (h.status == Status.None) revert UnknownCampaign(campaignId);
+        if (msg.sender != c.creator) revert NotCreator(campaignId, msg.sender);
+        if (h.status != Status.Revealed) revert WrongStatus(campaignId, h.status);
+        // Cannot overflow: a uint64 deadline plus seven days fits in 64 bits for 500 billion years.
+        uint64 closesAt = h.deadline + uint64(ADMIT_WINDOW);
+        if (block.timestamp > closesAt) {
+            revert AdmissionClosed(campaignId, closesAt, block.timestamp);
+        }
+        _checkBatchSize(indices.length);
+        uint32 revealPledges = c.revealPledges;
+        mapping(uint256 => uint256) storage bitmap = _admitted[campaignId];
+        for (uint256 i; i < indices.length; ++i) {
+            uint32 index = indices[i];
+            if (index <= revealPledges || index > h.pledges || !c.lateJoining) {
+                revert NotLatePledge(campaignId, index);
+            }
+            uint256 bit = 1 << (index & 255);
+            uint256 word = bitmap[index >> 8];
+            if (word & bit != 0) revert AlreadyAdmitted(campaignId, index);
+            bitmap[index >> 8] = word | bit;
+            // Cannot overflow: each admitted index is a distinct pledge, so active <= pledges.
+            unchecked {
+                h.active += 1;
+            }
+            emit Admitted(campaignId, index, h.active);
+        }
+        c.hot.active = h.active;
     }
 
     /// @inheritdoc ISpartacus
     /// @dev Reverts with `WrongStatus` unless the stored status is Pending, and with
-    /// `GraceNotOver` before `graceEnd`.
+    /// `GraceNotOver` before `graceEnd`. `graceEnd` may lie past the deadline: the grace
+    /// period is never cut short, but no pledge is taken after the deadline.
     function finalize(uint256 campaignId) external {
         Campaign storage c = _campaigns[campaignId];
         Hot memory h = c.hot;
@@ -180,11 +273,10 @@ contract Spartacus is ISpartacus, EIP712 {
         }
         if (h.active >= h.threshold) {
             c.hot.status = Status.Revealed;
+            if (c.lateJoining) c.revealPledges = h.pledges;
             emit ThresholdReached(campaignId, h.active, h.pledges);
-        } else if (block.timestamp > h.deadline) {
-            c.hot.status = Status.Expired;
-            emit Expired(campaignId, h.active);
         } else {
+            // Past the deadline the reopened campaign reads as Expired; `expire` records it.
             c.hot.status = Status.Open;
             emit Reopened(campaignId, h.active);
         }
@@ -250,6 +342,8 @@ contract Spartacus is ISpartacus, EIP712 {
             custodianThreshold: h.custodianThreshold,
             rosterMode: h.rosterMode,
             metadataHash: c.metadataHash,
+            lateJoining: c.lateJoining,
+            revealPledges: c.revealPledges,
             custodians: custodians
         });
     }
@@ -288,6 +382,11 @@ contract Spartacus is ISpartacus, EIP712 {
     }
 
     /// @inheritdoc ISpartacus
+    function admitted(uint256 campaignId, uint32 index) external view returns (bool) {
+        return _admitted[campaignId][index >> 8] & (1 << (index & 255)) != 0;
+    }
+
+    /// @inheritdoc ISpartacus
     function keyUsed(bytes32 campaignKey) external view returns (bool) {
         return _keyUsed[campaignKey];
     }
@@ -299,25 +398,49 @@ contract Spartacus is ISpartacus, EIP712 {
 
     // ---------------------------------------------------------------- internals
 
+    /// @dev A pledge, strict (reverts) or soft (returns the error's selector, 0 on success).
     function _pledge(
         uint256 campaignId,
         address account,
         Sealed calldata sealedPledge,
         bool signed,
-        bytes calldata signature
+        uint64 validUntil,
+        bytes calldata signature,
+        bool strict
+    ) private returns (bytes4 refused) {
+        uint32 nonce;
+        (refused, nonce) = _checkPledge(campaignId, account, sealedPledge, strict);
+        if (refused != 0) return refused;
+        if (signed) {
+            refused = _checkSignature(
+                account,
+                _pledgeHash(campaignId, sealedPledge, nonce, validUntil),
+                validUntil,
+                signature,
+                strict
+            );
+            if (refused != 0) return refused;
+        }
+        _recordPledge(campaignId, account, sealedPledge, nonce);
+        return 0;
+    }
+
+    /// @dev The effects and events of a pledge that passed its checks.
+    function _recordPledge(
+        uint256 campaignId,
+        address account,
+        Sealed calldata sealedPledge,
+        uint32 nonce
     ) private {
         Campaign storage c = _campaigns[campaignId];
         Hot memory h = c.hot;
         PledgeSlot storage slot = _pledges[campaignId][account];
-        uint32 nonce = _checkPledge(campaignId, account, h, slot, sealedPledge);
-        if (signed) {
-            _checkSignature(account, _pledgeHash(campaignId, sealedPledge, nonce), signature);
-        }
-
         h.pledges += 1;
+        // A late pledge (after the reveal) is recorded but counted only once admitted.
+        bool late = h.status == Status.Revealed;
         // Cannot overflow: active <= pledges, and pledges was just incremented with a check.
         unchecked {
-            h.active += 1;
+            if (!late) h.active += 1;
         }
         // Field by field: copying the whole struct back would rewrite every field.
         Hot storage hot = c.hot;
@@ -329,10 +452,10 @@ contract Spartacus is ISpartacus, EIP712 {
             gracePeriod = c.gracePeriod;
             if (gracePeriod == 0) {
                 hot.status = Status.Revealed;
+                if (c.lateJoining) c.revealPledges = h.pledges;
             } else {
-                uint256 end = block.timestamp + gracePeriod;
-                // Fits in uint64: it is at most the deadline.
-                h.graceEnd = end < h.deadline ? uint64(end) : h.deadline;
+                // Fits in uint64: a uint64 timestamp plus a uint32 period, for 500 billion years.
+                h.graceEnd = uint64(block.timestamp + gracePeriod);
                 hot.status = Status.Pending;
                 hot.graceEnd = h.graceEnd;
             }
@@ -352,33 +475,47 @@ contract Spartacus is ISpartacus, EIP712 {
     function _checkPledge(
         uint256 campaignId,
         address account,
-        Hot memory h,
-        PledgeSlot storage slot,
-        Sealed calldata sealedPledge
-    ) private view returns (uint32 nonce) {
+        Sealed calldata sealedPledge,
+        bool strict
+    ) private view returns (bytes4 refused, uint32 nonce) {
+        Hot memory h = _campaigns[campaignId].hot;
         Status status = _effectiveStatus(h);
-        if (status == Status.None) revert UnknownCampaign(campaignId);
-        if (status == Status.Expired || block.timestamp > h.deadline) {
-            revert CampaignClosed(campaignId, status, h.deadline);
+        if (status == Status.None) {
+            return (_refuse(strict, abi.encodeWithSelector(UnknownCampaign.selector, campaignId)), 0);
         }
-        PledgeSlot memory p = slot;
-        if (p.active) revert AlreadyPledged(campaignId, account);
-        if (sealedPledge.memberKey == bytes32(0)) revert ZeroKey();
+        if (
+            status == Status.Expired || block.timestamp > h.deadline
+                || (status == Status.Revealed && !_campaigns[campaignId].lateJoining)
+        ) {
+            bytes memory reason =
+                abi.encodeWithSelector(CampaignClosed.selector, campaignId, status, h.deadline);
+            return (_refuse(strict, reason), 0);
+        }
+        PledgeSlot memory p = _pledges[campaignId][account];
+        if (p.active) {
+            bytes memory reason =
+                abi.encodeWithSelector(AlreadyPledged.selector, campaignId, account);
+            return (_refuse(strict, reason), 0);
+        }
+        if (sealedPledge.memberKey == bytes32(0)) {
+            return (_refuse(strict, abi.encodeWithSelector(ZeroKey.selector)), 0);
+        }
         uint256 length = sealedPledge.ciphertext.length;
         if (length != PLEDGE_CIPHERTEXT) {
-            revert BadLength(Field.Ciphertext, length, PLEDGE_CIPHERTEXT);
+            return (_refuse(strict, _badLength(Field.Ciphertext, length, PLEDGE_CIPHERTEXT)), 0);
         }
         uint256 boxes = _boxesLength(h.custodianCount, h.custodianThreshold);
         length = sealedPledge.boxes.length;
-        if (length != boxes) revert BadLength(Field.Boxes, length, boxes);
-        return p.nonce;
+        if (length != boxes) return (_refuse(strict, _badLength(Field.Boxes, length, boxes)), 0);
+        return (0, p.nonce);
     }
 
-    function _pledgeHash(uint256 campaignId, Sealed calldata sealedPledge, uint32 nonce)
-        private
-        pure
-        returns (bytes32)
-    {
+    function _pledgeHash(
+        uint256 campaignId,
+        Sealed calldata sealedPledge,
+        uint32 nonce,
+        uint64 validUntil
+    ) private pure returns (bytes32) {
         return keccak256(
             abi.encode(
                 PLEDGE_TYPEHASH,
@@ -387,7 +524,8 @@ contract Spartacus is ISpartacus, EIP712 {
                 keccak256(sealedPledge.ciphertext),
                 keccak256(sealedPledge.boxes),
                 sealedPledge.commitment,
-                nonce
+                nonce,
+                validUntil
             )
         );
     }
@@ -411,20 +549,38 @@ contract Spartacus is ISpartacus, EIP712 {
         );
     }
 
-    function _withdraw(uint256 campaignId, address account, bool signed, bytes calldata signature)
-        private
-    {
+    /// @dev A withdrawal, strict or soft as `_pledge`.
+    function _withdraw(
+        uint256 campaignId,
+        address account,
+        bool signed,
+        uint64 validUntil,
+        bytes calldata signature,
+        bool strict
+    ) private returns (bytes4 refused) {
         Campaign storage c = _campaigns[campaignId];
         Hot memory h = c.hot;
         Status status = _effectiveStatus(h);
-        if (status != Status.Open && status != Status.Pending) _revertStatus(campaignId, status);
+        if (status == Status.None) {
+            return _refuse(strict, abi.encodeWithSelector(UnknownCampaign.selector, campaignId));
+        }
+        if (status != Status.Open && status != Status.Pending) {
+            return _refuse(
+                strict, abi.encodeWithSelector(WrongStatus.selector, campaignId, status)
+            );
+        }
         PledgeSlot storage slot = _pledges[campaignId][account];
         PledgeSlot memory p = slot;
-        if (!p.active) revert NotPledged(campaignId, account);
-        if (signed) {
-            _checkSignature(
-                account, keccak256(abi.encode(WITHDRAW_TYPEHASH, campaignId, p.nonce)), signature
+        if (!p.active) {
+            return _refuse(
+                strict, abi.encodeWithSelector(NotPledged.selector, campaignId, account)
             );
+        }
+        if (signed) {
+            bytes32 structHash =
+                keccak256(abi.encode(WITHDRAW_TYPEHASH, campaignId, p.nonce, validUntil));
+            refused = _checkSignature(account, structHash, validUntil, signature, strict);
+            if (refused != 0) return refused;
         }
 
         // Cannot underflow: the account's active pledge is counted in `active`.
@@ -435,6 +591,7 @@ contract Spartacus is ISpartacus, EIP712 {
         slot.active = false;
         slot.nonce = p.nonce + 1;
         emit Withdrawn(campaignId, account, p.index, h.active);
+        return 0;
     }
 
     function _checkTerms(Terms calldata terms) private view {
@@ -491,18 +648,54 @@ contract Spartacus is ISpartacus, EIP712 {
         }
     }
 
-    function _checkSignature(address account, bytes32 structHash, bytes calldata signature)
-        private
-        view
-    {
+    /// @dev `validUntil`, then the signature's length, then its signer.
+    function _checkSignature(
+        address account,
+        bytes32 structHash,
+        uint64 validUntil,
+        bytes calldata signature,
+        bool strict
+    ) private view returns (bytes4) {
+        if (block.timestamp > validUntil) {
+            return _refuse(
+                strict,
+                abi.encodeWithSelector(SignatureExpired.selector, validUntil, block.timestamp)
+            );
+        }
         if (signature.length != SIGNATURE) {
-            revert BadLength(Field.Signature, signature.length, SIGNATURE);
+            return _refuse(strict, _badLength(Field.Signature, signature.length, SIGNATURE));
         }
         (address signer, ECDSA.RecoverError recoverError,) =
             ECDSA.tryRecoverCalldata(_hashTypedDataV4(structHash), signature);
         if (recoverError != ECDSA.RecoverError.NoError || signer != account) {
-            revert BadSignature(account, signer);
+            return _refuse(
+                strict, abi.encodeWithSelector(BadSignature.selector, account, signer)
+            );
         }
+        return 0;
+    }
+
+    function _checkBatchSize(uint256 size) private pure {
+        if (size == 0 || size > MAX_BATCH) revert BadBatchSize(size, MAX_BATCH);
+    }
+
+    function _badLength(Field field, uint256 length, uint256 expected)
+        private
+        pure
+        returns (bytes memory)
+    {
+        return abi.encodeWithSelector(BadLength.selector, field, length, expected);
+    }
+
+    /// @dev Strict: reverts with `reason`, an ABI-encoded custom error. Soft: returns its
+    /// selector, for the batch to report.
+    function _refuse(bool strict, bytes memory reason) private pure returns (bytes4) {
+        if (strict) {
+            assembly ("memory-safe") {
+                revert(add(reason, 32), mload(reason))
+            }
+        }
+        return bytes4(reason);
     }
 
     /// @dev The position of `account` among the campaign's custodians, or MAX_CUSTODIANS.

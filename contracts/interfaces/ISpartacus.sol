@@ -44,6 +44,8 @@ interface ISpartacus {
     /// @param gracePeriod Seconds between reaching N and the reveal; 0 reveals at once.
     /// @param custodianThreshold t, how many custodians must release for members to read.
     /// @param rosterMode Who can read the released roster.
+    /// @param lateJoining Whether pledges are taken after the reveal (until the deadline). A
+    /// late pledge reaches the roster only once the creator admits it with `admit`.
     struct Terms {
         string title;
         string description;
@@ -53,6 +55,7 @@ interface ISpartacus {
         uint32 gracePeriod;
         uint8 custodianThreshold;
         RosterMode rosterMode;
+        bool lateJoining;
     }
 
     /// @notice A sealed payload: a pledge, or the creator's sealed instructions.
@@ -74,11 +77,32 @@ interface ISpartacus {
     /// @param campaignKey The custodian's X25519 public key C_i for this campaign only.
     /// @param expiry Unix time after which the endorsement can no longer be used.
     /// @param signature 65 bytes (r, s, v) over Endorsement(bytes32 campaignKey,uint64 expiry)
-    /// in the domain (name "Spartacus", version "1", chainId, this registry).
+    /// in the domain (name "Spartacus", version "2", chainId, this registry).
     struct Endorsement {
         address custodian;
         bytes32 campaignKey;
         uint64 expiry;
+        bytes signature;
+    }
+
+    /// @notice A pledge signed by its account, as `pledgeWithSig` and `pledgeWithSigBatch` take it.
+    /// @param validUntil Unix time after which the signature is refused (`SignatureExpired`).
+    /// @param signature 65 bytes (r, s, v) over Pledge(uint256 campaignId,bytes32 memberKey,
+    /// bytes ciphertext,bytes boxes,bytes32 commitment,uint256 nonce,uint64 validUntil).
+    struct SignedPledge {
+        uint256 campaignId;
+        address account;
+        Sealed sealedPledge;
+        uint64 validUntil;
+        bytes signature;
+    }
+
+    /// @notice A withdrawal signed by its account, as `withdrawWithSigBatch` takes it.
+    /// @param signature 65 bytes over Withdraw(uint256 campaignId,uint256 nonce,uint64 validUntil).
+    struct SignedWithdraw {
+        uint256 campaignId;
+        address account;
+        uint64 validUntil;
         bytes signature;
     }
 
@@ -88,6 +112,9 @@ interface ISpartacus {
     /// @param pledges Pledges ever made; pledge indices run from 1 to `pledges`.
     /// @param graceEnd When a pending campaign can be finalised; 0 unless it was ever pending.
     /// @param metadataHash keccak256(abi.encode(title, description, plan)).
+    /// @param lateJoining The campaign takes late pledges, admitted by its creator.
+    /// @param revealPledges In a late-joining campaign, the highest pledge index at the reveal
+    /// (0 before it): later indices are late pledges. 0 in other campaigns.
     struct CampaignInfo {
         Status status;
         address creator;
@@ -100,6 +127,8 @@ interface ISpartacus {
         uint8 custodianThreshold;
         RosterMode rosterMode;
         bytes32 metadataHash;
+        bool lateJoining;
+        uint32 revealPledges;
         address[] custodians;
     }
 
@@ -127,7 +156,8 @@ interface ISpartacus {
     error ZeroKey();
     /// @notice A byte field has the wrong length; `expected` is the exact or the maximum length.
     error BadLength(Field field, uint256 length, uint256 expected);
-    /// @notice The campaign no longer takes pledges: its deadline passed or it expired.
+    /// @notice The campaign no longer takes pledges: its deadline passed, it expired, or it was
+    /// revealed and does not take late pledges.
     error CampaignClosed(uint256 campaignId, Status status, uint64 deadline);
     /// @notice The campaign is not in a status that allows this call.
     error WrongStatus(uint256 campaignId, Status status);
@@ -143,6 +173,19 @@ interface ISpartacus {
     error DeadlineNotPassed(uint256 campaignId, uint64 deadline, uint256 timestamp);
     /// @notice The caller is not a custodian of this campaign.
     error NotCustodian(uint256 campaignId, address caller);
+    /// @notice The caller is not the creator of this campaign.
+    error NotCreator(uint256 campaignId, address caller);
+    /// @notice The signed message was valid until `validUntil`, before this block.
+    error SignatureExpired(uint64 validUntil, uint256 timestamp);
+    /// @notice A batch holds 1 to `max` items.
+    error BadBatchSize(uint256 size, uint256 max);
+    /// @notice Pledge `index` is not a late pledge of this campaign awaiting admission.
+    error NotLatePledge(uint256 campaignId, uint32 index);
+    /// @notice Pledge `index` was already admitted.
+    error AlreadyAdmitted(uint256 campaignId, uint32 index);
+    /// @notice Late pledges can be admitted until `closesAt` (the deadline plus the admission
+    /// window), which has passed.
+    error AdmissionClosed(uint256 campaignId, uint64 closesAt, uint256 timestamp);
 
     // ---------------------------------------------------------------- events
 
@@ -150,16 +193,24 @@ interface ISpartacus {
     event CampaignCreated(
         uint256 indexed campaignId, address indexed creator, Terms terms, bytes32 metadataHash
     );
-    /// @notice Custodian `index` of a campaign, with the campaign key it endorsed.
+    /// @notice Custodian `index` of a campaign, with the campaign key it endorsed and the
+    /// endorsement itself (`expiry`, `signature`), so that a pledger can check the key against
+    /// the custodian's account from the logs alone.
     /// @dev Emitted once per custodian, right after `CampaignCreated`. Watchers filter on
     /// `custodian` to find their campaigns.
     event CustodianAssigned(
-        uint256 indexed campaignId, address indexed custodian, uint8 index, bytes32 campaignKey
+        uint256 indexed campaignId,
+        address indexed custodian,
+        uint8 index,
+        bytes32 campaignKey,
+        uint64 expiry,
+        bytes signature
     );
     /// @notice The creator's sealed instructions, released with the roster as pledge index 0.
     event InstructionsSealed(uint256 indexed campaignId, Sealed instructions);
     /// @notice A pledge was made. `index` numbers the campaign's pledges from 1.
-    /// `active` is the campaign's active count after this pledge.
+    /// `active` is the campaign's active count after this pledge; a late pledge (after the
+    /// reveal) is not counted until it is admitted.
     event Pledged(
         uint256 indexed campaignId,
         address indexed account,
@@ -181,6 +232,12 @@ interface ISpartacus {
     event ThresholdReached(uint256 indexed campaignId, uint32 active, uint32 pledges);
     /// @notice The deadline passed before the reveal: nothing will ever be released.
     event Expired(uint256 indexed campaignId, uint32 active);
+    /// @notice The creator admitted late pledge `index`: custodians now release its key.
+    /// `active` is the campaign's active count after it.
+    event Admitted(uint256 indexed campaignId, uint32 index, uint32 active);
+    /// @notice Item `index` of a batch was skipped: it would have reverted with the custom
+    /// error whose selector is `errorSelector`. The other items were processed.
+    event BatchItemRefused(uint256 index, bytes4 errorSelector);
     /// @notice Custodian `index` published release data (format in docs/protocol.md).
     event Released(
         uint256 indexed campaignId, address indexed custodian, uint8 index, bytes data
@@ -202,25 +259,48 @@ interface ISpartacus {
 
     /// @notice Pledges for `account`, authorised by its EIP-712 signature over
     /// Pledge(uint256 campaignId,bytes32 memberKey,bytes ciphertext,bytes boxes,
-    /// bytes32 commitment,uint256 nonce), with `nonce = nonceOf(campaignId, account)`.
+    /// bytes32 commitment,uint256 nonce,uint64 validUntil), with
+    /// `nonce = nonceOf(campaignId, account)`, until `validUntil` (inclusive).
     /// @dev Anyone may submit, so a relayer can pay the gas.
     function pledgeWithSig(
         uint256 campaignId,
         address account,
         Sealed calldata sealedPledge,
+        uint64 validUntil,
         bytes calldata signature
     ) external;
+
+    /// @notice Submits up to MAX_BATCH signed pledges. Each is checked like `pledgeWithSig`;
+    /// one that would revert emits `BatchItemRefused` and is skipped.
+    /// @dev Items are processed in order, so two items for one account: the second is refused
+    /// (`AlreadyPledged`), or needs the nonce the first leaves.
+    function pledgeWithSigBatch(SignedPledge[] calldata items) external;
 
     /// @notice Withdraws msg.sender's active pledge. Allowed until the reveal.
     function withdraw(uint256 campaignId) external;
 
     /// @notice Withdraws `account`'s active pledge, authorised by its EIP-712 signature over
-    /// Withdraw(uint256 campaignId,uint256 nonce), with `nonce = nonceOf(campaignId, account)`.
-    function withdrawWithSig(uint256 campaignId, address account, bytes calldata signature)
-        external;
+    /// Withdraw(uint256 campaignId,uint256 nonce,uint64 validUntil), with
+    /// `nonce = nonceOf(campaignId, account)`, until `validUntil` (inclusive).
+    function withdrawWithSig(
+        uint256 campaignId,
+        address account,
+        uint64 validUntil,
+        bytes calldata signature
+    ) external;
+
+    /// @notice Submits up to MAX_BATCH signed withdrawals, each checked like `withdrawWithSig`;
+    /// one that would revert emits `BatchItemRefused` and is skipped.
+    function withdrawWithSigBatch(SignedWithdraw[] calldata items) external;
+
+    /// @notice Admits late pledges of a late-joining campaign, by index; only its creator may.
+    /// @dev Allowed while the campaign is Revealed, until its deadline plus the admission window
+    /// (ADMIT_WINDOW). Reverts as a whole if any index is not a late pledge or was admitted.
+    function admit(uint256 campaignId, uint32[] calldata indices) external;
 
     /// @notice Ends a pending campaign's grace period: reveals it with at least N active
-    /// pledges, otherwise reopens it (or expires it, past the deadline).
+    /// pledges, otherwise reopens it. A reopened campaign past its deadline reads as Expired
+    /// (`expire` then records it). The grace period may run past the deadline.
     function finalize(uint256 campaignId) external;
 
     /// @notice Marks an open campaign whose deadline has passed as expired.
@@ -256,6 +336,9 @@ interface ISpartacus {
 
     /// @notice The nonce the next signed pledge or withdrawal of `account` must carry.
     function nonceOf(uint256 campaignId, address account) external view returns (uint256);
+
+    /// @notice Whether pledge `index` of a late-joining campaign was admitted.
+    function admitted(uint256 campaignId, uint32 index) external view returns (bool);
 
     /// @notice Whether a custodian campaign key has been used by a campaign.
     function keyUsed(bytes32 campaignKey) external view returns (bool);

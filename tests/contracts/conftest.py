@@ -30,6 +30,7 @@ from .helpers import (
     CIPHERTEXT_OVERHEAD,
     DAY,
     MEMBERS,
+    VALID_UNTIL,
     Campaign,
     Sealed,
     events,
@@ -155,9 +156,10 @@ def terms(now: Callable[[], int]) -> Callable[..., tuple[Any, ...]]:
         grace: int = 0,
         t: int = 1,
         roster: int = MEMBERS,
+        late: bool = False,
     ) -> tuple[Any, ...]:
         deadline = now() + 7 * DAY if deadline is None else deadline
-        return (title, description, plan, threshold, deadline, grace, t, roster)
+        return (title, description, plan, threshold, deadline, grace, t, roster, late)
 
     return make
 
@@ -181,11 +183,12 @@ def create_campaign(
         deadline: int | None = None,
         roster: int = MEMBERS,
         instruction_blocks: int = 1,
+        late: bool = False,
     ) -> Campaign:
         chosen = all_custodians[:custodians]
         endorsements = [endorse(c) for c in chosen]
         campaign_terms = terms(
-            threshold=threshold, deadline=deadline, grace=grace, t=t, roster=roster
+            threshold=threshold, deadline=deadline, grace=grace, t=t, roster=roster, late=late
         )
         instructions = Sealed.random(
             n=custodians, t=t, ciphertext=CIPHERTEXT_OVERHEAD + BLOCK * instruction_blocks
@@ -205,6 +208,7 @@ def create_campaign(
             terms=campaign_terms,
             instructions=instructions,
             receipt=receipt,
+            endorsements=endorsements,
         )
 
     return create
@@ -233,17 +237,20 @@ def pledge_many(pledge: Callable[..., Any], pledgers: list[Any]) -> Callable[...
 
 @pytest.fixture
 def sign_pledge(registry: ContractInstance, sign: Callable[..., bytes]) -> Callable[..., bytes]:
-    """``sign_pledge(account, campaign_id, sealed, nonce=None, **domain)``."""
+    """``sign_pledge(account, campaign_id, sealed, nonce=None, valid_until=VALID_UNTIL,
+    **domain)``."""
 
     def signature(
         account: LocalAccount,
         campaign_id: int,
         sealed: Sealed,
         nonce: int | None = None,
+        valid_until: int = VALID_UNTIL,
         **domain: Any,
     ) -> bytes:
         nonce = registry.nonceOf(campaign_id, account.address) if nonce is None else nonce
-        return sign(account.key, "Pledge", sealed.message(campaign_id, nonce), **domain)
+        message = sealed.message(campaign_id, nonce, valid_until)
+        return sign(account.key, "Pledge", message, **domain)
 
     return signature
 
@@ -256,6 +263,11 @@ def sign_withdraw(registry: ContractInstance, sign: Callable[..., bytes]) -> Cal
         account: LocalAccount, campaign_id: int, nonce: int | None = None, **domain: Any
     ) -> bytes:
         nonce = registry.nonceOf(campaign_id, account.address) if nonce is None else nonce
-        return sign(account.key, "Withdraw", {"campaignId": campaign_id, "nonce": nonce}, **domain)
+        return sign(
+            account.key,
+            "Withdraw",
+            {"campaignId": campaign_id, "nonce": nonce, "validUntil": VALID_UNTIL},
+            **domain,
+        )
 
     return signature

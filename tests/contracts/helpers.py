@@ -28,6 +28,10 @@ MAX_INSTRUCTIONS = CIPHERTEXT_OVERHEAD + 16 * BLOCK
 MAX_RELEASE = 98_304
 MAX_TITLE = 200
 MAX_TEXT = 4_000
+MAX_BATCH = 100
+ADMIT_WINDOW = 7 * DAY
+# A signed message's validity in these tests unless told: far beyond any time travel.
+VALID_UNTIL = 2**63
 
 
 class Status:
@@ -59,10 +63,12 @@ EIP712_TYPES = {
         {"name": "boxes", "type": "bytes"},
         {"name": "commitment", "type": "bytes32"},
         {"name": "nonce", "type": "uint256"},
+        {"name": "validUntil", "type": "uint64"},
     ],
     "Withdraw": [
         {"name": "campaignId", "type": "uint256"},
         {"name": "nonce", "type": "uint256"},
+        {"name": "validUntil", "type": "uint64"},
     ],
 }
 
@@ -99,7 +105,7 @@ class Sealed:
     def abi(self) -> tuple[bytes, bytes, bytes, bytes]:
         return (self.member_key, self.ciphertext, self.boxes, self.commitment)
 
-    def message(self, campaign_id: int, nonce: int) -> dict[str, Any]:
+    def message(self, campaign_id: int, nonce: int, valid_until: int) -> dict[str, Any]:
         return {
             "campaignId": campaign_id,
             "memberKey": self.member_key,
@@ -107,6 +113,7 @@ class Sealed:
             "boxes": self.boxes,
             "commitment": self.commitment,
             "nonce": nonce,
+            "validUntil": valid_until,
         }
 
 
@@ -124,6 +131,7 @@ class Campaign:
     terms: tuple[Any, ...]
     instructions: Sealed
     receipt: Any = field(repr=False)
+    endorsements: list[tuple[Any, ...]] = field(default_factory=list, repr=False)
 
     def sealed(self) -> Sealed:
         """A random pledge of the right sizes for this campaign."""
@@ -212,7 +220,7 @@ def typed_data(
         "primaryType": primary,
         "domain": {
             "name": "Spartacus",
-            "version": "1",
+            "version": "2",
             "chainId": chain_id,
             "verifyingContract": registry,
         },

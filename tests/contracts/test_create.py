@@ -36,7 +36,7 @@ def test_create_emits_campaign_custodians_and_instructions(
     registry, creator, custodians, endorse, terms
 ):
     endorsements = [endorse(c) for c in custodians[:3]]
-    campaign_terms = terms(threshold=4, grace=3_600, t=2, roster=PUBLIC)
+    campaign_terms = terms(threshold=4, grace=3_600, t=2, roster=PUBLIC, late=True)
     instructions = instructions_for(n=3, t=2, blocks=2)
 
     receipt = registry.createCampaign(
@@ -59,8 +59,15 @@ def test_create_emits_campaign_custodians_and_instructions(
         }
     ]
     assert events(receipt, "CustodianAssigned") == [
-        {"campaignId": 1, "custodian": custodian, "index": index, "campaignKey": key}
-        for index, (custodian, key, _, _) in enumerate(endorsements)
+        {
+            "campaignId": 1,
+            "custodian": custodian,
+            "index": index,
+            "campaignKey": key,
+            "expiry": expiry,
+            "signature": signature,
+        }
+        for index, (custodian, key, expiry, signature) in enumerate(endorsements)
     ]
     assert events(receipt, "InstructionsSealed") == [
         {"campaignId": 1, "instructions": list(instructions.abi)}

@@ -2,14 +2,17 @@
 
 A Hypothesis RuleBasedStateMachine draws sequences of create (sometimes re-using a campaign
 key), pledge and pledgeWithSig, withdraw and withdrawWithSig (sometimes replaying an old
-signature), finalize, expire, release (by the custodian or by someone else) and time jumps.
+signature), finalize, expire, release (by the custodian or by someone else), time jumps,
+late pledges and their admission (late-joining campaigns), and batches of signed pledges,
+some with expired signatures (each refused item predicted by its error selector).
 Each rule is predicted by the model: either the exact custom error, or success with exactly
 the events the model expects. After every step (the machine's invariant), for every
 campaign: the stored status, the effective status, the active count (= pledges minus
 withdrawals), each account's pledge slot and nonce, and every used key, as the model says.
 So nothing is released before the reveal or by a non-custodian, nothing is pledged or
 withdrawn after expiry, no key serves two campaigns, and only legal status transitions
-happen; and across the run, every legal transition is seen at least once.
+happen; and across the run, every legal transition is seen at least once, and so are a late
+pledge, an admission, a refused batch item and a batched pledge.
 
 Speed: after each step the chain is compared for every campaign's record and status and for
 the (campaign, account) slots the step touched; every slot, nonce and key is compared at
@@ -38,7 +41,16 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from .helpers import Sealed, Status, event_names, events, reverts
+from .helpers import (
+    ADMIT_WINDOW,
+    ERRORS,
+    VALID_UNTIL,
+    Sealed,
+    Status,
+    event_names,
+    events,
+    reverts,
+)
 
 HOUR = 3_600
 DAY = 86_400
@@ -50,8 +62,12 @@ ACTORS = DIRECT + len(SIGNERS)
 TRANSITIONS = {
     (Status.OPEN, Status.PENDING), (Status.OPEN, Status.REVEALED), (Status.OPEN, Status.EXPIRED),
     (Status.PENDING, Status.OPEN), (Status.PENDING, Status.REVEALED),
-    (Status.PENDING, Status.EXPIRED),
 }  # fmt: skip
+# v2: a pending campaign past its deadline is reopened by finalize (reading Expired), then
+# expired by expire(): Pending -> Expired is no longer one step.
+# Moves other than status changes that every run must reach.
+MOVES = {"late pledge", "admit", "batch pledged", "batch refused", "signature expired"}
+SELECTOR = {name: selector for selector, (name, _, _) in ERRORS.items()}
 
 campaign = st.integers(0, 2)  # taken modulo the number of campaigns: no step is wasted
 actor = st.integers(0, ACTORS - 1)
@@ -64,7 +80,11 @@ class Model:
     deadline: int
     grace: int
     key: bytes
+    late: bool = False
     status: int = Status.OPEN
+    reveal_pledges: int = 0
+    # Late pledges not yet admitted: index -> actor (counted in `active` once admitted).
+    waiting: dict[int, int] = field(default_factory=dict)
     grace_end: int = 0
     pledges: int = 0
     active: set[int] = field(default_factory=set)
@@ -103,17 +123,21 @@ def test_random_sequences_keep_every_invariant(request: pytest.FixtureRequest) -
             super().__init__(**fixtures)
 
     observed: set[tuple[int, int]] = set()
+    moves: set[str] = set()
     OnTheseFixtures.observed = observed
+    OnTheseFixtures.moves = moves
     run_state_machine_as_test(OnTheseFixtures, settings=SETTINGS)
     # The rules are weighted so that every legal move happens somewhere in the run: a
     # change that makes one unreachable (or the rules stop reaching it) fails here.
     assert observed == TRANSITIONS, f"never seen: {sorted(TRANSITIONS - observed)}"
+    assert moves == MOVES, f"never seen: {sorted(MOVES - moves)}"
 
 
 class World(RuleBasedStateMachine):
     """The chain, with a Python model of every campaign on it; one instance per example."""
 
     observed: set[tuple[int, int]]  # status moves seen, over every example of the run
+    moves: set[str]  # MOVES seen, over every example of the run
 
     def __init__(self, **fixtures: Any) -> None:
         super().__init__()
@@ -146,14 +170,18 @@ class World(RuleBasedStateMachine):
 
     @initialize(thresholds=st.tuples(st.integers(2, 3), st.integers(2, 3)))
     def first(self, thresholds: tuple[int, int]) -> None:
-        """Two campaigns to start: one with a grace period, one revealing at once."""
+        """Two campaigns to start: one with a grace period, one revealing at once and taking
+        late pledges."""
         self.create(thresholds[0], 2 * HOUR, False)
-        self.create(thresholds[1], 0, False)
+        self.create(thresholds[1], 0, False, late=True)
 
     @rule(
-        threshold=st.integers(2, 3), grace=st.sampled_from([0, 2 * HOUR]), reuse_key=st.booleans()
+        threshold=st.integers(2, 3),
+        grace=st.sampled_from([0, 2 * HOUR]),
+        reuse_key=st.booleans(),
+        late=st.booleans(),
     )
-    def create(self, threshold: int, grace: int, reuse_key: bool) -> None:
+    def create(self, threshold: int, grace: int, reuse_key: bool, late: bool = False) -> None:
         if (reuse_key or len(self.campaigns) >= 3) and self.used_keys:
             key = self.used_keys[0]
             endorsement = self.endorse(self.custodians[0], key=key)
@@ -163,8 +191,10 @@ class World(RuleBasedStateMachine):
                     sender=self.creator,
                 )  # fmt: skip
             return
-        made = self.create_campaign(threshold=threshold, grace=grace, deadline=self.now() + DAY)
-        self.campaigns.append(Model(made.id, threshold, made.deadline, grace, made.keys[0]))
+        made = self.create_campaign(
+            threshold=threshold, grace=grace, deadline=self.now() + DAY, late=late
+        )
+        self.campaigns.append(Model(made.id, threshold, made.deadline, grace, made.keys[0], late))
         self.used_keys.append(made.keys[0])
         assert self.registry.keyUsed(made.keys[0])
 
@@ -180,33 +210,130 @@ class World(RuleBasedStateMachine):
         now = self.now()
         status = c.effective(now)
         sealed = Sealed.random()
-        if status == Status.EXPIRED or now > c.deadline:
+        error = self._pledge_error(c, who, now)
+        if error == "CampaignClosed":
             with reverts("CampaignClosed", campaignId=c.id, status=status, deadline=c.deadline):
                 self._send_pledge(c, who, sealed)
             return
-        if who in c.active:
+        if error == "AlreadyPledged":
             with reverts("AlreadyPledged", campaignId=c.id, account=self._address(who)):
                 self._send_pledge(c, who, sealed)
             return
         receipt = self._send_pledge(c, who, sealed)
+        assert event_names(receipt) == self._apply_pledge(c, who, now, receipt)
+        pledged = events(receipt, "Pledged")[0]
+        assert (pledged["index"], pledged["active"]) == (c.pledges, len(c.active))
+        assert pledged["account"] == self._address(who)
+
+    def _pledge_error(self, c: Model, who: int, now: int) -> str | None:
+        status = c.effective(now)
+        if (
+            status == Status.EXPIRED
+            or now > c.deadline
+            or (status == Status.REVEALED and not c.late)
+        ):
+            return "CampaignClosed"
+        if who in c.active or who in c.waiting.values():
+            return "AlreadyPledged"
+        return None
+
+    def _apply_pledge(self, c: Model, who: int, now: int, receipt: Any) -> list[str]:
+        """The model's effects of an accepted pledge; returns the events it expects."""
         c.pledges += 1
-        c.active.add(who)
         c.index[who] = c.pledges
         c.nonce[who] = c.nonce.get(who, 0) + 1
+        if c.status == Status.REVEALED:
+            c.waiting[c.pledges] = who
+            self.moves.add("late pledge")
+            return ["Pledged"]
+        c.active.add(who)
         expected = ["Pledged"]
         if c.status == Status.OPEN and len(c.active) >= c.threshold:
             if c.grace == 0:
                 c.status = Status.REVEALED
+                c.reveal_pledges = c.pledges if c.late else 0
                 expected.append("ThresholdReached")
             else:
                 c.status = Status.PENDING
-                c.grace_end = min(now + c.grace, c.deadline)
+                c.grace_end = now + c.grace  # v2: never cut by the deadline
                 expected.append("GraceStarted")
-                assert events(receipt, "GraceStarted")[0]["graceEnd"] == c.grace_end
+                started = [e for e in events(receipt, "GraceStarted") if e["campaignId"] == c.id]
+                assert started[-1]["graceEnd"] == c.grace_end
+        return expected
+
+    @rule(
+        number=campaign,
+        signers=st.lists(st.integers(DIRECT, ACTORS - 1), min_size=1, max_size=4),
+        expired=st.integers(0, 15),
+    )
+    def batch(self, number: int, signers: list[int], expired: int) -> None:
+        """The relayer sends signed pledges of one campaign in one batch; bit i of
+        ``expired`` makes item i's signature one that expired a second ago."""
+        c = self._campaign(number)
+        if c is None:
+            return
+        now = self.now()
+        items, signed = [], []
+        for i, who in enumerate(signers):
+            self.touched.add((c.id, who))
+            signer = SIGNERS[who - DIRECT]
+            valid_until = now - 1 if expired >> i & 1 else VALID_UNTIL
+            sealed = Sealed.random()
+            message = sealed.message(c.id, c.nonce.get(who, 0), valid_until)
+            signature = self.sign(signer.key, "Pledge", message)
+            items.append((c.id, signer.address, sealed.abi, valid_until, signature))
+            signed.append(valid_until)
+        receipt = self.registry.pledgeWithSigBatch(items, sender=self.relayer)
+        expected, refused = [], []
+        for i, who in enumerate(signers):
+            error = self._pledge_error(c, who, now)
+            if error is None and signed[i] < now:
+                error = "SignatureExpired"
+                self.moves.add("signature expired")
+            if error is not None:
+                expected.append("BatchItemRefused")
+                refused.append({"index": i, "errorSelector": SELECTOR[error]})
+                self.moves.add("batch refused")
+                continue
+            expected += self._apply_pledge(c, who, now, receipt)
+            self.moves.add("batch pledged")
         assert event_names(receipt) == expected
-        pledged = events(receipt, "Pledged")[0]
-        assert (pledged["index"], pledged["active"]) == (c.pledges, len(c.active))
-        assert pledged["account"] == self._address(who)
+        assert events(receipt, "BatchItemRefused") == refused
+
+    @precondition(lambda self: any(c.waiting for c in self.campaigns))
+    @rule(pick=st.integers(0, 7), by_creator=st.booleans(), twice=st.booleans())
+    def admit(self, pick: int, by_creator: bool, twice: bool) -> None:
+        """The creator admits a waiting late pledge (``twice``: one already admitted, or one
+        made before the reveal); someone else is refused."""
+        c = next(c for c in self.campaigns if c.waiting)
+        now = self.now()
+        sender = self.creator if by_creator else self.relayer
+        indices = sorted(c.waiting)
+        index = indices[pick % len(indices)]
+        if not by_creator:
+            with reverts("NotCreator", campaignId=c.id, caller=self.relayer.address):
+                self.registry.admit(c.id, [index], sender=sender)
+            return
+        closes = c.deadline + ADMIT_WINDOW
+        if now > closes:
+            with reverts("AdmissionClosed", campaignId=c.id, closesAt=closes, timestamp=now):
+                self.registry.admit(c.id, [index], sender=sender)
+            return
+        if twice:
+            wrong = max(1, c.reveal_pledges)
+            with reverts("NotLatePledge", campaignId=c.id, index=wrong):
+                self.registry.admit(c.id, [wrong], sender=sender)
+            return
+        receipt = self.registry.admit(c.id, [index], sender=sender)
+        who = c.waiting.pop(index)
+        c.active.add(who)
+        self.moves.add("admit")
+        assert events(receipt, "Admitted") == [
+            {"campaignId": c.id, "index": index, "active": len(c.active)}
+        ]
+        assert self.registry.admitted(c.id, index)
+        with reverts("AlreadyAdmitted", campaignId=c.id, index=index):
+            self.registry.admit(c.id, [index], sender=sender)
 
     @rule(number=campaign, count=st.integers(2, ACTORS), members_too=st.booleans())
     def crowd(self, number: int, count: int, members_too: bool) -> None:
@@ -263,10 +390,12 @@ class World(RuleBasedStateMachine):
         account = self._address(who)
         with pytest.raises(ContractLogicError):
             if sealed is None:
-                self.registry.withdrawWithSig(c.id, account, signature, sender=self.relayer)
+                self.registry.withdrawWithSig(
+                    c.id, account, VALID_UNTIL, signature, sender=self.relayer
+                )
             else:
                 self.registry.pledgeWithSig(
-                    c.id, account, sealed.abi, signature, sender=self.relayer
+                    c.id, account, sealed.abi, VALID_UNTIL, signature, sender=self.relayer
                 )
 
     def _pending(self) -> list[Model]:
@@ -308,9 +437,8 @@ class World(RuleBasedStateMachine):
         receipt = self.registry.finalize(c.id, sender=self.relayer)
         if len(c.active) >= c.threshold:
             c.status, event = Status.REVEALED, "ThresholdReached"
-        elif now > c.deadline:
-            c.status, event = Status.EXPIRED, "Expired"
-        else:
+            c.reveal_pledges = c.pledges if c.late else 0
+        else:  # past the deadline too: it then reads Expired until expire() records it
             c.status, event = Status.OPEN, "Reopened"
         assert event_names(receipt) == [event]
 
@@ -364,9 +492,9 @@ class World(RuleBasedStateMachine):
             return self.registry.pledge(c.id, sealed.abi, sender=self.pledgers[who])
         signer = SIGNERS[who - DIRECT]
         nonce = c.nonce.get(who, 0)
-        signature = self.sign(signer.key, "Pledge", sealed.message(c.id, nonce))
+        signature = self.sign(signer.key, "Pledge", sealed.message(c.id, nonce, VALID_UNTIL))
         receipt = self.registry.pledgeWithSig(
-            c.id, signer.address, sealed.abi, signature, sender=self.relayer
+            c.id, signer.address, sealed.abi, VALID_UNTIL, signature, sender=self.relayer
         )
         c.last_signature[who] = ("pledge", sealed, signature)
         return receipt
@@ -375,10 +503,10 @@ class World(RuleBasedStateMachine):
         if who < DIRECT:
             return self.registry.withdraw(c.id, sender=self.pledgers[who])
         signer = SIGNERS[who - DIRECT]
-        message = {"campaignId": c.id, "nonce": c.nonce.get(who, 0)}
+        message = {"campaignId": c.id, "nonce": c.nonce.get(who, 0), "validUntil": VALID_UNTIL}
         signature = self.sign(signer.key, "Withdraw", message)
         receipt = self.registry.withdrawWithSig(
-            c.id, signer.address, signature, sender=self.relayer
+            c.id, signer.address, VALID_UNTIL, signature, sender=self.relayer
         )
         c.last_signature[who] = ("withdraw", None, signature)
         return receipt
@@ -402,6 +530,7 @@ class World(RuleBasedStateMachine):
             assert (info.status, info.active, info.pledges) == (c.status, len(c.active), c.pledges)
             assert info.active <= info.pledges
             assert info.graceEnd == c.grace_end
+            assert (info.lateJoining, info.revealPledges) == (c.late, c.reveal_pledges)
             assert self.registry.statusOf(c.id) == c.effective(now)
         by_id = {c.id: c for c in self.campaigns}
         for campaign_id, who in self.touched:
@@ -410,5 +539,6 @@ class World(RuleBasedStateMachine):
 
     def _check_slot(self, c: Model, who: int) -> None:
         assert tuple(self.registry.pledgeOf(c.id, self._address(who))) == (
-            who in c.active, c.index.get(who, 0), c.nonce.get(who, 0),
+            who in c.active or who in c.waiting.values(), c.index.get(who, 0),
+            c.nonce.get(who, 0),
         )  # fmt: skip

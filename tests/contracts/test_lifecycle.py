@@ -62,13 +62,50 @@ def test_pledge_reaching_threshold_with_grace_starts_grace(
     assert registry.statusOf(campaign.id) == Status.PENDING
 
 
-def test_grace_end_capped_at_deadline(registry, create_campaign, pledge_many, now):
-    campaign = create_campaign(threshold=2, grace=30 * DAY, deadline=now() + DAY)
+def test_threshold_a_minute_before_deadline_keeps_full_grace(
+    registry, create_campaign, pledge, pledgers, travel, now, chain
+):
+    """#12: N reached one minute before the deadline keeps its whole grace period."""
+    campaign = create_campaign(threshold=2, grace=3 * DAY)
+    pledge(campaign, pledgers[0])
+    when = campaign.deadline - 60
+    travel(when)
 
-    receipts = pledge_many(campaign, 2)
+    receipt = pledge(campaign, pledgers[1])
 
-    assert events(receipts[-1], "GraceStarted")[0]["graceEnd"] == campaign.deadline
-    assert registry.campaign(campaign.id).graceEnd == campaign.deadline
+    assert events(receipt, "GraceStarted") == [
+        {"campaignId": campaign.id, "graceEnd": when + 3 * DAY, "active": 2}
+    ]
+    chain.mine(timestamp=campaign.deadline + DAY)  # past the deadline, inside the grace
+    assert registry.statusOf(campaign.id) == Status.PENDING
+    with reverts(
+        "GraceNotOver",
+        campaignId=campaign.id,
+        graceEnd=when + 3 * DAY,
+        timestamp=campaign.deadline + DAY + 1,
+    ):
+        registry.finalize(campaign.id, sender=pledgers[5])
+    travel(when + 3 * DAY)
+    receipt = registry.finalize(campaign.id, sender=pledgers[5])
+    assert events(receipt, "ThresholdReached") == [
+        {"campaignId": campaign.id, "active": 2, "pledges": 2}
+    ]
+
+
+def test_pledge_during_grace_past_deadline_reverts(
+    registry, create_campaign, pledge, pledgers, travel
+):
+    """Pledging stops at the deadline even while the grace period runs on."""
+    campaign = create_campaign(threshold=2, grace=3 * DAY)
+    pledge(campaign, pledgers[0])
+    travel(campaign.deadline - 60)
+    pledge(campaign, pledgers[1])
+    travel(campaign.deadline + 1)
+
+    with reverts(
+        "CampaignClosed", campaignId=campaign.id, status=Status.PENDING, deadline=campaign.deadline
+    ):
+        pledge(campaign, pledgers[2])
 
 
 def test_pending_reaching_threshold_again_changes_nothing(
@@ -169,33 +206,22 @@ def test_reopened_campaign_reaching_threshold_starts_new_grace(
     assert registry.campaign(campaign.id).graceEnd == when + HOUR
 
 
-def test_finalize_past_deadline_with_fewer_pledges_expires(
+def test_finalize_past_deadline_with_fewer_pledges_reopens_reading_expired(
     registry, pending, pledgers, travel, now
 ):
     campaign, grace_end = pending(threshold=2, grace=30 * DAY, deadline=now() + DAY)
-    assert grace_end == campaign.deadline
+    assert grace_end > campaign.deadline
     registry.withdraw(campaign.id, sender=pledgers[0])
-    travel(campaign.deadline + 1)
+    travel(grace_end)
 
     receipt = registry.finalize(campaign.id, sender=pledgers[5])
-
-    assert event_names(receipt) == ["Expired"]
-    assert events(receipt, "Expired") == [{"campaignId": campaign.id, "active": 1}]
-    assert registry.campaign(campaign.id).status == Status.EXPIRED
-
-
-def test_finalize_at_deadline_with_fewer_pledges_reopens_then_expires(
-    registry, pending, pledgers, travel, chain, now
-):
-    campaign, _ = pending(threshold=2, grace=30 * DAY, deadline=now() + DAY)
-    registry.withdraw(campaign.id, sender=pledgers[0])
-    travel(campaign.deadline)
-
-    receipt = registry.finalize(campaign.id, sender=pledgers[5])
-    chain.mine(timestamp=campaign.deadline + 1)
 
     assert event_names(receipt) == ["Reopened"]
+    assert events(receipt, "Reopened") == [{"campaignId": campaign.id, "active": 1}]
+    assert registry.campaign(campaign.id).status == Status.OPEN
     assert registry.statusOf(campaign.id) == Status.EXPIRED
+    receipt = registry.expire(campaign.id, sender=pledgers[5])
+    assert events(receipt, "Expired") == [{"campaignId": campaign.id, "active": 1}]
 
 
 def test_finalize_past_deadline_with_enough_pledges_reveals(registry, pending, pledgers, travel):

@@ -54,6 +54,15 @@ def test_random_actions_follow_the_model(
         for action, who in steps:
             account = pledgers[who]
             if action == "pledge":
+                if model.status == Status.REVEALED:
+                    with reverts(
+                        "CampaignClosed",
+                        campaignId=campaign.id,
+                        status=Status.REVEALED,
+                        deadline=campaign.deadline,
+                    ):
+                        registry.pledge(campaign.id, campaign.sealed().abi, sender=account)
+                    continue
                 if who in model.active:
                     with reverts("AlreadyPledged", campaignId=campaign.id, account=account.address):
                         registry.pledge(campaign.id, campaign.sealed().abi, sender=account)

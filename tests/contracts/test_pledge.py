@@ -8,6 +8,7 @@ from eth_account import Account
 from .helpers import (
     DAY,
     PLEDGE_CIPHERTEXT,
+    VALID_UNTIL,
     Field,
     Sealed,
     Status,
@@ -187,18 +188,17 @@ def test_pledge_to_pending_campaign_after_deadline_reverts(
         pledge(campaign, pledgers[2])
 
 
-def test_pledge_after_reveal_accepted(registry, create_campaign, pledge_many, pledge, pledgers):
+def test_pledge_after_reveal_reverts_campaign_closed(
+    create_campaign, pledge_many, pledge, pledgers
+):
+    """#12: joining closes at the reveal unless the campaign takes late pledges."""
     campaign = create_campaign(threshold=2)
     pledge_many(campaign, 2)
-    sealed = campaign.sealed()
 
-    receipt = pledge(campaign, pledgers[2], sealed)
-
-    assert event_names(receipt) == ["Pledged"]
-    assert events(receipt, "Pledged") == [
-        pledged_event(campaign, pledgers[2].address, 3, sealed, 3)
-    ]
-    assert registry.statusOf(campaign.id) == Status.REVEALED
+    with reverts(
+        "CampaignClosed", campaignId=campaign.id, status=Status.REVEALED, deadline=campaign.deadline
+    ):
+        pledge(campaign, pledgers[2])
 
 
 def test_pledge_to_revealed_campaign_after_deadline_reverts(
@@ -226,7 +226,7 @@ def test_pledge_with_sig_pledges_for_signer(
     signature = sign_pledge(account, campaign.id, sealed)
 
     receipt = registry.pledgeWithSig(
-        campaign.id, account.address, sealed.abi, signature, sender=relayer
+        campaign.id, account.address, sealed.abi, VALID_UNTIL, signature, sender=relayer
     )
 
     assert events(receipt, "Pledged") == [pledged_event(campaign, account.address, 1, sealed, 1)]
@@ -241,10 +241,14 @@ def test_pledge_with_sig_replayed_reverts_already_pledged(
     account = pledge_account()
     sealed = campaign.sealed()
     signature = sign_pledge(account, campaign.id, sealed)
-    registry.pledgeWithSig(campaign.id, account.address, sealed.abi, signature, sender=relayer)
+    registry.pledgeWithSig(
+        campaign.id, account.address, sealed.abi, VALID_UNTIL, signature, sender=relayer
+    )
 
     with reverts("AlreadyPledged", campaignId=campaign.id, account=account.address):
-        registry.pledgeWithSig(campaign.id, account.address, sealed.abi, signature, sender=relayer)
+        registry.pledgeWithSig(
+            campaign.id, account.address, sealed.abi, VALID_UNTIL, signature, sender=relayer
+        )
 
 
 def test_pledge_with_sig_replayed_after_withdrawal_reverts(
@@ -254,15 +258,23 @@ def test_pledge_with_sig_replayed_after_withdrawal_reverts(
     account = pledge_account()
     sealed = campaign.sealed()
     signature = sign_pledge(account, campaign.id, sealed)
-    registry.pledgeWithSig(campaign.id, account.address, sealed.abi, signature, sender=relayer)
-    registry.withdrawWithSig(
-        campaign.id, account.address, sign_withdraw(account, campaign.id), sender=relayer
+    registry.pledgeWithSig(
+        campaign.id, account.address, sealed.abi, VALID_UNTIL, signature, sender=relayer
     )
-    signer = recover(signature, "Pledge", sealed.message(campaign.id, nonce=2), **domain)
+    registry.withdrawWithSig(
+        campaign.id,
+        account.address,
+        VALID_UNTIL,
+        sign_withdraw(account, campaign.id),
+        sender=relayer,
+    )
+    signer = recover(signature, "Pledge", sealed.message(campaign.id, 2, VALID_UNTIL), **domain)
     assert signer != account.address
 
     with reverts("BadSignature", account=account.address, signer=signer):
-        registry.pledgeWithSig(campaign.id, account.address, sealed.abi, signature, sender=relayer)
+        registry.pledgeWithSig(
+            campaign.id, account.address, sealed.abi, VALID_UNTIL, signature, sender=relayer
+        )
 
 
 def test_pledge_with_sig_for_other_campaign_reverts(
@@ -272,10 +284,12 @@ def test_pledge_with_sig_for_other_campaign_reverts(
     account = pledge_account()
     sealed = signed_for.sealed()
     signature = sign_pledge(account, signed_for.id, sealed)
-    signer = recover(signature, "Pledge", sealed.message(other.id, nonce=0), **domain)
+    signer = recover(signature, "Pledge", sealed.message(other.id, 0, VALID_UNTIL), **domain)
 
     with reverts("BadSignature", account=account.address, signer=signer):
-        registry.pledgeWithSig(other.id, account.address, sealed.abi, signature, sender=relayer)
+        registry.pledgeWithSig(
+            other.id, account.address, sealed.abi, VALID_UNTIL, signature, sender=relayer
+        )
 
 
 @pytest.mark.parametrize("field", ["member_key", "ciphertext", "boxes", "commitment"])
@@ -287,10 +301,12 @@ def test_pledge_with_sig_altered_pledge_reverts(
     sealed = campaign.sealed()
     signature = sign_pledge(account, campaign.id, sealed)
     altered = sealed.replace(**{field: getattr(campaign.sealed(), field)})
-    signer = recover(signature, "Pledge", altered.message(campaign.id, nonce=0), **domain)
+    signer = recover(signature, "Pledge", altered.message(campaign.id, 0, VALID_UNTIL), **domain)
 
     with reverts("BadSignature", account=account.address, signer=signer):
-        registry.pledgeWithSig(campaign.id, account.address, altered.abi, signature, sender=relayer)
+        registry.pledgeWithSig(
+            campaign.id, account.address, altered.abi, VALID_UNTIL, signature, sender=relayer
+        )
 
 
 def test_pledge_with_sig_by_other_account_reverts(
@@ -302,7 +318,9 @@ def test_pledge_with_sig_by_other_account_reverts(
     signature = sign_pledge(thief, campaign.id, sealed, nonce=0)
 
     with reverts("BadSignature", account=account.address, signer=thief.address):
-        registry.pledgeWithSig(campaign.id, account.address, sealed.abi, signature, sender=relayer)
+        registry.pledgeWithSig(
+            campaign.id, account.address, sealed.abi, VALID_UNTIL, signature, sender=relayer
+        )
 
 
 def test_pledge_with_sig_future_nonce_reverts(
@@ -312,10 +330,12 @@ def test_pledge_with_sig_future_nonce_reverts(
     account = pledge_account()
     sealed = campaign.sealed()
     signature = sign_pledge(account, campaign.id, sealed, nonce=1)
-    signer = recover(signature, "Pledge", sealed.message(campaign.id, nonce=0), **domain)
+    signer = recover(signature, "Pledge", sealed.message(campaign.id, 0, VALID_UNTIL), **domain)
 
     with reverts("BadSignature", account=account.address, signer=signer):
-        registry.pledgeWithSig(campaign.id, account.address, sealed.abi, signature, sender=relayer)
+        registry.pledgeWithSig(
+            campaign.id, account.address, sealed.abi, VALID_UNTIL, signature, sender=relayer
+        )
 
 
 @pytest.mark.parametrize(
@@ -330,10 +350,12 @@ def test_pledge_with_sig_for_other_domain_reverts(
     account = pledge_account()
     sealed = campaign.sealed()
     signature = sign_pledge(account, campaign.id, sealed, **other_domain)
-    signer = recover(signature, "Pledge", sealed.message(campaign.id, nonce=0), **domain)
+    signer = recover(signature, "Pledge", sealed.message(campaign.id, 0, VALID_UNTIL), **domain)
 
     with reverts("BadSignature", account=account.address, signer=signer):
-        registry.pledgeWithSig(campaign.id, account.address, sealed.abi, signature, sender=relayer)
+        registry.pledgeWithSig(
+            campaign.id, account.address, sealed.abi, VALID_UNTIL, signature, sender=relayer
+        )
 
 
 @pytest.mark.parametrize("account", ["fresh", ZERO_ADDRESS])
@@ -346,7 +368,7 @@ def test_pledge_with_sig_unrecoverable_signature_reverts(
 
     with reverts("BadSignature", account=address, signer=ZERO_ADDRESS):
         registry.pledgeWithSig(
-            campaign.id, address, campaign.sealed().abi, bytes(65), sender=relayer
+            campaign.id, address, campaign.sealed().abi, VALID_UNTIL, bytes(65), sender=relayer
         )
 
 
@@ -360,7 +382,9 @@ def test_pledge_with_sig_bad_signature_length_reverts(
     signature = (sign_pledge(account, campaign.id, sealed) + bytes(1))[:length]
 
     with reverts("BadLength", field=Field.SIGNATURE, length=length, expected=65):
-        registry.pledgeWithSig(campaign.id, account.address, sealed.abi, signature, sender=relayer)
+        registry.pledgeWithSig(
+            campaign.id, account.address, sealed.abi, VALID_UNTIL, signature, sender=relayer
+        )
 
 
 def test_pledge_with_sig_checks_sizes_before_signature(
@@ -371,7 +395,12 @@ def test_pledge_with_sig_checks_sizes_before_signature(
 
     with reverts("BadLength", field=Field.CIPHERTEXT, length=0, expected=PLEDGE_CIPHERTEXT):
         registry.pledgeWithSig(
-            campaign.id, account.address, Sealed.random(ciphertext=0).abi, b"", sender=relayer
+            campaign.id,
+            account.address,
+            Sealed.random(ciphertext=0).abi,
+            VALID_UNTIL,
+            b"",
+            sender=relayer,
         )
 
 
@@ -387,7 +416,9 @@ def test_pledge_with_sig_after_deadline_reverts(
     with reverts(
         "CampaignClosed", campaignId=campaign.id, status=Status.EXPIRED, deadline=campaign.deadline
     ):
-        registry.pledgeWithSig(campaign.id, account.address, sealed.abi, signature, sender=relayer)
+        registry.pledgeWithSig(
+            campaign.id, account.address, sealed.abi, VALID_UNTIL, signature, sender=relayer
+        )
 
 
 def test_pledge_nonce_counts_direct_and_signed_actions(
@@ -402,11 +433,13 @@ def test_pledge_nonce_counts_direct_and_signed_actions(
     registry.pledge(campaign.id, campaign.sealed().abi, sender=pledger)
     nonces.append(registry.nonceOf(campaign.id, pledger.address))
     signature = sign_withdraw(signer, campaign.id)
-    registry.withdrawWithSig(campaign.id, pledger.address, signature, sender=relayer)
+    registry.withdrawWithSig(campaign.id, pledger.address, VALID_UNTIL, signature, sender=relayer)
     nonces.append(registry.nonceOf(campaign.id, pledger.address))
     sealed = campaign.sealed()
     signature = sign_pledge(signer, campaign.id, sealed)
-    registry.pledgeWithSig(campaign.id, pledger.address, sealed.abi, signature, sender=relayer)
+    registry.pledgeWithSig(
+        campaign.id, pledger.address, sealed.abi, VALID_UNTIL, signature, sender=relayer
+    )
     nonces.append(registry.nonceOf(campaign.id, pledger.address))
     registry.withdraw(campaign.id, sender=pledger)
     nonces.append(registry.nonceOf(campaign.id, pledger.address))

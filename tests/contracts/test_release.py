@@ -37,12 +37,15 @@ def test_release_emits_released_with_custodian_index(registry, revealed):
     ]
 
 
-def test_release_repeated_for_later_rounds_accepted(registry, revealed, pledge, pledgers, travel):
+def test_release_repeated_for_later_rounds_accepted(
+    registry, revealed, pledge, pledgers, travel, creator
+):
     """Late pledges after the reveal are released in later rounds, even past the deadline."""
-    campaign = revealed()
+    campaign = revealed(late=True)
     custodian = campaign.custodians[0]
     registry.release(campaign.id, b"\x01round-0", sender=custodian)
     pledge(campaign, pledgers[2])
+    registry.admit(campaign.id, [3], sender=creator)
     travel(campaign.deadline + DAY)
 
     receipt = registry.release(campaign.id, b"\x01round-1", sender=custodian)

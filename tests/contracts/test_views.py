@@ -67,7 +67,7 @@ def test_domain_separator_matches_eip712(registry, chain):
     expected = keccak(
         encode(
             ["bytes32", "bytes32", "bytes32", "uint256", "address"],
-            [typehash, keccak(b"Spartacus"), keccak(b"1"), chain.chain_id, registry.address],
+            [typehash, keccak(b"Spartacus"), keccak(b"2"), chain.chain_id, registry.address],
         )
     )
 
@@ -78,7 +78,7 @@ def test_eip712_domain_reports_name_version_chain_and_registry(registry, chain):
     domain = registry.eip712Domain()
 
     assert bytes(domain.fields) == b"\x0f"
-    assert (domain.name, domain.version) == ("Spartacus", "1")
+    assert (domain.name, domain.version) == ("Spartacus", "2")
     assert (domain.chainId, domain.verifyingContract) == (chain.chain_id, registry.address)
     assert (bytes(domain.salt), list(domain.extensions)) == (bytes(32), [])
 

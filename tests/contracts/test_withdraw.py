@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import DAY, Field, Status, event_names, events, recover, reverts
+from .helpers import DAY, VALID_UNTIL, Field, Status, event_names, events, recover, reverts
 
 ZERO_ADDRESS = "0x" + "00" * 20
 
@@ -121,7 +121,9 @@ def signed_pledge(registry, relayer, pledge_account, sign_pledge):
         account = pledge_account()
         sealed = campaign.sealed()
         signature = sign_pledge(account, campaign.id, sealed)
-        registry.pledgeWithSig(campaign.id, account.address, sealed.abi, signature, sender=relayer)
+        registry.pledgeWithSig(
+            campaign.id, account.address, sealed.abi, VALID_UNTIL, signature, sender=relayer
+        )
         return account
 
     return make
@@ -134,7 +136,11 @@ def test_withdraw_with_sig_withdraws_for_signer(
     account = signed_pledge(campaign)
 
     receipt = registry.withdrawWithSig(
-        campaign.id, account.address, sign_withdraw(account, campaign.id), sender=relayer
+        campaign.id,
+        account.address,
+        VALID_UNTIL,
+        sign_withdraw(account, campaign.id),
+        sender=relayer,
     )
 
     assert events(receipt, "Withdrawn") == [
@@ -149,10 +155,12 @@ def test_withdraw_with_sig_replayed_reverts_not_pledged(
     campaign = create_campaign()
     account = signed_pledge(campaign)
     signature = sign_withdraw(account, campaign.id)
-    registry.withdrawWithSig(campaign.id, account.address, signature, sender=relayer)
+    registry.withdrawWithSig(campaign.id, account.address, VALID_UNTIL, signature, sender=relayer)
 
     with reverts("NotPledged", campaignId=campaign.id, account=account.address):
-        registry.withdrawWithSig(campaign.id, account.address, signature, sender=relayer)
+        registry.withdrawWithSig(
+            campaign.id, account.address, VALID_UNTIL, signature, sender=relayer
+        )
 
 
 def test_withdraw_with_sig_replayed_after_new_pledge_reverts(
@@ -162,19 +170,27 @@ def test_withdraw_with_sig_replayed_after_new_pledge_reverts(
     campaign = create_campaign()
     account = signed_pledge(campaign)
     signature = sign_withdraw(account, campaign.id)
-    registry.withdrawWithSig(campaign.id, account.address, signature, sender=relayer)
+    registry.withdrawWithSig(campaign.id, account.address, VALID_UNTIL, signature, sender=relayer)
     sealed = campaign.sealed()
     registry.pledgeWithSig(
         campaign.id,
         account.address,
         sealed.abi,
+        VALID_UNTIL,
         sign_pledge(account, campaign.id, sealed),
         sender=relayer,
     )
-    signer = recover(signature, "Withdraw", {"campaignId": campaign.id, "nonce": 3}, **domain)
+    signer = recover(
+        signature,
+        "Withdraw",
+        {"campaignId": campaign.id, "nonce": 3, "validUntil": VALID_UNTIL},
+        **domain,
+    )
 
     with reverts("BadSignature", account=account.address, signer=signer):
-        registry.withdrawWithSig(campaign.id, account.address, signature, sender=relayer)
+        registry.withdrawWithSig(
+            campaign.id, account.address, VALID_UNTIL, signature, sender=relayer
+        )
 
 
 def test_withdraw_with_sig_for_other_campaign_reverts(
@@ -185,12 +201,19 @@ def test_withdraw_with_sig_for_other_campaign_reverts(
     account = signed_pledge(one)
     sealed = two.sealed()
     signature = sign_pledge(account, two.id, sealed)
-    registry.pledgeWithSig(two.id, account.address, sealed.abi, signature, sender=relayer)
+    registry.pledgeWithSig(
+        two.id, account.address, sealed.abi, VALID_UNTIL, signature, sender=relayer
+    )
     signature = sign_withdraw(account, one.id)
-    signer = recover(signature, "Withdraw", {"campaignId": two.id, "nonce": 1}, **domain)
+    signer = recover(
+        signature,
+        "Withdraw",
+        {"campaignId": two.id, "nonce": 1, "validUntil": VALID_UNTIL},
+        **domain,
+    )
 
     with reverts("BadSignature", account=account.address, signer=signer):
-        registry.withdrawWithSig(two.id, account.address, signature, sender=relayer)
+        registry.withdrawWithSig(two.id, account.address, VALID_UNTIL, signature, sender=relayer)
     assert tuple(registry.pledgeOf(two.id, account.address)) == (True, 1, 1)
 
 
@@ -202,7 +225,11 @@ def test_withdraw_with_sig_by_other_account_reverts(
 
     with reverts("BadSignature", account=account.address, signer=thief.address):
         registry.withdrawWithSig(
-            campaign.id, account.address, sign_withdraw(thief, campaign.id, nonce=1), sender=relayer
+            campaign.id,
+            account.address,
+            VALID_UNTIL,
+            sign_withdraw(thief, campaign.id, nonce=1),
+            sender=relayer,
         )
 
 
@@ -217,10 +244,17 @@ def test_withdraw_with_sig_for_other_domain_reverts(
     campaign = create_campaign()
     account = signed_pledge(campaign)
     signature = sign_withdraw(account, campaign.id, **other_domain)
-    signer = recover(signature, "Withdraw", {"campaignId": campaign.id, "nonce": 1}, **domain)
+    signer = recover(
+        signature,
+        "Withdraw",
+        {"campaignId": campaign.id, "nonce": 1, "validUntil": VALID_UNTIL},
+        **domain,
+    )
 
     with reverts("BadSignature", account=account.address, signer=signer):
-        registry.withdrawWithSig(campaign.id, account.address, signature, sender=relayer)
+        registry.withdrawWithSig(
+            campaign.id, account.address, VALID_UNTIL, signature, sender=relayer
+        )
 
 
 @pytest.mark.parametrize("length", [0, 64, 66])
@@ -232,7 +266,9 @@ def test_withdraw_with_sig_bad_signature_length_reverts(
     signature = (sign_withdraw(account, campaign.id) + bytes(1))[:length]
 
     with reverts("BadLength", field=Field.SIGNATURE, length=length, expected=65):
-        registry.withdrawWithSig(campaign.id, account.address, signature, sender=relayer)
+        registry.withdrawWithSig(
+            campaign.id, account.address, VALID_UNTIL, signature, sender=relayer
+        )
 
 
 def test_withdraw_with_sig_unrecoverable_signature_reverts(
@@ -242,7 +278,9 @@ def test_withdraw_with_sig_unrecoverable_signature_reverts(
     account = signed_pledge(campaign)
 
     with reverts("BadSignature", account=account.address, signer=ZERO_ADDRESS):
-        registry.withdrawWithSig(campaign.id, account.address, bytes(65), sender=relayer)
+        registry.withdrawWithSig(
+            campaign.id, account.address, VALID_UNTIL, bytes(65), sender=relayer
+        )
 
 
 def test_withdraw_with_sig_after_reveal_reverts(
@@ -254,5 +292,9 @@ def test_withdraw_with_sig_after_reveal_reverts(
 
     with reverts("WrongStatus", campaignId=campaign.id, status=Status.REVEALED):
         registry.withdrawWithSig(
-            campaign.id, account.address, sign_withdraw(account, campaign.id), sender=relayer
+            campaign.id,
+            account.address,
+            VALID_UNTIL,
+            sign_withdraw(account, campaign.id),
+            sender=relayer,
         )
