@@ -202,6 +202,22 @@ class NotPledged(RuleViolation, CampaignStateError):
     """The account has no active pledge in the campaign."""
 
 
+class SignatureExpired(RuleViolation):
+    """A signed pledge or withdrawal is past its ``validUntil`` (or valid for too long)."""
+
+
+class NotCreator(RuleViolation, CampaignStateError):
+    """Only the campaign's creator may do this (admit late pledges)."""
+
+
+class NotLatePledge(RuleViolation, CampaignStateError):
+    """The index is not a late pledge awaiting admission."""
+
+
+class AdmissionClosed(RuleViolation, CampaignStateError):
+    """The campaign's admission window (its deadline plus ADMIT_WINDOW) has passed."""
+
+
 class KeystoreError(SpartacusError):
     """A keystore file is missing, unreadable, or the passphrase is wrong."""
 

@@ -520,8 +520,8 @@ def eip712_vectors() -> dict[str, Any]:
             "Endorsement",
             protocol.endorsement_typed_data(CHAIN_ID, REGISTRY, fixed("C"), 1_900_000_000),
         ),
-        ("Pledge", protocol.pledge_typed_data(CHAIN_ID, REGISTRY, 7, sealed, 2)),
-        ("Withdraw", protocol.withdraw_typed_data(CHAIN_ID, REGISTRY, 7, 3)),
+        ("Pledge", protocol.pledge_typed_data(CHAIN_ID, REGISTRY, 7, sealed, 2, 1_900_003_600)),
+        ("Withdraw", protocol.withdraw_typed_data(CHAIN_ID, REGISTRY, 7, 3, 1_900_007_200)),
     ]
     out: dict[str, Any] = {
         "chain_id": CHAIN_ID,
@@ -544,11 +544,12 @@ def _domain_separator() -> bytes:
     type_hash = keccak(
         b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
     )
+    DOMAIN_VERSION_BYTES = protocol.DOMAIN_VERSION.encode()  # noqa: N806
     return bytes(
         keccak(
             encode(
                 ["bytes32", "bytes32", "bytes32", "uint256", "address"],
-                [type_hash, keccak(b"Spartacus"), keccak(b"1"), CHAIN_ID, REGISTRY],
+                [type_hash, keccak(b"Spartacus"), keccak(DOMAIN_VERSION_BYTES), CHAIN_ID, REGISTRY],
             )
         )
     )

@@ -87,6 +87,7 @@ def prepare_campaign(
     custodian_threshold: int,
     public_roster: bool,
     now: int,
+    late_joining: bool = False,
 ) -> PreparedCampaign:
     """Check the terms and seal the instructions to the custodians' campaign keys, bound to
     the registry the campaign is created in (``deployment``)."""
@@ -124,5 +125,6 @@ def prepare_campaign(
         grace,
         custodian_threshold,
         int(mode),
+        late_joining,
     )
     return PreparedCampaign(terms, sealed, endorsements, secret)

@@ -18,6 +18,7 @@ from ..protocol import (
 from .artifact import abi_type
 from .records import (
     ZERO_ACCOUNT,
+    Admission,
     Assignment,
     Custodian,
     History,
@@ -95,6 +96,7 @@ def apply_log(history: History, name: str, args: Any, log: Any) -> None:
         "Pledged": lambda: history.pledges[-1],
         "Withdrawn": lambda: history.withdrawals[-1],
         "Released": lambda: history.releases[-1],
+        "Admitted": lambda: history.admissions[-1],
     }
     record = latest[name]() if name in latest else history.changes[-1]
     history.log.append((name, record))
@@ -119,10 +121,17 @@ def _record(history: History, name: str, args: Any, log: Any) -> None:
             transaction_hash=HexBytes(log["transactionHash"]).to_0x_hex()
             if log.get("transactionHash") is not None
             else "",
+            late_joining=bool(_get(t, "lateJoining", 8)),
         )
     elif name == "CustodianAssigned":
         history.custodians.append(
-            Custodian(int(args["index"]), args["custodian"], bytes(args["campaignKey"]))
+            Custodian(
+                int(args["index"]),
+                args["custodian"],
+                bytes(args["campaignKey"]),
+                int(args["expiry"]),
+                bytes(args["signature"]),
+            )
         )
     elif name == "InstructionsSealed":
         s = args["instructions"]
@@ -151,7 +160,13 @@ def _record(history: History, name: str, args: Any, log: Any) -> None:
         history.releases.append(
             Release(int(args["index"]), args["custodian"], bytes(args["data"]), block, tx)
         )
-    elif name in ("ThresholdReached", "Reopened", "Expired"):
+    elif name == "Admitted":
+        history.admissions.append(Admission(int(args["index"]), int(args["active"]), block))
+    elif name == "ThresholdReached":
+        history.changes.append(
+            StatusChange(name, int(args["active"]), block, pledges=int(args["pledges"]))
+        )
+    elif name in ("Reopened", "Expired"):
         history.changes.append(StatusChange(name, int(args["active"]), block))
     elif name == "GraceStarted":
         history.changes.append(

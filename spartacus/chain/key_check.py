@@ -1,19 +1,13 @@
 """Checking a campaign's custodian keys before a pledge is sealed to them.
 
 A lying node (or a proxy in front of it) can rewrite the keys in ``CustodianAssigned`` logs;
-a pledge sealed to its key is readable by it at once. The ``CustodianAssigned`` event does
-not carry the custodian's endorsement signature, but the ``createCampaign`` call that
-emitted it does: the creation transaction is read (``eth_getTransactionByHash`` of the
-``CampaignCreated`` log) and its input decoded with the registry's ABI. Each key the logs
-name must be the key in the call, and the endorsement signature must recover to the
-custodian the logs name (``spartacus.protocol.endorsement_signer``). A node can invent a
-whole custodian (its own account, key and signature), but not a signature by a real
-custodian's account: the directory (``spartacus.chain.directory``) names a custodian only
-when its known account signed the key, so an invented one shows as unknown.
-
-Campaigns created through another contract (a multisig, a batching contract) have no
-``createCampaign`` call in their transaction's input: ``KeysUnchecked`` says so, and the
-caller decides (the CLI refuses unless told ``--unchecked-keys``; the page refuses).
+a pledge sealed to its key is readable by it at once. Since v2 the ``CustodianAssigned``
+event carries the custodian's endorsement (expiry and EIP-712 signature), so the check needs
+the logs alone: each signature must recover to the custodian the log names, over the key
+the log names, for this chain and registry (``spartacus.protocol.endorsement_signer``). A
+node can invent a whole custodian (its own account, key and signature), but not a signature
+by a real custodian's account: the directory (``spartacus.chain.directory``) names a
+custodian only when its known account signed the key, so an invented one shows as unknown.
 """
 
 from __future__ import annotations
@@ -21,9 +15,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-
-from eth_utils import to_checksum_address
-from web3.exceptions import TransactionNotFound
 
 from .. import protocol
 from ..exceptions import CryptoError, CustodianKeyMismatch, KeysUnchecked
@@ -47,47 +38,18 @@ class CheckedKey:
     label: dict[str, Any]  # spartacus.chain.directory.custodian_label
 
 
-def creation_endorsements(registry: Registry, history: History) -> list[Endorsement]:
-    """The endorsements in the ``createCampaign`` call that created the campaign.
+def logged_endorsements(history: History) -> list[Endorsement]:
+    """The endorsements the ``CustodianAssigned`` logs carry, in custodian order.
 
-    ``KeysUnchecked`` when the transaction cannot be read or is not a direct call.
+    ``KeysUnchecked`` if a log carries no signature (a registry older than v2).
     """
-    campaign = history.campaign_id
-    terms = history.terms
-    if terms is None or not terms.transaction_hash:
-        raise KeysUnchecked(f"campaign {campaign}'s creation transaction is not known")
-    try:
-        tx = registry.w3.eth.get_transaction(terms.transaction_hash)  # type: ignore[arg-type]
-    except (TransactionNotFound, ValueError) as exc:  # a node that cannot reply still raises
+    ordered = sorted(history.custodians, key=lambda c: c.index)
+    if any(not c.signature for c in ordered):
         raise KeysUnchecked(
-            f"the node did not return campaign {campaign}'s creation transaction "
-            f"{terms.transaction_hash} ({type(exc).__name__})"
-        ) from None
-    target = tx.get("to")
-    if not target or to_checksum_address(target) != registry.address:
-        raise KeysUnchecked(
-            f"campaign {campaign} was created by a call to {target}, not directly to the "
-            "registry (through another contract?), so its endorsement signatures cannot be "
-            "read from the transaction"
+            f"campaign {history.campaign_id}'s CustodianAssigned logs carry no endorsement "
+            "signatures (a registry older than protocol v2?)"
         )
-    try:
-        function, args = registry.contract.decode_function_input(bytes(tx["input"]))
-    except Exception:  # noqa: BLE001 - any undecodable input is the same answer
-        function, args = None, {}
-    if function is None or function.fn_name != "createCampaign":
-        raise KeysUnchecked(
-            f"campaign {campaign}'s creation transaction {terms.transaction_hash} is not a "
-            "createCampaign call, so its endorsement signatures cannot be read"
-        )
-    return [
-        Endorsement(
-            to_checksum_address(_field(e, "custodian", 0)),
-            bytes(_field(e, "campaignKey", 1)),
-            int(_field(e, "expiry", 2)),
-            bytes(_field(e, "signature", 3)),
-        )
-        for e in args["endorsements"]
-    ]
+    return [Endorsement(c.account, c.campaign_key, c.expiry, c.signature) for c in ordered]
 
 
 def _field(value: Any, key: str, position: int) -> Any:
@@ -162,8 +124,8 @@ def verify_campaign_keys(
     *,
     listed: str = "listed by this site",
 ) -> list[CheckedKey]:
-    """Read the creation call's endorsements and check every custodian key of ``history``."""
-    endorsements = creation_endorsements(registry, history)
+    """Check every custodian key of ``history`` against the endorsement its log carries."""
+    endorsements = logged_endorsements(history)
     return check_keys(
         registry.chain_id,
         registry.address,

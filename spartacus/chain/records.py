@@ -62,6 +62,8 @@ class CampaignInfo:
     roster_mode: RosterMode
     metadata_hash: bytes
     custodians: tuple[str, ...]
+    late_joining: bool = False
+    reveal_pledges: int = 0  # late-joining: the highest pledge index at the reveal
 
 
 @dataclass(frozen=True)
@@ -80,13 +82,27 @@ class Terms:
     metadata_hash: bytes
     block_number: int
     transaction_hash: str = ""  # 0x-hex of the createCampaign transaction, where known
+    late_joining: bool = False
 
 
 @dataclass(frozen=True)
 class Custodian:
+    """One ``CustodianAssigned`` log: the custodian, its campaign key and its endorsement."""
+
     index: int
     account: str
     campaign_key: bytes
+    expiry: int = 0
+    signature: bytes = b""
+
+
+@dataclass(frozen=True)
+class Admission:
+    """One ``Admitted`` log: the creator admitted late pledge ``index``."""
+
+    index: int
+    active: int
+    block_number: int
 
 
 @dataclass(frozen=True)
@@ -122,6 +138,7 @@ class StatusChange:
     active: int
     block_number: int
     grace_end: int = 0
+    pledges: int = 0  # ThresholdReached: the highest pledge index at the reveal
 
 
 # The status each status-change event leaves a campaign in (None: no change yet).
@@ -146,13 +163,38 @@ class History:
     withdrawals: list[Withdrawal] = field(default_factory=list)
     releases: list[Release] = field(default_factory=list)
     changes: list[StatusChange] = field(default_factory=list)
+    admissions: list[Admission] = field(default_factory=list)
     # Every decoded record in log order, as (event name, record): what `verify` replays.
     log: list[tuple[str, Any]] = field(default_factory=list)
 
+    def reveal_pledges(self) -> int | None:
+        """The highest pledge index at the reveal (``ThresholdReached``), None before it."""
+        return next((c.pledges for c in self.changes if c.event == "ThresholdReached"), None)
+
+    def is_late(self, index: int) -> bool:
+        """Whether pledge ``index`` came after the reveal (a late pledge)."""
+        reveal = self.reveal_pledges()
+        return reveal is not None and index > reveal
+
+    def waiting_records(self) -> list[PledgeRecord]:
+        """Late pledges not admitted (yet): recorded, but on nobody's roster."""
+        admitted = {a.index for a in self.admissions}
+        return [
+            p.record
+            for p in self.pledges
+            if self.is_late(p.record.index) and p.record.index not in admitted
+        ]
+
     def active_records(self) -> list[PledgeRecord]:
-        """The pledges not withdrawn, by index."""
+        """The pledges on the roster, by index: not withdrawn, and admitted if late."""
         withdrawn = {w.index for w in self.withdrawals}
-        return [p.record for p in self.pledges if p.record.index not in withdrawn]
+        admitted = {a.index for a in self.admissions}
+        return [
+            p.record
+            for p in self.pledges
+            if p.record.index not in withdrawn
+            and (not self.is_late(p.record.index) or p.record.index in admitted)
+        ]
 
     def roster_records(self) -> list[PledgeRecord]:
         """What the roster is read from: the instructions (index 0), then the active pledges."""
@@ -160,8 +202,9 @@ class History:
         return head + self.active_records()
 
     def active_count(self) -> int:
-        """How many pledges are active: each withdrawal ends one pledge."""
-        return len(self.pledges) - len(self.withdrawals)
+        """How many pledges are active: each withdrawal ends one pledge, and a late pledge
+        counts once admitted."""
+        return len(self.pledges) - len(self.withdrawals) - len(self.waiting_records())
 
     def revealed_at(self) -> int | None:
         """The block of ``ThresholdReached``, if any."""

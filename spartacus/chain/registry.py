@@ -10,8 +10,9 @@ campaign closed on a date, the account has no active pledge) checks first with
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
@@ -26,6 +27,7 @@ from web3.exceptions import (
 from ..exceptions import CampaignStateError, ChainError
 from ..protocol import (
     Deployment,
+    SIGNATURE_VALIDITY,
     Sealed,
     endorsement_typed_data,
     pledge_typed_data,
@@ -36,6 +38,26 @@ from .events import EventDecoder, apply_log, decode_receipt, plain_log
 from .fees import FeeCaps
 from .records import CampaignInfo, History, RosterMode, Status
 from .sender import Sender
+
+# ---------------------------------------------------------------------- signed messages
+
+
+class SignedMessage(NamedTuple):
+    """An EIP-712 pledge or withdrawal signature and the ``validUntil`` it signs."""
+
+    valid_until: int
+    signature: bytes
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """One item of a batch: its pledge index if it was recorded, else the custom error
+    (by name) it was refused with (``BatchItemRefused``)."""
+
+    item: int
+    index: int | None = None
+    refused: str | None = None
+
 
 # ---------------------------------------------------------------------- client
 
@@ -103,7 +125,9 @@ class Registry:
             custodian_threshold=raw[8],
             roster_mode=RosterMode(raw[9]),
             metadata_hash=bytes(raw[10]),
-            custodians=tuple(raw[11]),
+            late_joining=bool(raw[11]),
+            reveal_pledges=int(raw[12]),
+            custodians=tuple(raw[13]),
         )
 
     def status_of(self, campaign_id: int) -> Status:
@@ -116,6 +140,9 @@ class Registry:
 
     def nonce_of(self, campaign_id: int, account: str) -> int:
         return int(self.contract.functions.nonceOf(campaign_id, account).call())
+
+    def admitted(self, campaign_id: int, index: int) -> bool:
+        return bool(self.contract.functions.admitted(campaign_id, index).call())
 
     def latest_timestamp(self) -> int:
         return int(self.w3.eth.get_block("latest")["timestamp"])
@@ -224,15 +251,33 @@ class Registry:
         typed = endorsement_typed_data(self.chain_id, self.address, campaign_key, expiry)
         return self._sign(signer, typed)
 
-    def sign_pledge(self, signer: LocalAccount, campaign_id: int, sealed: Sealed) -> bytes:
-        nonce = self.nonce_of(campaign_id, signer.address)
-        typed = pledge_typed_data(self.chain_id, self.address, campaign_id, sealed, nonce)
-        return self._sign(signer, typed)
+    def default_valid_until(self) -> int:
+        """The chain's latest block time plus ``SIGNATURE_VALIDITY`` (one hour)."""
+        return self.latest_timestamp() + SIGNATURE_VALIDITY
 
-    def sign_withdraw(self, signer: LocalAccount, campaign_id: int) -> bytes:
+    def sign_pledge(
+        self,
+        signer: LocalAccount,
+        campaign_id: int,
+        sealed: Sealed,
+        *,
+        valid_until: int | None = None,
+        nonce: int | None = None,
+    ) -> SignedMessage:
+        """Sign ``Pledge`` with the account's current nonce (or ``nonce``), valid until
+        ``valid_until`` (default: ``default_valid_until()``)."""
+        nonce = self.nonce_of(campaign_id, signer.address) if nonce is None else nonce
+        until = self.default_valid_until() if valid_until is None else valid_until
+        typed = pledge_typed_data(self.chain_id, self.address, campaign_id, sealed, nonce, until)
+        return SignedMessage(until, self._sign(signer, typed))
+
+    def sign_withdraw(
+        self, signer: LocalAccount, campaign_id: int, *, valid_until: int | None = None
+    ) -> SignedMessage:
         nonce = self.nonce_of(campaign_id, signer.address)
-        typed = withdraw_typed_data(self.chain_id, self.address, campaign_id, nonce)
-        return self._sign(signer, typed)
+        until = self.default_valid_until() if valid_until is None else valid_until
+        typed = withdraw_typed_data(self.chain_id, self.address, campaign_id, nonce, until)
+        return SignedMessage(until, self._sign(signer, typed))
 
     # ------------------------------------------------------------ transactions
 
@@ -252,20 +297,65 @@ class Registry:
         raise ChainError("createCampaign was mined but emitted no CampaignCreated event")
 
     def pledge_with_sig(
-        self, sender: LocalAccount, campaign_id: int, account: str, sealed: Sealed, sig: bytes
+        self,
+        sender: LocalAccount,
+        campaign_id: int,
+        account: str,
+        sealed: Sealed,
+        signed: SignedMessage,
     ) -> int:
         """Send ``pledgeWithSig``; returns the pledge's index."""
-        fn = self.contract.functions.pledgeWithSig(campaign_id, account, sealed.as_abi(), sig)
+        fn = self.contract.functions.pledgeWithSig(
+            campaign_id, account, sealed.as_abi(), signed.valid_until, signed.signature
+        )
         receipt = self._send(fn, sender)
         for name, args in decode_receipt(self, receipt):
             if name == "Pledged":
                 return int(args["index"])
         raise ChainError("pledgeWithSig was mined but emitted no Pledged event")
 
+    def pledge_with_sig_batch(
+        self,
+        sender: LocalAccount,
+        items: list[tuple[int, str, Sealed, SignedMessage]],
+    ) -> list[BatchOutcome]:
+        """Send ``pledgeWithSigBatch`` for ``(campaign id, account, sealed, signed)`` items;
+        returns each item's outcome, in order. The registry skips a failing item
+        (``BatchItemRefused``) rather than reverting the batch."""
+        fn = self.contract.functions.pledgeWithSigBatch(
+            [
+                (cid, account, sealed.as_abi(), signed.valid_until, signed.signature)
+                for cid, account, sealed, signed in items
+            ]
+        )
+        receipt = self._send(fn, sender)
+        refused: dict[int, str] = {}
+        indices: list[int] = []
+        for name, args in decode_receipt(self, receipt):
+            if name == "BatchItemRefused":
+                selector = bytes(args["errorSelector"])
+                error = self._errors.get(selector)
+                refused[int(args["index"])] = error["name"] if error else "0x" + selector.hex()
+            elif name == "Pledged":
+                indices.append(int(args["index"]))
+        accepted = iter(indices)
+        return [
+            BatchOutcome(i, refused=refused[i]) if i in refused else BatchOutcome(i, next(accepted))
+            for i in range(len(items))
+        ]
+
     def withdraw_with_sig(
-        self, sender: LocalAccount, campaign_id: int, account: str, sig: bytes
+        self, sender: LocalAccount, campaign_id: int, account: str, signed: SignedMessage
     ) -> None:
-        self._send(self.contract.functions.withdrawWithSig(campaign_id, account, sig), sender)
+        fn = self.contract.functions.withdrawWithSig(
+            campaign_id, account, signed.valid_until, signed.signature
+        )
+        self._send(fn, sender)
+
+    def admit(self, sender: LocalAccount, campaign_id: int, indices: list[int]) -> list[int]:
+        """Send ``admit`` (the creator only); returns the indices admitted."""
+        receipt = self._send(self.contract.functions.admit(campaign_id, indices), sender)
+        return [int(a["index"]) for n, a in decode_receipt(self, receipt) if n == "Admitted"]
 
     def finalize(self, sender: LocalAccount, campaign_id: int) -> None:
         self._send(self.contract.functions.finalize(campaign_id), sender)

@@ -98,6 +98,18 @@ def _explain(name: str, a: dict[str, Any]) -> str:
             f"campaign {cid}'s deadline {iso(a['deadline'])} has not passed"
         ),
         "NotCustodian": lambda: f"{a['caller']} is not a custodian of campaign {cid}",
+        "NotCreator": lambda: f"{a['caller']} is not the creator of campaign {cid}",
+        "SignatureExpired": lambda: (
+            f"the signature was valid until {iso(a['validUntil'])}; sign again"
+        ),
+        "BadBatchSize": lambda: f"a batch holds 1 to {a['max']} items (got {a['size']})",
+        "NotLatePledge": lambda: (
+            f"pledge {a['index']} is not a late pledge of campaign {cid} awaiting admission"
+        ),
+        "AlreadyAdmitted": lambda: f"pledge {a['index']} of campaign {cid} is already admitted",
+        "AdmissionClosed": lambda: (
+            f"late pledges of campaign {cid} could be admitted until {iso(a['closesAt'])}"
+        ),
     }
     explain = messages.get(name)
     return str(explain()) if explain else f"the registry refused the call: {name}({a})"

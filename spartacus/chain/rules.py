@@ -26,6 +26,7 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 
 from ..exceptions import (
+    AdmissionClosed,
     AlreadyPledged,
     BadCustodianCount,
     BadCustodianThreshold,
@@ -36,7 +37,10 @@ from ..exceptions import (
     DeadlineTooSoon,
     EndorsementExpired,
     MalformedSignature,
+    NotCreator,
+    NotLatePledge,
     NotPledged,
+    SignatureExpired,
     ThresholdTooLow,
     WrongStatus,
     ZeroKey,
@@ -68,6 +72,8 @@ class Limits:
     box_shamir: int
     signature: int
     max_release: int
+    max_batch: int
+    admit_window: int
 
     @classmethod
     def from_constants(cls, constants: Mapping[str, int]) -> Limits:
@@ -187,11 +193,33 @@ def check_endorsement(what: str, expiry: int, now: int) -> None:
 # ---------------------------------------------------------------------- pledge
 
 
-def check_pledge_open(campaign_id: int, status: Status, deadline: int, now: int) -> None:
-    """A campaign takes pledges until its deadline, after the reveal too, never once expired.
-    ``status`` is the effective one (``statusOf``), ``now`` the chain's time."""
+def check_pledge_open(
+    campaign_id: int, status: Status, deadline: int, now: int, *, late_joining: bool = False
+) -> None:
+    """A campaign takes pledges until its deadline, never once expired, and after the reveal
+    only if it takes late pledges. ``status`` is the effective one (``statusOf``), ``now``
+    the chain's time."""
     if status == Status.EXPIRED or now > deadline:
         raise CampaignClosed(f"campaign {campaign_id} closed on {iso(deadline)}: no more pledges")
+    if status == Status.REVEALED and not late_joining:
+        raise CampaignClosed(
+            f"campaign {campaign_id} was revealed: joining closed at the reveal (it takes no "
+            "late pledges)"
+        )
+
+
+def check_valid_until(valid_until: int, now: int, *, most: int | None = None) -> None:
+    """A signature's ``validUntil`` is not past (``now``, the chain's time), and, if ``most``
+    is given, not more than ``most`` seconds ahead (a relayer keeps nothing for long)."""
+    if valid_until < now:
+        raise SignatureExpired(
+            f"the signature was valid until {iso(valid_until)}, which has passed; sign again"
+        )
+    if most is not None and valid_until > now + most:
+        raise SignatureExpired(
+            f"the signature is valid until {iso(valid_until)}, more than {most} seconds ahead; "
+            "sign with a shorter validity"
+        )
 
 
 def check_sealed_pledge(sealed: Sealed, custodians: int, custodian_threshold: int) -> None:
@@ -222,10 +250,17 @@ def check_signer(typed: dict[str, Any], signature: bytes, account: str, nonce: i
 
 
 def check_pledge(
-    campaign_id: int, account: str, *, status: Status, deadline: int, now: int, active: bool
+    campaign_id: int,
+    account: str,
+    *,
+    status: Status,
+    deadline: int,
+    now: int,
+    active: bool,
+    late_joining: bool = False,
 ) -> None:
     """The campaign takes pledges and ``account`` has no active pledge in it."""
-    check_pledge_open(campaign_id, status, deadline, now)
+    check_pledge_open(campaign_id, status, deadline, now, late_joining=late_joining)
     if active:
         raise AlreadyPledged(f"{account} already has an active pledge in campaign {campaign_id}")
 
@@ -242,6 +277,41 @@ def check_withdraw(campaign_id: int, account: str, *, status: Status, active: bo
         )
     if not active:
         raise NotPledged(f"{account} has no active pledge in campaign {campaign_id}")
+
+
+# ---------------------------------------------------------------------- admit
+
+
+def check_admit(
+    campaign_id: int,
+    indices: list[int],
+    *,
+    caller: str,
+    creator: str,
+    status: Status,
+    deadline: int,
+    now: int,
+    late: set[int],
+) -> None:
+    """``caller`` created the campaign, it is revealed, its admission window is open, and
+    every index is a late pledge awaiting admission (``late``)."""
+    if caller.lower() != creator.lower():
+        raise NotCreator(f"{caller} did not create campaign {campaign_id}: only {creator} admits")
+    if status != Status.REVEALED:
+        raise WrongStatus(f"campaign {campaign_id} is {status.label}: admit follows the reveal")
+    closes = deadline + limits().admit_window
+    if now > closes:
+        raise AdmissionClosed(
+            f"late pledges of campaign {campaign_id} could be admitted until {iso(closes)}"
+        )
+    if not 1 <= len(indices) <= limits().max_batch:
+        raise BadLength(f"admit takes 1 to {limits().max_batch} indices (got {len(indices)})")
+    for index in indices:
+        if index not in late:
+            raise NotLatePledge(
+                f"pledge {index} is not a late pledge of campaign {campaign_id} awaiting "
+                f"admission (waiting: {sorted(late) or 'none'})"
+            )
 
 
 # ---------------------------------------------------------------------- allowed, but unsafe

@@ -85,6 +85,7 @@ def _replay(report: Report, history: History, threshold: int, t: int, mode: Rost
     active: dict[int, str] = {}  # pledge index -> account (lower case)
     active_accounts: set[str] = set()  # kept alongside, so each step is O(1)
     withdrawn: set[int] = set()
+    waiting: dict[int, str] = {}  # late pledges not admitted: on no roster, in no count
     revealed = False
     counts_ok, withdraw_ok, release_ok = True, True, True
     problems: list[str] = []
@@ -97,8 +98,18 @@ def _replay(report: Report, history: History, threshold: int, t: int, mode: Rost
             if account in active_accounts:
                 counts_ok = False
                 problems.append(f"{record.record.account} holds two active pledges")
-            active[record.record.index] = account
+            if revealed:  # a late pledge: counted and released only once admitted
+                waiting[record.record.index] = account
+            else:
+                active[record.record.index] = account
             active_accounts.add(account)
+            counts_ok &= record.active == len(active)
+        elif name == "Admitted":
+            if record.index not in waiting:
+                counts_ok = False
+                problems.append(f"admission of #{record.index}, which is no waiting late pledge")
+            else:
+                active[record.index] = waiting.pop(record.index)
             counts_ok &= record.active == len(active)
         elif name == "Withdrawn":
             if revealed or record.index not in active:

@@ -18,7 +18,11 @@ from .primitives import KEY_SIZE, account_bytes, check_bytes
 from .sealing import Sealed
 
 DOMAIN_NAME = "Spartacus"
-DOMAIN_VERSION = "1"
+DOMAIN_VERSION = "2"
+# How long a pledge or withdrawal signature stays valid unless told (``validUntil`` =
+# signing time + this): long enough for a relayer's batching delay and a slow block, short
+# enough that a signature withheld by a relayer cannot be sent days later.
+SIGNATURE_VALIDITY = 3_600
 EIP712_TYPES: dict[str, list[dict[str, str]]] = {
     "EIP712Domain": [
         {"name": "name", "type": "string"},
@@ -37,10 +41,12 @@ EIP712_TYPES: dict[str, list[dict[str, str]]] = {
         {"name": "boxes", "type": "bytes"},
         {"name": "commitment", "type": "bytes32"},
         {"name": "nonce", "type": "uint256"},
+        {"name": "validUntil", "type": "uint64"},
     ],
     "Withdraw": [
         {"name": "campaignId", "type": "uint256"},
         {"name": "nonce", "type": "uint256"},
+        {"name": "validUntil", "type": "uint64"},
     ],
 }
 
@@ -99,9 +105,10 @@ def endorsement_signer(
 
 
 def pledge_typed_data(
-    chain_id: int, registry: str, campaign_id: int, sealed: Sealed, nonce: int
+    chain_id: int, registry: str, campaign_id: int, sealed: Sealed, nonce: int, valid_until: int
 ) -> dict[str, Any]:
-    """``Pledge(...)``, signed by the pledge account for ``pledgeWithSig``."""
+    """``Pledge(...)``, signed by the pledge account for ``pledgeWithSig``; the registry
+    refuses it after ``valid_until`` (Unix time)."""
     message = {
         "campaignId": _uint(campaign_id, 256, "campaign id"),
         "memberKey": sealed.member_key,
@@ -109,17 +116,20 @@ def pledge_typed_data(
         "boxes": sealed.boxes,
         "commitment": sealed.commitment,
         "nonce": _uint(nonce, 256, "nonce"),
+        "validUntil": _uint(valid_until, 64, "validUntil"),
     }
     return typed_data(chain_id, registry, "Pledge", message)
 
 
 def withdraw_typed_data(
-    chain_id: int, registry: str, campaign_id: int, nonce: int
+    chain_id: int, registry: str, campaign_id: int, nonce: int, valid_until: int
 ) -> dict[str, Any]:
-    """``Withdraw(uint256 campaignId,uint256 nonce)``, signed for ``withdrawWithSig``."""
+    """``Withdraw(uint256 campaignId,uint256 nonce,uint64 validUntil)``, signed for
+    ``withdrawWithSig``."""
     message = {
         "campaignId": _uint(campaign_id, 256, "campaign id"),
         "nonce": _uint(nonce, 256, "nonce"),
+        "validUntil": _uint(valid_until, 64, "validUntil"),
     }
     return typed_data(chain_id, registry, "Withdraw", message)
 

@@ -130,8 +130,44 @@ def test_pledges_after_the_deadline_or_expiry_are_refused(status: Status, now: i
         rules.check_pledge(7, ACCOUNT, status=status, deadline=NOW, now=now, active=False)
 
 
-def test_pledges_after_the_reveal_until_the_deadline_pass() -> None:
-    rules.check_pledge(7, ACCOUNT, status=Status.REVEALED, deadline=NOW, now=NOW, active=False)
+def test_late_pledges_until_the_deadline_pass_in_late_joining_campaigns() -> None:
+    rules.check_pledge(
+        7, ACCOUNT, status=Status.REVEALED, deadline=NOW, now=NOW, active=False, late_joining=True
+    )
+
+
+def test_pledges_after_the_reveal_are_refused_without_late_joining() -> None:
+    with pytest.raises(exceptions.CampaignClosed, match="joining closed at the reveal"):
+        rules.check_pledge(7, ACCOUNT, status=Status.REVEALED, deadline=NOW, now=NOW, active=False)
+
+
+def test_signature_past_valid_until_is_refused() -> None:
+    rules.check_valid_until(NOW, NOW)
+    with pytest.raises(exceptions.SignatureExpired, match="which has passed"):
+        rules.check_valid_until(NOW - 1, NOW)
+    with pytest.raises(exceptions.SignatureExpired, match="more than 60 seconds ahead"):
+        rules.check_valid_until(NOW + 61, NOW, most=60)
+
+
+def test_admit_checks_creator_status_window_and_indices() -> None:
+    creator = "0x" + "cd" * 20
+    args: dict[str, Any] = {
+        "caller": creator,
+        "creator": creator,
+        "status": Status.REVEALED,
+        "deadline": NOW,
+        "now": NOW,
+        "late": {3},
+    }
+    rules.check_admit(7, [3], **args)
+    with pytest.raises(exceptions.NotCreator):
+        rules.check_admit(7, [3], **{**args, "caller": ACCOUNT})
+    with pytest.raises(exceptions.WrongStatus):
+        rules.check_admit(7, [3], **{**args, "status": Status.OPEN})
+    with pytest.raises(exceptions.AdmissionClosed):
+        rules.check_admit(7, [3], **{**args, "now": NOW + rules.limits().admit_window + 1})
+    with pytest.raises(exceptions.NotLatePledge, match="waiting: \\[3\\]"):
+        rules.check_admit(7, [2], **args)
 
 
 def test_a_second_active_pledge_is_refused() -> None:

@@ -362,12 +362,14 @@ describe("EIP-712", () => {
           commitment: h(m("Pledge").commitment),
         },
         m("Pledge").nonce,
+        m("Pledge").validUntil,
       ),
       Withdraw: c.withdrawTypedData(
         E.chain_id,
         E.verifying_contract,
         m("Withdraw").campaignId,
         m("Withdraw").nonce,
+        m("Withdraw").validUntil,
       ),
     };
     for (const [name, data] of Object.entries(cases)) {

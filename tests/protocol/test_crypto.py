@@ -983,8 +983,8 @@ def test_typed_data_digest_recovers_signer() -> None:
     sealed = protocol.Sealed(b"P" * 32, b"c" * 296, b"b" * 112, b"h" * 32)
     for data in (
         protocol.endorsement_typed_data(31337, registry, b"C" * 32, 2**40),
-        protocol.pledge_typed_data(31337, registry, 1, sealed, 0),
-        protocol.withdraw_typed_data(31337, registry, 1, 1),
+        protocol.pledge_typed_data(31337, registry, 1, sealed, 0, 2**40),
+        protocol.withdraw_typed_data(31337, registry, 1, 1, 2**40),
     ):
         signature = Account.sign_typed_data(account.key, full_message=data).signature
         digest = protocol.typed_data_digest(data)

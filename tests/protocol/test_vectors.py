@@ -347,9 +347,14 @@ def test_eip712_vector_digest_matches_by_hand_and_by_library(primary: str) -> No
                 *(h(message[k]) for k in ("memberKey", "ciphertext", "boxes", "commitment"))
             ),
             message["nonce"],
+            message["validUntil"],
         ),
         "Withdraw": lambda: protocol.withdraw_typed_data(
-            v["chain_id"], v["verifying_contract"], message["campaignId"], message["nonce"]
+            v["chain_id"],
+            v["verifying_contract"],
+            message["campaignId"],
+            message["nonce"],
+            message["validUntil"],
         ),
     }
     assert protocol.typed_data_digest(builders[primary]()).hex() == v[primary]["digest"]

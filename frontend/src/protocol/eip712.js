@@ -18,17 +18,23 @@ export const EIP712_TYPES = {
     { name: "boxes", type: "bytes" },
     { name: "commitment", type: "bytes32" },
     { name: "nonce", type: "uint256" },
+    { name: "validUntil", type: "uint64" },
   ],
   Withdraw: [
     { name: "campaignId", type: "uint256" },
     { name: "nonce", type: "uint256" },
+    { name: "validUntil", type: "uint64" },
   ],
 };
+
+export const DOMAIN_VERSION = "2";
+/** Seconds a pledge or withdrawal signature stays valid unless told (validUntil = now + this). */
+export const SIGNATURE_VALIDITY = 3600;
 
 export function eip712Domain(chainId, registry) {
   return {
     name: "Spartacus",
-    version: "1",
+    version: DOMAIN_VERSION,
     chainId: toBigInt(chainId, "chain id"),
     verifyingContract: getAddress(registry),
   };
@@ -69,8 +75,8 @@ export function endorsementSigner(chainId, registry, campaignKey, expiry, signat
   }
 }
 
-/** Pledge(...), signed by the pledge account for pledgeWithSig. */
-export function pledgeTypedData(chainId, registry, campaignId, sealed, nonce) {
+/** Pledge(...), signed by the pledge account for pledgeWithSig; refused after validUntil. */
+export function pledgeTypedData(chainId, registry, campaignId, sealed, nonce, validUntil) {
   return typed(chainId, registry, "Pledge", {
     campaignId: toBigInt(campaignId, "campaign id"),
     memberKey: hex0x(sealed.memberKey),
@@ -78,14 +84,16 @@ export function pledgeTypedData(chainId, registry, campaignId, sealed, nonce) {
     boxes: hex0x(sealed.boxes),
     commitment: hex0x(sealed.commitment),
     nonce: toBigInt(nonce, "nonce"),
+    validUntil: toBigInt(validUntil, "validUntil"),
   });
 }
 
-/** Withdraw(uint256 campaignId,uint256 nonce), signed for withdrawWithSig. */
-export function withdrawTypedData(chainId, registry, campaignId, nonce) {
+/** Withdraw(uint256 campaignId,uint256 nonce,uint64 validUntil), signed for withdrawWithSig. */
+export function withdrawTypedData(chainId, registry, campaignId, nonce, validUntil) {
   return typed(chainId, registry, "Withdraw", {
     campaignId: toBigInt(campaignId, "campaign id"),
     nonce: toBigInt(nonce, "nonce"),
+    validUntil: toBigInt(validUntil, "validUntil"),
   });
 }
 

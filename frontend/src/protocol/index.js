@@ -73,7 +73,9 @@ export {
 export { combineShares, splitKey } from "./shamir.js";
 export { openBox, sealInstructions, sealPledge, splitBoxes } from "./sealing.js";
 export {
+  DOMAIN_VERSION,
   EIP712_TYPES,
+  SIGNATURE_VALIDITY,
   eip712Domain,
   endorsementSigner,
   endorsementTypedData,
