@@ -83,7 +83,7 @@ def sealed(body: dict[str, Any]) -> protocol.Sealed:
 
 
 def pledge_request(
-    campaign_id: int, account: str, sealed: protocol.Sealed, signature: bytes
+    campaign_id: int, account: str, sealed: protocol.Sealed, valid_until: int, signature: bytes
 ) -> dict[str, Any]:
     """The ``POST /api/relay/pledge`` body, byte for byte as the browser builds it
     (frontend/src/bodies.js): what ``spartacus pledge --relay`` sends."""
@@ -94,13 +94,21 @@ def pledge_request(
         "ciphertext": "0x" + sealed.ciphertext.hex(),
         "boxes": "0x" + sealed.boxes.hex(),
         "commitment": "0x" + sealed.commitment.hex(),
+        "validUntil": valid_until,
         "signature": "0x" + signature.hex(),
     }
 
 
-def withdraw_request(campaign_id: int, account: str, signature: bytes) -> dict[str, Any]:
+def withdraw_request(
+    campaign_id: int, account: str, valid_until: int, signature: bytes
+) -> dict[str, Any]:
     """The ``POST /api/relay/withdraw`` body, as the browser builds it."""
-    return {"campaignId": campaign_id, "account": account, "signature": "0x" + signature.hex()}
+    return {
+        "campaignId": campaign_id,
+        "account": account,
+        "validUntil": valid_until,
+        "signature": "0x" + signature.hex(),
+    }
 
 
 @dataclass(frozen=True)
@@ -128,12 +136,19 @@ class NewCampaign:
             self.grace_period,
             self.custodian_threshold,
             int(self.roster_mode),
+            False,  # the relayer is the creator: it cannot admit late pledges for anyone
         )
 
 
 def campaign_terms(body: dict[str, Any]) -> dict[str, Any]:
     """The ``terms`` object of a new campaign, as ``NewCampaign``'s fields."""
     terms = json_object(body, "terms")
+    if terms.get("lateJoining"):
+        raise RequestRefused(
+            "lateJoining is not offered here: a campaign created through this site has the "
+            "site's relayer as its creator, and only the creator can admit late pledges. "
+            "Create it with `spartacus create --late-joining` from your own account instead"
+        )
     mode = terms.get("rosterMode", "members")
     if mode not in ("members", "public"):
         raise RequestRefused('rosterMode must be "members" or "public"')

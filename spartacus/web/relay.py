@@ -31,6 +31,11 @@ from .index import CampaignIndex
 from .slowdown import NearThreshold
 from .submit import Submitter
 
+# The furthest ahead a signed body's validUntil may lie: the clients' default validity
+# (one hour) plus ten minutes for a clock ahead of the chain's. A relayer holds nothing that
+# could be sent much later, and a page's receipt is spent once its validUntil has passed.
+MAX_VALIDITY = protocol.SIGNATURE_VALIDITY + 600
+
 
 class Relayer:
     """The operator's hot wallet, submitting what pledgers and creators signed."""
@@ -89,12 +94,14 @@ class Relayer:
             )
         assert history.terms is not None
         sealed = bodies.sealed(body)
+        valid_until = bodies.uint(body, "validUntil", 64)
         signature = bodies.hex_bytes(body, "signature")
         rules.check_sealed_pledge(
             sealed, len(history.custodians), history.terms.custodian_threshold
         )
         rules.check_signature(signature)
         now = self.registry.latest_timestamp()
+        rules.check_valid_until(valid_until, now, most=MAX_VALIDITY)
         active, _, nonce = self.registry.pledge_of(campaign_id, account)
         rules.check_pledge(
             campaign_id,
@@ -103,14 +110,15 @@ class Relayer:
             deadline=history.terms.deadline,
             now=now,
             active=active,
+            late_joining=history.terms.late_joining,
         )
         typed = protocol.pledge_typed_data(
-            self.registry.chain_id, self.registry.address, campaign_id, sealed, nonce
+            self.registry.chain_id, self.registry.address, campaign_id, sealed, nonce, valid_until
         )
         rules.check_signer(typed, signature, account, nonce)
         self._limit(f"campaign:{campaign_id}")
         fn = self.registry.contract.functions.pledgeWithSig(
-            campaign_id, account, sealed.as_abi(), signature
+            campaign_id, account, sealed.as_abi(), valid_until, signature
         )
         with self.near.slot(history, self.index.head.block), self._claim(campaign_id, account):
             receipt = self._submit(fn)
@@ -129,20 +137,25 @@ class Relayer:
         campaign_id = bodies.uint(body, "campaignId", 256)
         account = bodies.address(body, "account")
         history = self._campaign(campaign_id)
+        valid_until = bodies.uint(body, "validUntil", 64)
         signature = bodies.hex_bytes(body, "signature")
         rules.check_signature(signature)
         active, _, nonce = self.registry.pledge_of(campaign_id, account)
-        status = history.status(self.registry.latest_timestamp())
+        now = self.registry.latest_timestamp()
+        rules.check_valid_until(valid_until, now, most=MAX_VALIDITY)
+        status = history.status(now)
         rules.check_withdraw(campaign_id, account, status=status, active=active)
         typed = protocol.withdraw_typed_data(
-            self.registry.chain_id, self.registry.address, campaign_id, nonce
+            self.registry.chain_id, self.registry.address, campaign_id, nonce, valid_until
         )
         rules.check_signer(typed, signature, account, nonce)
         # Not rate-limited: a burst of pledges (a Sybil push in the grace period) filling the
         # campaign's or the relayer's budget must not stop members from withdrawing, which
         # is how such a burst is undone. Withdrawals cannot be sent without limit anyway:
         # each needs an active pledge (checked above), one in flight per account.
-        fn = self.registry.contract.functions.withdrawWithSig(campaign_id, account, signature)
+        fn = self.registry.contract.functions.withdrawWithSig(
+            campaign_id, account, valid_until, signature
+        )
         with self._claim(campaign_id, account):
             receipt = self._submit(fn, leaving=True)
         withdrawn = dict(decode_receipt(self.registry, receipt)).get("Withdrawn")

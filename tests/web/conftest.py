@@ -84,7 +84,9 @@ def new_pledger(name: str, contact: str) -> Pledger:
     return Pledger(protocol.derive_keys(protocol.new_secret()), name, contact)
 
 
-def pledge_body(web: Web, campaign_id: int, pledger: Pledger, nonce: int = 0) -> dict[str, Any]:
+def pledge_body(
+    web: Web, campaign_id: int, pledger: Pledger, nonce: int = 0, valid_until: int | None = None
+) -> dict[str, Any]:
     """The JSON a browser posts to /api/relay/pledge, signed by the pledge account."""
     info = web.get(f"/api/campaigns/{campaign_id}").get_json()
     keys = [bytes.fromhex(c["campaignKey"][2:]) for c in info["custodians"]]
@@ -97,8 +99,9 @@ def pledge_body(web: Web, campaign_id: int, pledger: Pledger, nonce: int = 0) ->
         info["custodianThreshold"],
     )
     registry = web.state.registry
+    until = registry.default_valid_until() if valid_until is None else valid_until
     typed = protocol.pledge_typed_data(
-        registry.chain_id, registry.address, campaign_id, sealed, nonce
+        registry.chain_id, registry.address, campaign_id, sealed, nonce, until
     )
     return {
         "campaignId": campaign_id,
@@ -107,16 +110,23 @@ def pledge_body(web: Web, campaign_id: int, pledger: Pledger, nonce: int = 0) ->
         "ciphertext": "0x" + sealed.ciphertext.hex(),
         "boxes": "0x" + sealed.boxes.hex(),
         "commitment": "0x" + sealed.commitment.hex(),
+        "validUntil": until,
         "signature": sign(pledger, typed),
     }
 
 
-def withdraw_body(web: Web, campaign_id: int, pledger: Pledger, nonce: int) -> dict[str, Any]:
+def withdraw_body(
+    web: Web, campaign_id: int, pledger: Pledger, nonce: int, valid_until: int | None = None
+) -> dict[str, Any]:
     registry = web.state.registry
-    typed = protocol.withdraw_typed_data(registry.chain_id, registry.address, campaign_id, nonce)
+    until = registry.default_valid_until() if valid_until is None else valid_until
+    typed = protocol.withdraw_typed_data(
+        registry.chain_id, registry.address, campaign_id, nonce, until
+    )
     return {
         "campaignId": campaign_id,
         "account": pledger.keys.account,
+        "validUntil": until,
         "signature": sign(pledger, typed),
     }
 

@@ -38,7 +38,7 @@ from web3 import HTTPProvider, Web3
 from bench import relay as load
 from bench.relay import listen
 from spartacus import protocol
-from spartacus.chain.registry import Registry
+from spartacus.chain.registry import Registry, SignedMessage
 from spartacus.cli.context import dev_account
 from spartacus.web import WebState, create_app
 from tests.custodian.conftest import wait_until
@@ -254,10 +254,17 @@ def direct_pledge(registry: Registry, campaign_id: int, sender: int = 2) -> str:
         [c.campaign_key for c in history.custodians],
         history.terms.custodian_threshold,
     )
-    typed = protocol.pledge_typed_data(registry.chain_id, registry.address, campaign_id, sealed, 0)
+    until = registry.default_valid_until()
+    typed = protocol.pledge_typed_data(
+        registry.chain_id, registry.address, campaign_id, sealed, 0, until
+    )
     signature = Account.sign_message(encode_typed_data(full_message=typed), keys.account_key)
     registry.pledge_with_sig(
-        dev_account(sender), campaign_id, keys.account, sealed, bytes(signature.signature)
+        dev_account(sender),
+        campaign_id,
+        keys.account,
+        sealed,
+        SignedMessage(until, bytes(signature.signature)),
     )
     return str(keys.account)
 
