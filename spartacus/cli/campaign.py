@@ -107,6 +107,13 @@ def fetch_endorsements(
     "contact after the reveal (needs --custodian-threshold 1; the custodian can read the "
     "roster alone then anyway).",
 )
+@click.option(
+    "--late-joining",
+    is_flag=True,
+    help="Keep taking pledges after the reveal, until the deadline. A late pledge reaches "
+    "the roster only once you admit it (`spartacus admit`), within 7 days of the deadline. "
+    "Without it, joining closes at the reveal.",
+)
 @json_option
 @pass_context
 def create(
@@ -125,6 +132,7 @@ def create(
     public_roster: bool,
     site: str | None,
     mail_roster: bool,
+    late_joining: bool,
 ) -> None:
     """Create a campaign; prints its id, its link (with --site) and the organiser's receipt.
 
@@ -169,6 +177,7 @@ def create(
         custodian_threshold=custodian_threshold,
         public_roster=public_roster,
         now=now,
+        late_joining=late_joining,
     )
     for warning in rules.unsafe_terms(custodian_threshold, grace_seconds):  # allowed, unsafe
         click.echo(f"warning: {warning}", err=True)
@@ -351,4 +360,46 @@ def expire(ctx: Context, campaign_id: int) -> None:
     registry.expire(ctx.sender, campaign_id)
     output(
         ctx, {"campaign": campaign_id, "status": "expired"}, f"campaign {campaign_id} is expired"
+    )
+
+
+@click.command()
+@click.argument("campaign_id", type=int)
+@click.argument("indices", type=int, nargs=-1)
+@click.option("--all", "admit_all", is_flag=True, help="Admit every late pledge waiting.")
+@json_option
+@pass_context
+def admit(ctx: Context, campaign_id: int, indices: tuple[int, ...], admit_all: bool) -> None:
+    """Admit late pledges (by index) of a late-joining campaign you created.
+
+    A late pledge (made after the reveal) is recorded but not on the roster: custodians
+    release its key only once admitted. Without INDICES or --all, lists those waiting.
+    """
+    registry = ctx.registry
+    info = registry.info(campaign_id)
+    history = registry.history(campaign_id)
+    waiting = {r.index for r in history.waiting_records()}
+    chosen = sorted(waiting) if admit_all else list(indices)
+    if not chosen:
+        output(
+            ctx,
+            {"campaign": campaign_id, "waiting": sorted(waiting)},
+            f"campaign {campaign_id}: late pledges waiting: {sorted(waiting) or 'none'}",
+        )
+        return
+    rules.check_admit(
+        campaign_id,
+        chosen,
+        caller=ctx.sender.address,
+        creator=info.creator,
+        status=registry.status_of(campaign_id),
+        deadline=info.deadline,
+        now=ctx.chain_now(),
+        late=waiting,
+    )
+    admitted = registry.admit(ctx.sender, campaign_id, chosen)
+    output(
+        ctx,
+        {"campaign": campaign_id, "admitted": admitted},
+        f"campaign {campaign_id}: admitted {', '.join(map(str, admitted))}",
     )

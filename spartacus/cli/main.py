@@ -144,6 +144,7 @@ for _command in (
     campaign.verify,
     campaign.finalize,
     campaign.expire,
+    campaign.admit,
     pledge.pledge,
     pledge.withdraw,
     pledge.roster,

@@ -67,7 +67,11 @@ def pledge(
     info = registry.info(campaign_id)
     # The pledge account is fresh, so it has no active pledge: only the campaign is checked.
     rules.check_pledge_open(
-        campaign_id, registry.status_of(campaign_id), info.deadline, ctx.chain_now()
+        campaign_id,
+        registry.status_of(campaign_id),
+        info.deadline,
+        ctx.chain_now(),
+        late_joining=info.late_joining,
     )
     history = registry.history(campaign_id)
     custodian_keys = checked_keys(ctx, history, unchecked_keys)  # before anything is sealed
@@ -92,7 +96,9 @@ def pledge(
         index = registry.pledge_with_sig(payer, campaign_id, account.address, sealed, signature)
     else:
         assert relayer is not None
-        body = bodies.pledge_request(campaign_id, account.address, sealed, signature)
+        body = bodies.pledge_request(
+            campaign_id, account.address, sealed, signature.valid_until, signature.signature
+        )
         index = _relayed(ctx, relayer, "pledge", body, account.address, code)
     book.save(campaign_id, code, account.address, index, "active")
     after = registry.info(campaign_id)
@@ -198,7 +204,9 @@ def withdraw(ctx: Context, campaign_id: int, receipt: str | None, relay: str | N
     if relayer is None:
         registry.withdraw_with_sig(ctx.sender, campaign_id, account.address, signature)
     else:
-        body = bodies.withdraw_request(campaign_id, account.address, signature)
+        body = bodies.withdraw_request(
+            campaign_id, account.address, signature.valid_until, signature.signature
+        )
         _relayed(ctx, relayer, "withdraw", body, account.address, "")
     # Withdrawn for good: nothing on this machine needs to say it ever pledged here.
     _book(ctx).forget(campaign_id, account.address)

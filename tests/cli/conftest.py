@@ -193,6 +193,7 @@ def create_campaign(
         grace: str = "0",
         public: bool = False,
         instructions: str = "Meet Monday 9:00 at the canteen",
+        late: bool = False,
     ) -> tuple[int, list[CustodianRole]]:
         roles = make_custodians(custodians)
         files = []
@@ -222,6 +223,8 @@ def create_campaign(
         ]  # fmt: skip
         if public:
             args.append("--public-roster")
+        if late:
+            args.append("--late-joining")
         campaign = spartacus.ok(*args, role="creator", dev=1)["campaign"]
         return int(campaign), roles
 
