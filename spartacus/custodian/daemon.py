@@ -12,8 +12,11 @@ expired campaign at the key of an open one. Then, for each campaign whose key th
 holds:
 
 - revealed at the confirmed block: plan and send what it has not released yet (later
-  rounds for late pledges come from ``plan_release``); once the confirmed block lies past
-  the deadline and nothing is left to send, destroy the campaign key;
+  rounds for admitted late pledges come from ``plan_release``); destroy the campaign key as
+  soon as no further release can be due: once its releases are final (mined at or before
+  the confirmed block, nothing left to send, the roster mailed where asked) and, for a
+  campaign taking late pledges, the admission window (deadline + ADMIT_WINDOW) has closed
+  at the confirmed block;
 - pending with its grace over: call ``finalize`` (anyone may);
 - expired (or open past its deadline): call ``expire`` if nobody has, and destroy the key;
 - its key issued for another chain or registry (a copycat): nothing at all, one problem line;
@@ -45,6 +48,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 
 from .. import mail
+from ..chain import rules
 from ..chain.health import NODE_UNREACHABLE, is_connection_error
 from ..chain.quorum import Confirmed, Quorum, check_clock
 from ..chain.records import Status
@@ -270,14 +274,22 @@ class Watcher:
                 record.finalize_sent.append(confirmed)
                 emit("finalize_sent", campaign=campaign_id, grace_end=info.grace_end)
         elif status == Status.REVEALED:
-            self._release(campaign_id, record, confirmed)
+            nothing_left = self._release(campaign_id, record, confirmed)
             self.mailer.mail(
                 registry, campaign_id, record, public, info.custodian_threshold, confirmed
             )
-            if confirmed_time > info.deadline and record.pending is None:
-                self._destroy(
-                    campaign_id, record, public, "deadline passed after the reveal", confirmed
-                )
+            if not (
+                nothing_left
+                and record.pending is None
+                and self.mailer.settled(campaign_id, record, info.custodian_threshold)
+                and self._releases_final(campaign_id, confirmed)
+            ):
+                return
+            if not info.late_joining:
+                self._destroy(campaign_id, record, public, "release final", confirmed)
+            elif confirmed_time > info.deadline + rules.limits().admit_window:
+                reason = "release final and the admission window closed"
+                self._destroy(campaign_id, record, public, reason, confirmed)
 
     def _refused(self, campaign_id: int, record: CampaignRecord, public: bytes) -> bool:
         """True if this campaign names a key held here but issued for another chain or
@@ -296,7 +308,18 @@ class Watcher:
         record.refused = None
         return False
 
-    def _release(self, campaign_id: int, record: CampaignRecord, confirmed: int) -> None:
+    def _releases_final(self, campaign_id: int, confirmed: int) -> bool:
+        """This custodian released at least once and every release is mined at or before the
+        confirmed block (a reorg above it could still undo one)."""
+        mine = [
+            r.block_number
+            for r in self.registry.history(campaign_id).releases
+            if r.custodian.lower() == self.account.address.lower()
+        ]
+        return bool(mine) and max(mine) <= confirmed
+
+    def _release(self, campaign_id: int, record: CampaignRecord, confirmed: int) -> bool:
+        """Plan and send this pass's release; True when nothing was left to send."""
         registry = self.registry
         plan = plan_release(
             registry, self.keystore, campaign_id, self.account, confirmed_block=confirmed
@@ -334,7 +357,8 @@ class Watcher:
             if not self.inflight.wait(
                 campaign_id, record, self.settings.receipt_timeout, signed.raw
             ):
-                return
+                return False
+        return not plan.parts
 
     def _resolve_pending(self, campaign_id: int, record: CampaignRecord) -> bool:
         """Settle a release saved as sent (``inflight``); True when none is in flight."""

@@ -44,6 +44,12 @@ class RosterMailer:
         # campaign -> number of its mined releases when its roster was last mailed in full
         self._mailed: dict[int, int] = {}
 
+    def settled(self, campaign_id: int, record: CampaignRecord, t: int) -> bool:
+        """Nothing is left to mail for this campaign (so its key may go)."""
+        if self.server is None or t != 1:
+            return True
+        return self._mailed.get(campaign_id) == len(record.releases)
+
     def mail(
         self,
         registry: Registry,

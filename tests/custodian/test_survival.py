@@ -68,24 +68,23 @@ def test_expiry_destroys_the_key_and_a_later_release_is_refused(
     assert daemon.events("release_sent") == []
 
 
-def test_key_is_destroyed_once_the_deadline_passes_after_the_reveal(
+def test_key_is_destroyed_once_the_release_is_final(
     spartacus: Spartacus,
     create_campaign: Callable[..., tuple[int, list[Any]]],
     daemons: Callable[..., Daemon],
-    travel: Callable[[int], None],
 ) -> None:
-    campaign, (custodian,) = create_campaign(threshold=2, deadline="1h")
+    """#12: joining closes at the reveal, so once the release is final nothing more can be
+    due: the key goes at once, long before the deadline (v1 kept it until then)."""
+    campaign, (custodian,) = create_campaign(threshold=2, deadline="7d")
     pledge(spartacus, campaign, "Alice", 2)
     pledge(spartacus, campaign, "Bob", 3)
     daemon = daemons(custodian, "--confirmations", "0")
     found = daemon.wait_for("campaign_found", campaign=campaign)[0]
-    daemon.wait_for("release_mined", campaign=campaign, count=2)
     key_file = _key_file(spartacus, custodian.role, found["campaign_key"])
-    assert key_file.exists() and daemon.events("key_destroyed") == []
+    daemon.wait_for("release_mined", campaign=campaign, count=2)
 
-    travel(2 * 3600)
     destroyed = daemon.wait_for("key_destroyed", campaign=campaign)[0]
-    assert destroyed["reason"] == "deadline passed after the reveal"
+    assert destroyed["reason"] == "release final"
     assert not key_file.exists()
     assert names(spartacus.ok("roster", str(campaign), role="alice")) == ["Alice", "Bob"]
     refused = spartacus(
@@ -93,6 +92,42 @@ def test_key_is_destroyed_once_the_deadline_passes_after_the_reveal(
         role=custodian.role, passphrase=custodian.passphrase, dev=None,
     )  # fmt: skip
     assert refused.exit_code == 1 and "not found" in refused.stderr
+
+
+def test_late_joining_key_kept_until_admission_closes_and_admitted_only_released(
+    spartacus: Spartacus,
+    create_campaign: Callable[..., tuple[int, list[Any]]],
+    daemons: Callable[..., Daemon],
+    travel: Callable[[int], None],
+) -> None:
+    """A late pledge is released only once its creator admits it; the key stays while an
+    admission could still come (until deadline + ADMIT_WINDOW), then goes."""
+    campaign, (custodian,) = create_campaign(threshold=2, deadline="1h", late=True)
+    pledge(spartacus, campaign, "Alice", 2)
+    pledge(spartacus, campaign, "Bob", 3)
+    pledge(spartacus, campaign, "Carol", 4)  # late: after the reveal
+    pledge(spartacus, campaign, "Dave", 5)  # late, never admitted
+    daemon = daemons(custodian, "--confirmations", "0")
+    found = daemon.wait_for("campaign_found", campaign=campaign)[0]
+    key_file = _key_file(spartacus, custodian.role, found["campaign_key"])
+    daemon.wait_for("release_mined", campaign=campaign, count=2)
+    assert names(spartacus.ok("roster", str(campaign), role="alice")) == ["Alice", "Bob"]
+
+    admitted = spartacus.ok("admit", str(campaign), "3", role="creator", dev=1)
+    assert admitted["admitted"] == [3]
+    wait_until(
+        lambda: (
+            names(spartacus.ok("roster", str(campaign), role="alice")) == ["Alice", "Bob", "Carol"]
+        ),
+        "Carol's key released once admitted",
+        daemon,
+    )
+    assert key_file.exists() and daemon.events("key_destroyed") == []
+
+    travel(8 * 86_400 + 2 * 3600)  # past the deadline and its 7-day admission window
+    destroyed = daemon.wait_for("key_destroyed", campaign=campaign)[0]
+    assert destroyed["reason"] == "release final and the admission window closed"
+    assert not key_file.exists()
 
 
 def test_kill_between_passes_then_restart_releases_each_round_once(
