@@ -18,9 +18,9 @@ export function signTyped(accountKey, typed) {
   return new SigningKey(hex(accountKey)).sign(typedDataDigest(typed)).serialized;
 }
 
-/** The POST /api/relay/pledge body for a sealed pledge. */
-export function pledgeBody(chainId, registry, campaignId, keys, sealed, nonce) {
-  const typed = pledgeTypedData(chainId, registry, campaignId, sealed, nonce);
+/** The POST /api/relay/pledge body for a sealed pledge, signed valid until `validUntil`. */
+export function pledgeBody(chainId, registry, campaignId, keys, sealed, nonce, validUntil) {
+  const typed = pledgeTypedData(chainId, registry, campaignId, sealed, nonce, validUntil);
   return {
     campaignId: Number(campaignId),
     account: keys.account,
@@ -28,14 +28,20 @@ export function pledgeBody(chainId, registry, campaignId, keys, sealed, nonce) {
     ciphertext: hex(sealed.ciphertext),
     boxes: hex(sealed.boxes),
     commitment: hex(sealed.commitment),
+    validUntil: Number(validUntil),
     signature: signTyped(keys.accountKey, typed),
   };
 }
 
-/** The POST /api/relay/withdraw body. */
-export function withdrawBody(chainId, registry, campaignId, keys, nonce) {
-  const typed = withdrawTypedData(chainId, registry, campaignId, nonce);
-  return { campaignId: Number(campaignId), account: keys.account, signature: signTyped(keys.accountKey, typed) };
+/** The POST /api/relay/withdraw body, signed valid until `validUntil`. */
+export function withdrawBody(chainId, registry, campaignId, keys, nonce, validUntil) {
+  const typed = withdrawTypedData(chainId, registry, campaignId, nonce, validUntil);
+  return {
+    campaignId: Number(campaignId),
+    account: keys.account,
+    validUntil: Number(validUntil),
+    signature: signTyped(keys.accountKey, typed),
+  };
 }
 
 /** The POST /api/relay/create body. `terms` are the public terms as the form gave them. */

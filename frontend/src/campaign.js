@@ -67,9 +67,10 @@ export async function campaignPage(source = serverSource(), page = pageData()) {
   restore();
   // The private link clicked on its own page is a jump within it: read it and clear it too.
   window.addEventListener("hashchange", restore);
+  dropUnlanded(source, page, info, slot).then(() => fillStored(slot));
   $("#withdraw-form")?.addEventListener("submit", (event) => {
     event.preventDefault();
-    busy($("#withdraw-submit"), $("#withdraw-error"), () => withdraw(source, page, slot));
+    busy($("#withdraw-submit"), $("#withdraw-error"), () => withdraw(source, page, info, slot));
   });
   $("#roster-form")?.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -196,16 +197,19 @@ async function join(source, page, info, slot) {
   const code = protocol.encodeReceipt(page.campaignId, secret);
   // The receipt code is the pledge's only backup: show it before anything is sent, so an
   // answer lost on the way back does not lose a pledge that was recorded.
-  if ($("#join-store").checked) storeReceipt(localStorage, slot, code, "member");
+  // The signature is valid for SIGNATURE_VALIDITY from the chain's time (as the site last
+  // read it): past validUntil a pledge that has not landed never will, and its receipt can go.
+  const validUntil = chainNow(info) + protocol.SIGNATURE_VALIDITY;
+  if ($("#join-store").checked) storeReceipt(localStorage, slot, code, "member", new Date(), validUntil);
   showReceipt(code, { slot, onKept: () => fillStored(slot) });
   // The pledge account is new, so the registry expects its first nonce: nothing to ask.
-  const body = pledgeBody(page.chainId, page.registry, page.campaignId, keys, sealed, 0);
+  const body = pledgeBody(page.chainId, page.registry, page.campaignId, keys, sealed, 0, validUntil);
   try {
     if (wallet) {
       say(progress, `Asking ${wallet.info.name} to send the pledge...`);
       await sendFromWallet(wallet, page.chainId, page.registry, "pledgeWithSig", [
         body.campaignId, body.account,
-        [body.memberKey, body.ciphertext, body.boxes, body.commitment], body.signature,
+        [body.memberKey, body.ciphertext, body.boxes, body.commitment], body.validUntil, body.signature,
       ]);
     } else {
       say(progress, "Sending the sealed pledge through the relayer...");
@@ -236,6 +240,30 @@ async function join(source, page, info, slot) {
   say(progress, "You have joined. Keep your receipt code: it is the only way to withdraw or read the roster.");
   $("#join-form").reset();
   fillStored(slot);
+}
+
+/** The chain's time as the site last read it (the browser's clock if the site said none). */
+function chainNow(info) {
+  return Number(info?.now ?? Math.floor(Date.now() / 1000));
+}
+
+/**
+ * Drop stored member receipts whose pledge never landed and never can: validUntil has passed
+ * (by the chain's time) and the account has no pledge in the campaign (nonce 0). A receipt
+ * whose pledge may still land is kept until then.
+ */
+async function dropUnlanded(source, page, info, slot) {
+  const now = chainNow(info);
+  for (const r of storedReceipts(localStorage, slot)) {
+    if (r.role !== "member" || !r.validUntil || r.validUntil >= now) continue;
+    try {
+      const { secret } = protocol.decodeReceipt(r.code);
+      const account = await source.pledgeOf(page.campaignId, protocol.deriveKeys(secret).account);
+      if (!account.active && Number(account.nonce) === 0) forgetReceipt(localStorage, slot, r.code);
+    } catch {
+      /* no answer: keep it, and ask again next time */
+    }
+  }
 }
 
 /**
@@ -288,7 +316,7 @@ function chosenReceipt(prefix, slot, campaignId) {
   return { code, keys: protocol.deriveKeys(secret) };
 }
 
-async function withdraw(source, page, slot) {
+async function withdraw(source, page, info, slot) {
   await protocol.ready();
   const { code, keys } = chosenReceipt("withdraw", slot, page.campaignId);
   let wallet = pickedWallet("withdraw");
@@ -297,13 +325,14 @@ async function withdraw(source, page, slot) {
   if (!account.active) {
     throw new Error("This receipt has no active pledge in this campaign: it was withdrawn, or it was never recorded (or not yet: a pledge sent without a clear answer can take a few minutes).");
   }
-  const body = withdrawBody(page.chainId, page.registry, page.campaignId, keys, account.nonce);
+  const validUntil = chainNow(info) + protocol.SIGNATURE_VALIDITY;
+  const body = withdrawBody(page.chainId, page.registry, page.campaignId, keys, account.nonce, validUntil);
   let counted = "";
   try {
     if (wallet) {
       // The member's own wallet sends it: leaving does not depend on the site's relayer.
       say($("#withdraw-result"), `Asking ${wallet.info.name} to send the withdrawal...`);
-      await sendFromWallet(wallet, page.chainId, page.registry, "withdrawWithSig", [body.campaignId, body.account, body.signature]);
+      await sendFromWallet(wallet, page.chainId, page.registry, "withdrawWithSig", [body.campaignId, body.account, body.validUntil, body.signature]);
       if (!(await recorded(source, page.campaignId, keys.account, 10, false))) {
         throw new Unsure(`the transaction was mined, but campaign ${page.campaignId} on chain ${page.chainId} still shows the pledge active`);
       }

@@ -1,12 +1,13 @@
 // A campaign's custodians, checked in this browser before anything is sealed to them
 // (mirrors spartacus/chain/key_check.py and spartacus/chain/directory.py's labels).
 //
-// The site serves the keys the CustodianAssigned logs name, the endorsements of the
-// createCampaign call that emitted them, and its custodian directory. A node lying to the
-// site can change the keys, and even the call, but not a custodian's signature: each key
-// must be the one the custodian signed (EIP-712 Endorsement, recovered here), and a
-// custodian is named only when the directory knows the account that signed. This protects
-// against a lying node behind an honest site; a lying site serves this script too (#14).
+// The site serves the custodians as the CustodianAssigned logs name them: each with its
+// campaign key and the endorsement (expiry, EIP-712 signature) the log carries (protocol v2),
+// and its custodian directory. A node lying to the site can change the keys, but not a
+// custodian's signature: each key must be the one the custodian signed (EIP-712
+// Endorsement, recovered here), and a custodian is named only when the directory knows the
+// account that signed. This protects against a lying node behind an honest site; a lying
+// site serves this script too (#14).
 
 import { endorsementSigner, fromHex } from "./protocol/index.js";
 
@@ -28,33 +29,26 @@ export function custodianLabel(account, directory = [], operator = null) {
 
 /**
  * Check each custodian key of `campaign` (the site's /api/campaigns/<id> answer) against the
- * endorsement signatures of its creation call. Returns the custodians in order, each with its
- * key as bytes and its label; throws KeyCheckFailed naming the custodian otherwise.
+ * endorsement signature its CustodianAssigned log carries. Returns the custodians in order,
+ * each with its key as bytes and its label; throws KeyCheckFailed naming the custodian
+ * otherwise.
  */
 export function checkCustodianKeys(chainId, registry, campaign, directory = [], operator = null) {
   const custodians = [...(campaign.custodians ?? [])].sort((a, b) => a.index - b.index);
-  const endorsements = campaign.endorsements;
-  if (!Array.isArray(endorsements)) {
-    const why = campaign.keyCheck?.problem ?? "the site sent no endorsements";
-    throw new KeyCheckFailed(`This browser cannot check the custodians' keys of this campaign: ${why}. Nothing was sealed or sent. Join from the command line only after checking the keys another way.`);
+  if (!custodians.length || custodians.some((c, i) => c.index !== i)) {
+    throw new KeyCheckFailed(`The site lists custodians at positions ${custodians.map((c) => c.index + 1).join(", ") || "none"}. ${NOTHING_SENT}`);
   }
-  if (custodians.length !== endorsements.length || custodians.some((c, i) => c.index !== i)) {
-    throw new KeyCheckFailed(`The site lists ${custodians.length} custodians, but the campaign's creation endorses ${endorsements.length}. ${NOTHING_SENT}`);
-  }
-  return custodians.map((c, i) => {
-    const e = endorsements[i];
+  return custodians.map((c) => {
     const label = custodianLabel(c.account, directory, operator);
     const who = `Custodian ${c.index + 1} (${label.name ?? c.account})`;
     const served = String(c.campaignKey).toLowerCase();
-    if (String(e.custodian).toLowerCase() !== String(c.account).toLowerCase()) {
-      throw new KeyCheckFailed(`${who}: the site names account ${c.account}, but the campaign's creation names ${e.custodian}. ${NOTHING_SENT}`);
-    }
-    if (String(e.campaignKey).toLowerCase() !== served) {
-      throw new KeyCheckFailed(`${who}: the key this site served (${served}) is not the key this custodian signed (${e.campaignKey}). ${NOTHING_SENT}`);
+    if (!c.signature || c.signature === "0x") {
+      const why = campaign.keyCheck?.problem ?? "the site sent no endorsement signature";
+      throw new KeyCheckFailed(`This browser cannot check the custodians' keys of this campaign: ${why}. Nothing was sealed or sent.`);
     }
     let signer;
     try {
-      signer = endorsementSigner(chainId, registry, fromHex(served), e.expiry, e.signature);
+      signer = endorsementSigner(chainId, registry, fromHex(served), c.expiry, c.signature);
     } catch (error) {
       throw new KeyCheckFailed(`${who}: ${error.message}. ${NOTHING_SENT}`);
     }

@@ -21,10 +21,12 @@ export function storedReceipts(storage, slot) {
   return Array.isArray(list) ? list.filter((r) => r && typeof r.code === "string") : [];
 }
 
-export function storeReceipt(storage, slot, code, role, now = new Date()) {
+/** Keep a receipt; `validUntil` (a pledge's signature expiry) lets the page drop it once the
+ * pledge can no longer land (see campaign.js, dropUnlanded). */
+export function storeReceipt(storage, slot, code, role, now = new Date(), validUntil = undefined) {
   const data = load(storage);
   const list = storedReceipts(storage, slot).filter((r) => r.code !== code);
-  list.push({ code, role, savedAt: now.toISOString() });
+  list.push(validUntil ? { code, role, savedAt: now.toISOString(), validUntil } : { code, role, savedAt: now.toISOString() });
   data[slot] = list;
   storage.setItem(STORAGE_KEY, JSON.stringify(data));
 }

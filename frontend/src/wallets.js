@@ -9,8 +9,8 @@ import { Interface } from "ethers";
 import { $, NotSent, Unsure, el, show } from "./ui.js";
 
 const REGISTRY_ABI = [
-  "function pledgeWithSig(uint256 campaignId, address account, (bytes32 memberKey, bytes ciphertext, bytes boxes, bytes32 commitment) sealedPledge, bytes signature)",
-  "function withdrawWithSig(uint256 campaignId, address account, bytes signature)",
+  "function pledgeWithSig(uint256 campaignId, address account, (bytes32 memberKey, bytes ciphertext, bytes boxes, bytes32 commitment) sealedPledge, uint64 validUntil, bytes signature)",
+  "function withdrawWithSig(uint256 campaignId, address account, uint64 validUntil, bytes signature)",
 ];
 
 const FALLBACK = "window.ethereum";

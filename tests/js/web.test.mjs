@@ -26,22 +26,22 @@ describe("relay bodies", () => {
   test("a pledge body carries sealed bytes and a valid signature, never the contact", async () => {
     const keys = c.deriveKeys(c.newSecret());
     const sealed = await c.sealPledge({ chainId: 31337, registry: REGISTRY }, 7, keys, contact, [CUSTODIAN], 1);
-    const body = pledgeBody(31337, REGISTRY, 7, keys, sealed, 0);
+    const body = pledgeBody(31337, REGISTRY, 7, keys, sealed, 0, 1_900_000_000);
     const text = JSON.stringify(body);
     for (const secret of [contact.name, contact.contact, contact.message, "Zo", "example.org"]) {
       assert.ok(!text.includes(secret), secret);
     }
     assert.ok(!text.includes(c.toHex(keys.secret)) && !text.includes(c.toHex(keys.pledgeKey)));
-    assert.deepEqual(Object.keys(body).sort(), ["account", "boxes", "campaignId", "ciphertext", "commitment", "memberKey", "signature"]);
+    assert.deepEqual(Object.keys(body).sort(), ["account", "boxes", "campaignId", "ciphertext", "commitment", "memberKey", "signature", "validUntil"]);
     assert.equal(c.fromHex(body.ciphertext).length, 296);
-    const typed = c.pledgeTypedData(31337, REGISTRY, 7, sealed, 0);
+    const typed = c.pledgeTypedData(31337, REGISTRY, 7, sealed, 0, 1_900_000_000);
     assert.equal(verifyTypedData(typed.domain, typed.types, typed.message, body.signature), keys.account);
   });
 
   test("the signature is the one ethers' Wallet makes (same digest, same key)", async () => {
     const keys = c.deriveKeys(c.newSecret());
-    const body = withdrawBody(1, REGISTRY, 3, keys, 5);
-    const typed = c.withdrawTypedData(1, REGISTRY, 3, 5);
+    const body = withdrawBody(1, REGISTRY, 3, keys, 5, 1_900_000_000);
+    const typed = c.withdrawTypedData(1, REGISTRY, 3, 5, 1_900_000_000);
     const wallet = new Wallet("0x" + c.toHex(keys.accountKey));
     assert.equal(body.signature, await wallet.signTypedData(typed.domain, typed.types, typed.message));
     assert.equal(TypedDataEncoder.hash(typed.domain, typed.types, typed.message), "0x" + c.toHex(c.typedDataDigest(typed)));
