@@ -135,6 +135,11 @@ def measure(world: World, *, quick: bool, workers: int) -> dict[str, Any]:
         "n3_t2_signed": pledge_figures(world, c3, world.pledge_with_sig, samples, sig=True),
     }
     out["withdraw"] = withdraw_figures(world, c1)
+    # Relayed pledges per pledge: alone (pledgeWithSig), and in batches of 10 and 50.
+    out["batch_per_pledge"] = {
+        "1": world.pledge_with_sig(c1).gas,
+        **{str(k): round(world.pledge_batch(c1, k).gas / k) for k in (10, 50)},
+    }
     out["erc20_transfer"] = erc20_transfer(world, samples)
 
     out["threshold_crossing"] = {
@@ -165,8 +170,10 @@ def withdraw_figures(world: World, campaign: Campaign) -> dict[str, Any]:
     direct = send(world.node, registry.contract.functions.withdraw(campaign.id), account)
     world.pledge(campaign)
     signer = Account.from_key(_account_key(campaign.secrets[-1]))
-    signature = registry.sign_withdraw(signer, campaign.id)
-    fn = registry.contract.functions.withdrawWithSig(campaign.id, signer.address, signature)
+    signed = registry.sign_withdraw(signer, campaign.id)
+    fn = registry.contract.functions.withdrawWithSig(
+        campaign.id, signer.address, signed.valid_until, signed.signature
+    )
     relayed = send(world.node, fn, world.relayer)
     return {"direct": direct.gas, "signed": relayed.gas}
 

@@ -68,8 +68,9 @@ def pledge_bodies(
         sealed = protocol.seal_pledge(
             registry.deployment, campaign_id, keys, contact, custodian_keys, t
         )
+        until = registry.default_valid_until()
         typed = protocol.pledge_typed_data(
-            registry.chain_id, registry.address, campaign_id, sealed, 0
+            registry.chain_id, registry.address, campaign_id, sealed, 0, until
         )
         signature = Account.sign_message(encode_typed_data(full_message=typed), keys.account_key)
         bodies.append(
@@ -80,6 +81,7 @@ def pledge_bodies(
                 "ciphertext": "0x" + sealed.ciphertext.hex(),
                 "boxes": "0x" + sealed.boxes.hex(),
                 "commitment": "0x" + sealed.commitment.hex(),
+                "validUntil": until,
                 "signature": "0x" + bytes(signature.signature).hex(),
             }
         )

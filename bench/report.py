@@ -153,6 +153,9 @@ def _gas_rows(gas: dict[str, Any]) -> list[tuple[str, str, str]]:
     )  # fmt: skip
     rows.append(("gas", "withdraw, direct", f"{gas['withdraw']['direct']:,}"))
     rows.append(("gas", "withdrawWithSig, relayed", f"{gas['withdraw']['signed']:,}"))
+    for size, per in gas.get("batch_per_pledge", {}).items():
+        label = "pledgeWithSig alone" if size == "1" else f"pledgeWithSigBatch of {size}"
+        rows.append(("gas", f"relayed pledge, n=1: {label}, per pledge", f"{per:,}"))
     for n, f in sorted(gas["threshold_crossing"].items(), key=lambda kv: int(kv[0])):
         rows.append(_crossing_row("gas", f"{int(n):,}", f))
     rows.append(("gas", "finalize (grace over, reveals)", f"{gas['finalize']:,}"))

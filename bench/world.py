@@ -203,13 +203,28 @@ class World:
         """A pledge signed by an unfunded pledge account and sent by the relayer."""
         keys, sealed = self.sealed(campaign, len(campaign.secrets) + 1)
         signer = Account.from_key(keys.account_key)
-        signature = self.registry.sign_pledge(signer, campaign.id, sealed)
+        signed = self.registry.sign_pledge(signer, campaign.id, sealed)
         fn = self.registry.contract.functions.pledgeWithSig(
-            campaign.id, signer.address, sealed.as_abi(), signature
+            campaign.id, signer.address, sealed.as_abi(), signed.valid_until, signed.signature
         )
         sent = send(self.node, fn, self.relayer)
         campaign.secrets.append(keys.secret)
         return sent
+
+    def pledge_batch(self, campaign: Campaign, size: int) -> Sent:
+        """``size`` pledges signed by unfunded pledge accounts, sent by the relayer in one
+        ``pledgeWithSigBatch``."""
+        items = []
+        for _ in range(size):
+            keys, sealed = self.sealed(campaign, len(campaign.secrets) + 1)
+            signer = Account.from_key(keys.account_key)
+            signed = self.registry.sign_pledge(signer, campaign.id, sealed, nonce=0)
+            items.append(
+                (campaign.id, signer.address, sealed.as_abi(), signed.valid_until, signed.signature)
+            )
+            campaign.secrets.append(keys.secret)
+        fn = self.registry.contract.functions.pledgeWithSigBatch(items)
+        return send(self.node, fn, self.relayer)
 
     # ------------------------------------------------------------ bulk pledges
 
