@@ -3,9 +3,9 @@
 The page reads the campaign's custodian keys from the site's API; a lying node behind the
 site (tests/web/test_custodian_directory.py drives one) makes that answer carry the
 attacker's key. Here Playwright swaps the key in the API's answer itself, which is what the
-page sees in both cases. The page checks each key against the endorsement signature of the
-campaign's creation call before it seals anything: it refuses, names the custodian and
-says nothing was sent; no receipt is made or kept and nothing is posted. The same person
+page sees in both cases. The page checks each key against the endorsement signature its
+CustodianAssigned log carries before it seals anything: it refuses, names the custodian and
+says nothing was sent (the endorsement signature travels in the same CustodianAssigned log, v2); no receipt is made or kept and nothing is posted. The same person
 on the same site without the swap joins.
 """
 
@@ -72,12 +72,12 @@ def test_a_page_with_swapped_custodian_keys_refuses_to_seal(
     page = _open(browser, site, campaign, attacker)
     check = page.locator("#custodian-check")
     # The check waits for the page's script and an API answer: slow on a loaded CI machine.
-    expect(check).to_contain_text("is not the key this custodian signed", timeout=CHECK_TIMEOUT)
+    expect(check).to_contain_text("was not signed by this custodian", timeout=CHECK_TIMEOUT)
     _join(page)
     error = page.locator("#join-error")
     expect(error).to_contain_text(f"Custodian 1 ({custodian})")
     expect(error).to_contain_text(f"the key this site served (0x{attacker.hex()})")
-    expect(error).to_contain_text("is not the key this custodian signed")
+    expect(error).to_contain_text("was not signed by this custodian")
     expect(error).to_contain_text("may be lying. Nothing was sealed or sent")
     expect(page.locator("#receipt")).to_be_hidden()
     page.screenshot(path=str(site.shots / "swapped-key-refused.png"), full_page=True)

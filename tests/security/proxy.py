@@ -53,7 +53,8 @@ class RewritingProxy(RpcProxy):
         if method == "eth_getLogs" and isinstance(result, list):
             for log in result:
                 if log["topics"] and log["topics"][0] == CUSTODIAN_ASSIGNED:
-                    log["data"] = log["data"][: 2 + 64] + self.key.hex()  # (index, key)
+                    # (index, key, expiry, signature...): the key word only
+                    log["data"] = log["data"][: 2 + 64] + self.key.hex() + log["data"][2 + 128 :]
                     self.rewritten += 1
         elif method == "eth_getTransactionByHash" and isinstance(result, dict) and self.also:
             if self.also == "hide":
