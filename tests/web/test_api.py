@@ -365,6 +365,35 @@ def test_every_response_has_a_strict_policy_and_no_cookie(web: Web) -> None:
         assert "Set-Cookie" not in response.headers
 
 
+def test_expired_or_too_long_signatures_are_refused_before_gas(
+    web: Web, create_campaign: Any
+) -> None:
+    """#13 §5: a body whose validUntil has passed, or lies more than MAX_VALIDITY ahead, gets
+    a 400 with its reason, and nothing is sent; the same pledge signed for an hour lands."""
+    campaign_id, _ = create_campaign(threshold=3)
+    web.sync()
+    alice = new_pledger("Alice", "alice@example.org")
+    now = web.state.registry.latest_timestamp()
+    relayer = web.state.relayer
+    assert relayer is not None
+    sent = web.state.w3.eth.get_transaction_count(relayer.address)
+    for until, reason in ((now - 1, "which has passed"), (now + 3 * 3600, "seconds ahead")):
+        refused = web.post("/api/relay/pledge", pledge_body(web, campaign_id, alice, 0, until))
+        assert refused.status_code == 400 and reason in refused.get_json()["error"]
+    assert web.state.w3.eth.get_transaction_count(relayer.address) == sent
+    assert web.post("/api/relay/pledge", pledge_body(web, campaign_id, alice)).status_code == 200
+    late = withdraw_body(web, campaign_id, alice, 1, now - 1)
+    refused = web.post("/api/relay/withdraw", late)
+    assert refused.status_code == 400 and "which has passed" in refused.get_json()["error"]
+
+
+def test_late_joining_is_not_offered_through_the_relayer(web: Web) -> None:
+    body = {"terms": {"title": "x", "lateJoining": True}, "instructions": {}, "endorsements": []}
+    refused = web.post("/api/relay/create", body)
+    assert refused.status_code == 400
+    assert "spartacus create --late-joining" in refused.get_json()["error"]
+
+
 def test_campaigns_are_created_through_the_relayer(
     web: Web, spartacus: Any, make_custodians: Any
 ) -> None:
