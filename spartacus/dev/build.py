@@ -63,6 +63,8 @@ SETTINGS: dict[str, Any] = {
         }
     },
 }
+# EIP-170: the most bytes of code a contract may have on mainnet and the L2s.
+EIP170_LIMIT = 24_576
 # A constant folded to a whole number, as the AST types it: ``t_rational_<value>_by_1``.
 _WHOLE_NUMBER = re.compile(r"t_rational_(\d+)_by_1")
 
@@ -224,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, artifact in compile_contracts().items():
         path = ARTIFACTS / f"{name}.json"
         text = artifact_text(artifact)
+        size = len(artifact["deployedBytecode"].removeprefix("0x")) // 2
+        print(f"{name}: {size:,} bytes deployed, {EIP170_LIMIT - size:,} under EIP-170")
         if path.exists() and path.read_text() == text:
             continue
         if args.check:
