@@ -360,3 +360,29 @@ def test_status_follow_prints_each_change_until_the_reveal(
     assert [c["active"] for c in changes] == sorted(c["active"] for c in changes)
     for change in changes:
         assert set(change) == {"campaign", "status", "active", "threshold", "graceEnd", "time"}
+
+
+def test_threshold_a_minute_before_the_deadline_keeps_the_full_grace_as_promised(
+    spartacus: Spartacus,
+    create_campaign: Callable[..., tuple[int, list[Any]]],
+    travel: Callable[[int], None],
+    w3: Any,
+) -> None:
+    """#12: `status` promises the grace period's end even past the deadline, and keeps it."""
+    from .conftest import pledge
+
+    campaign, _ = create_campaign(threshold=2, deadline="1d", grace="3d")
+    pledge(spartacus, campaign, "Alice", 2)
+    first = spartacus.ok("status", str(campaign))
+    travel(first["deadline"] - int(w3.eth.get_block("latest")["timestamp"]) - 300)
+    pledge(spartacus, campaign, "Bob", 3)
+    pending = spartacus.ok("status", str(campaign))
+    assert pending["status"] == "pending"
+    assert pending["graceEnd"] > pending["deadline"] + 2 * 86_400  # not cut at the deadline
+
+    travel(2 * 3_600)  # past the deadline, inside the grace period
+    still = spartacus.ok("status", str(campaign))
+    assert (still["status"], still["graceEnd"]) == ("pending", pending["graceEnd"])
+    late = spartacus("pledge", str(campaign), "--name", "Carol", "--contact", "c@x.org",
+                     role="carol", dev=4)  # fmt: skip
+    assert late.exit_code == 1 and "no more pledges" in late.stderr
