@@ -60,7 +60,7 @@ contract Copycat {
         external
     {
         (campaignCount, custodian) = (id, who);
-        emit ISpartacus.CustodianAssigned(id, who, 0, key);
+        emit ISpartacus.CustodianAssigned(id, who, 0, key, 0, "");
         emit ISpartacus.InstructionsSealed(id, s);
     }
 

@@ -47,7 +47,9 @@ class ForgingProxy(RpcProxy):
             if methods.get(item.get("id")) == "eth_getLogs" and isinstance(result, list):
                 for log in result:
                     if log["topics"][:2] == [CUSTODIAN_ASSIGNED, self.topic]:
-                        log["data"] = log["data"][: 2 + 64] + self.key.hex()  # (index, key)
+                        # (index, key, expiry, signature...): the key word only
+                        data = log["data"]
+                        log["data"] = data[: 2 + 64] + self.key.hex() + data[2 + 128 :]
                         self.forged += 1
         return 200, json.dumps(answer).encode()
 
