@@ -4,8 +4,8 @@ The page reads the campaign's custodian keys from the site's API; a lying node b
 site (tests/web/test_custodian_directory.py drives one) makes that answer carry the
 attacker's key. Here Playwright swaps the key in the API's answer itself, which is what the
 page sees in both cases. The page checks each key against the endorsement signature its
-CustodianAssigned log carries before it seals anything: it refuses, names the custodian and
-says nothing was sent (the endorsement signature travels in the same CustodianAssigned log, v2); no receipt is made or kept and nothing is posted. The same person
+CustodianAssigned log carries (v2) before it seals anything: it refuses, names the custodian
+and says nothing was sent; no receipt is made or kept and nothing is posted. The same person
 on the same site without the swap joins.
 """
 
