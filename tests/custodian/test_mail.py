@@ -43,6 +43,7 @@ def _create(
     t: int = 1,
     threshold: int = 2,
     deadline: str = "7d",
+    late: bool = False,
 ) -> int:
     """Custodians endorse by file (with --mail-roster if asked); the creator creates."""
     files = []
@@ -57,7 +58,7 @@ def _create(
     created = spartacus.ok(
         "create", "--title", "Fix the heating", "--instructions", INSTRUCTIONS,
         "--threshold", str(threshold), "--deadline", deadline, "--grace", "0",
-        "--custodian-threshold", str(t), *files,
+        "--custodian-threshold", str(t), *files, *(["--late-joining"] if late else []),
         role="creator", dev=1,
     )  # fmt: skip
     return int(created["campaign"])
@@ -87,7 +88,7 @@ def test_flagged_one_of_one_campaign_mails_each_member_once(
 ) -> None:
     mailbox, options = smtp
     (custodian,) = make_custodians(1)
-    campaign = _create(spartacus, [custodian], mail_roster=True, threshold=3)
+    campaign = _create(spartacus, [custodian], mail_roster=True, threshold=3, late=True)
     daemon = daemons(custodian, "--confirmations", "0", *options)
     daemon.wait_for("campaign_found", campaign=campaign)
     pledge(spartacus, campaign, "Alice", 2)
@@ -106,6 +107,7 @@ def test_flagged_one_of_one_campaign_mails_each_member_once(
         assert all(name in body for name in ("Alice", "Bob", "Carol")) and INSTRUCTIONS in body
 
     pledge(spartacus, campaign, "Dave", 5)  # a late member: mailed on a later pass, alone
+    spartacus.ok("admit", str(campaign), "--all", role="creator", dev=1)  # once admitted
     late = daemon.wait_for("mail_sent", campaign=campaign, count=2)[1]
     assert (late["sent"], late["already"]) == (1, 2)
     assert _recipients(mailbox) == [

@@ -568,7 +568,7 @@ def _create(
         "create", "--title", "Fix the heating", "--plan", "We write to facilities together",
         "--instructions", "Meet Monday 9:00 at the canteen",
         "--threshold", str(threshold), "--deadline", deadline, "--grace", grace,
-        "--custodian-threshold", "2", *files,
+        "--custodian-threshold", "2", "--late-joining", *files,
     ]  # fmt: skip
     if public:
         args.append("--public-roster")
@@ -666,7 +666,9 @@ def test_random_kill_9_never_loses_or_repeats_a_release(
         # Late pledges, released in later rounds; some land while the round before is still
         # being sent (then both go in one round).
         for label, name, dev in LATE:
-            _join(spartacus, {"M": m, "P": p}[label], name, dev)
+            late = {"M": m, "P": p}[label]
+            _join(spartacus, late, name, dev)
+            spartacus.ok("admit", str(late.id), "--all", role="creator", dev=1)
             if rng.random() < 0.5:
                 fuzz.run_until(lambda: fuzz.released(m) and fuzz.released(p), f"{name} released")
         fuzz.run_until(lambda: fuzz.released(m) and fuzz.released(p), "late rounds released")

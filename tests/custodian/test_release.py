@@ -70,13 +70,14 @@ def test_late_pledge_is_released_in_a_later_round(
     create_campaign: Callable[..., tuple[int, list[Any]]],
     daemons: Callable[..., Daemon],
 ) -> None:
-    campaign, (custodian,) = create_campaign(threshold=2)
+    campaign, (custodian,) = create_campaign(threshold=2, late=True)
     pledge(spartacus, campaign, "Alice", 2)
     pledge(spartacus, campaign, "Bob", 3)
     daemon = daemons(custodian, "--confirmations", "0")
     daemon.wait_for("release_mined", campaign=campaign, round=0, count=2)
 
-    pledge(spartacus, campaign, "Carol", 4)
+    pledge(spartacus, campaign, "Carol", 4)  # late: released once the creator admits it
+    assert spartacus.ok("admit", str(campaign), "--all", role="creator", dev=1)["admitted"] == [3]
     daemon.wait_for("release_mined", campaign=campaign, round=1, count=2)
     for name in ("alice", "carol"):
         assert names(spartacus.ok("roster", str(campaign), role=name)) == [
