@@ -281,20 +281,37 @@ def test_two_of_three_custodians_suffice_and_one_does_not(
     assert spartacus.ok("verify", str(campaign))["ok"] is True
 
 
-def test_late_pledge_after_reveal_is_released_in_a_later_round(
+def test_late_pledge_after_reveal_is_released_in_a_later_round_once_admitted(
     spartacus: Spartacus, create_campaign: Callable[..., tuple[int, list]]
 ) -> None:
-    campaign, (custodian,) = create_campaign(threshold=2)
+    campaign, (custodian,) = create_campaign(threshold=2, late=True)
     _pledge(spartacus, campaign, "Alice", 2)
     _pledge(spartacus, campaign, "Bob", 3)
     assert _release(spartacus, custodian)["round"] == 0
     _pledge(spartacus, campaign, "Carol", 4)
+    _pledge(spartacus, campaign, "Dave", 5)
+    assert spartacus.ok("admit", str(campaign), role="creator", dev=1)["waiting"] == [3, 4]
+    refused = spartacus("admit", str(campaign), "3", role="alice", dev=2)
+    assert refused.exit_code == 1 and "only" in refused.stderr and "admits" in refused.stderr
+    assert _release(spartacus, custodian)["released"] == []  # nobody admitted yet
+    assert spartacus.ok("admit", str(campaign), "3", role="creator", dev=1)["admitted"] == [3]
     second = _release(spartacus, custodian)
     assert (second["round"], second["released"]) == (1, [3])
     for name in ("alice", "carol"):
         roster = spartacus.ok("roster", str(campaign), role=name)
         assert [m["name"] for m in roster["members"]] == ["Alice", "Bob", "Carol"]
     assert spartacus.ok("verify", str(campaign))["ok"] is True
+
+
+def test_pledge_after_reveal_is_refused_without_late_joining(
+    spartacus: Spartacus, create_campaign: Callable[..., tuple[int, list]]
+) -> None:
+    campaign, _ = create_campaign(threshold=2)
+    _pledge(spartacus, campaign, "Alice", 2)
+    _pledge(spartacus, campaign, "Bob", 3)
+    late = spartacus("pledge", str(campaign), "--name", "Carol", "--contact", "c@x.org",
+                     role="carol", dev=4)  # fmt: skip
+    assert late.exit_code == 1 and "joining closed at the reveal" in late.stderr
 
 
 def test_create_defaults_are_the_safe_ones_and_unsafe_terms_are_named(
