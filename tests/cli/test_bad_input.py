@@ -187,3 +187,38 @@ def test_watch_with_an_impossible_quorum_or_depth_is_refused(
         cli, ["--home", str(tmp_path), *args], env={"SPARTACUS_PASSPHRASE": "x", **env}
     )
     assert result.exit_code == 1 and result.stderr == f"error: {message}\n"
+
+
+def test_client_batch_reports_each_item_and_expired_signatures(
+    spartacus: Spartacus, endorsement: str, w3: Web3
+) -> None:
+    """Registry.pledge_with_sig_batch: one transaction; each item's index, or the custodian
+    error (by name) it was refused with, in order."""
+    assert _create(spartacus, endorsement).exit_code == 0
+    registry = Registry(w3, spartacus.registry)
+    keys_of = [c.campaign_key for c in registry.history(1).custodians]
+    items = []
+    for number in range(3):
+        keys = protocol.derive_keys(protocol.new_secret())
+        sealed = protocol.seal_pledge(1, keys, protocol.Contact(f"M{number}", "m@x"), keys_of, 1)
+        account = Account.from_key(keys.account_key)
+        until = registry.latest_timestamp() - 1 if number == 1 else None
+        items.append(
+            (
+                1,
+                account.address,
+                sealed,
+                registry.sign_pledge(account, 1, sealed, valid_until=until),
+            )
+        )
+    items.append(items[0])  # the same signed pledge twice
+
+    outcomes = registry.pledge_with_sig_batch(dev_account(5), items)
+
+    assert [(o.index, o.refused) for o in outcomes] == [
+        (1, None),
+        (None, "SignatureExpired"),
+        (2, None),
+        (None, "AlreadyPledged"),
+    ]
+    assert registry.info(1).active == 2
