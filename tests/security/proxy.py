@@ -24,7 +24,9 @@ from web3 import Web3
 from spartacus.chain.artifact import load_artifact
 from tests.rpc_proxy import RpcProxy
 
-CUSTODIAN_ASSIGNED = "0x" + keccak(text="CustodianAssigned(uint256,address,uint8,bytes32)").hex()
+CUSTODIAN_ASSIGNED = (
+    "0x" + keccak(text="CustodianAssigned(uint256,address,uint8,bytes32,uint64,bytes)").hex()
+)
 ELSEWHERE = "0x000000000000000000000000000000000000dEaD"
 
 
