@@ -132,7 +132,11 @@ export class ChainReader {
         break;
       }
       case "CustodianAssigned":
-        h.custodians.push({ index: Number(a.index), account: a.custodian, campaignKey: a.campaignKey });
+        // v2: the endorsement travels in the log, so the page checks each key from it alone.
+        h.custodians.push({
+          index: Number(a.index), account: a.custodian, campaignKey: a.campaignKey,
+          expiry: Number(a.expiry), signature: a.signature,
+        });
         break;
       case "InstructionsSealed": {
         const s = a.instructions;
@@ -145,6 +149,13 @@ export class ChainReader {
       case "Withdrawn":
         h.withdrawn.add(Number(a.index));
         h.changes.push({ event: "Withdrawn", active: Number(a.active), block });
+        break;
+      case "Admitted":
+        (h.admitted ??= new Set()).add(Number(a.index));
+        break;
+      case "ThresholdReached":
+        h.revealPledges = Number(a.pledges);
+        h.changes.push({ event: parsed.name, active: Number(a.active), block });
         break;
       case "Released":
         h.releases.push({ custodianIndex: Number(a.index), data: a.data });
@@ -185,7 +196,7 @@ export class ChainReader {
     return [...this.histories.values()].filter((h) => h.terms).map((h) => this.summary(h.id)).sort((a, b) => b.id - a.id);
   }
 
-  /** The campaign's detail (as /api/campaigns/<id>), with the endorsements of its creation call. */
+  /** The campaign's detail (as /api/campaigns/<id>), with the endorsements its logs carry. */
   async detail(id) {
     const h = this.history(id);
     const t = h.terms;
@@ -200,24 +211,16 @@ export class ChainReader {
     };
   }
 
-  /** The endorsements in the createCampaign call (spartacus/chain/key_check.py). */
+  /** The endorsements the CustodianAssigned logs carry (spartacus/chain/key_check.py). */
   async endorsements(h) {
-    if (h.endorsements) return h.endorsements;
-    const tx = await this.rpc("eth_getTransactionByHash", [h.terms.transactionHash]);
-    let found = { endorsements: null, problem: `campaign ${h.id}'s creation transaction is not a direct createCampaign call` };
-    if (tx?.to && getAddress(tx.to) === this.registry) {
-      const call = registryAbi.parseTransaction({ data: tx.input });
-      if (call?.name === "createCampaign") {
-        found = {
-          problem: null,
-          endorsements: call.args.endorsements.map((e) => ({
-            custodian: e.custodian, campaignKey: e.campaignKey, expiry: Number(e.expiry), signature: e.signature,
-          })),
-        };
-      }
+    const custodians = [...h.custodians].sort((x, y) => x.index - y.index);
+    if (custodians.some((c) => !c.signature || c.signature === "0x")) {
+      return { endorsements: null, problem: `campaign ${h.id}'s CustodianAssigned logs carry no endorsement signatures` };
     }
-    h.endorsements = found;
-    return found;
+    return {
+      problem: null,
+      endorsements: custodians.map((c) => ({ custodian: c.account, campaignKey: c.campaignKey, expiry: c.expiry, signature: c.signature })),
+    };
   }
 
   /** The public chain data a member's browser reads the roster from (as .../records). */
@@ -226,7 +229,10 @@ export class ChainReader {
     return {
       campaignId: h.id, n: h.custodians.length, t: h.terms.custodianThreshold, rosterMode: h.terms.rosterMode,
       status: this.status(h), instructions: h.instructions,
-      pledges: h.pledges.filter((p) => !h.withdrawn.has(p.index)),
+      // Not withdrawn, and a late pledge (after the reveal) only once its creator admitted it.
+      pledges: h.pledges.filter(
+        (p) => !h.withdrawn.has(p.index) && (h.revealPledges === undefined || p.index <= h.revealPledges || h.admitted?.has(p.index)),
+      ),
       withdrawn: [...h.withdrawn].sort((x, y) => x - y), releases: h.releases,
     };
   }
