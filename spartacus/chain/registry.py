@@ -26,8 +26,8 @@ from web3.exceptions import (
 
 from ..exceptions import CampaignStateError, ChainError
 from ..protocol import (
-    Deployment,
     SIGNATURE_VALIDITY,
+    Deployment,
     Sealed,
     endorsement_typed_data,
     pledge_typed_data,

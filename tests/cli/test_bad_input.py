@@ -200,7 +200,8 @@ def test_client_batch_reports_each_item_and_expired_signatures(
     items = []
     for number in range(3):
         keys = protocol.derive_keys(protocol.new_secret())
-        sealed = protocol.seal_pledge(1, keys, protocol.Contact(f"M{number}", "m@x"), keys_of, 1)
+        contact = protocol.Contact(f"M{number}", "m@x")
+        sealed = protocol.seal_pledge(registry.deployment, 1, keys, contact, keys_of, 1)
         account = Account.from_key(keys.account_key)
         until = registry.latest_timestamp() - 1 if number == 1 else None
         items.append(
