@@ -208,7 +208,8 @@ def mail_roster(
     server: Server,
     sender: str,
 ) -> MailReport:
-    """Send the roster once to each e-mail member not mailed yet; record each right after."""
+    """Send the roster once to each e-mail member not mailed yet who asked for it in the
+    sealed pledge (``Contact.mail``); record each right after. Others are ``skipped``."""
     check_sender(sender)
     if instructions is None:
         raise MailError(
@@ -221,7 +222,7 @@ def mail_roster(
     todo: dict[str, list[int]] = {}  # address (lower case) -> member indices, send once
     for m in members:
         address = email_address(m.contact.contact)
-        if address is None:
+        if address is None or not m.contact.mail:  # only members who asked in their pledge
             report.skipped.append(m.contact.contact)
         elif m.index in done:
             report.already.append(address)

@@ -107,8 +107,15 @@ def keys_json(keys: PledgeKeys) -> dict[str, str]:
     }
 
 
-def contact_json(contact: Contact) -> dict[str, str]:
-    return {"name": contact.name, "contact": contact.contact, "message": contact.message}
+def contact_json(contact: Contact) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "name": contact.name,
+        "contact": contact.contact,
+        "message": contact.message,
+    }
+    if contact.mail:
+        fields["mail"] = True
+    return fields
 
 
 def deployment_json(deployment: protocol.Deployment) -> dict[str, Any]:
@@ -141,6 +148,8 @@ def contact_vectors() -> dict[str, Any]:
         Contact("Zoë Ørsted", "signal: +44 20 7946 0000", 'line one\nline "two" \\ ✊'),
         Contact("ctl\u0001\u001f\u007f", "tab\t\b\f\r/", "\u2028\u2029 😀 </script>"),
         Contact("A", "B", "x" * (255 - base)),
+        Contact("Ana", "ana@example.org", mail=True),
+        Contact("A", "B", "x" * (255 - base - len(',"mail":true')), mail=True),
     ]
     return {
         "valid": [
@@ -153,7 +162,11 @@ def contact_vectors() -> dict[str, Any]:
         ],
         "too_large": [
             {**contact_json(c), "json_bytes": len(canonical_contact_json(c))}
-            for c in (Contact("A", "B", "x" * (256 - base)), Contact("Ä" * 100, "B", "é" * 30))
+            for c in (
+                Contact("A", "B", "x" * (256 - base)),
+                Contact("Ä" * 100, "B", "é" * 30),
+                Contact("A", "B", "x" * (256 - base - len(',"mail":true')), mail=True),
+            )
         ],
         "invalid": [contact_json(Contact("", "x")), contact_json(Contact("x", ""))],
         "bad_plaintexts": [
@@ -161,6 +174,11 @@ def contact_vectors() -> dict[str, Any]:
             protocol.pad(b'{"contact":"B","name":"A","message":""}').hex(),
             protocol.pad(b'{"name":"A","contact":"B","message":"","x":""}').hex(),
             protocol.pad(b'{"name":"\\u0041","contact":"B","message":""}').hex(),
+            protocol.pad(b'{"name":"A","contact":"B","message":"","mail":false}').hex(),
+            protocol.pad(b'{"name":"A","contact":"B","message":"","mail":1}').hex(),
+            protocol.pad(b'{"name":"A","contact":"B","message":"","mail":"true"}').hex(),
+            protocol.pad(b'{"name":"A","contact":"B","mail":true,"message":""}').hex(),
+            protocol.pad(b'{"name":"A","contact":"B","message":"","mail": true}').hex(),
             bytes(256).hex(),
             (b'{"name":"A","contact":"B","message":""}\x80' + bytes(217)).hex(),
         ],

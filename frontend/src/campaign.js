@@ -139,6 +139,10 @@ function render(info, clockOnly = false) {
   const revealed = info.status === "revealed";
   show($("#join-closed"), info.status === "expired");
   show($("#join-after-reveal"), revealed);
+  // Only a campaign with one custodian can have its roster mailed by that custodian (t = 1);
+  // whether the creator asked it to is kept with the custodian, so the label says "if".
+  const mailField = $("#join-mail-field");
+  if (mailField) show(mailField, info.custodianThreshold === 1);
   show($("#withdraw-section"), !revealed && info.status !== "expired");
 }
 
@@ -179,6 +183,12 @@ async function join(source, page, info, slot) {
   const name = $("#join-name").value.trim();
   const contact = $("#join-contact").value.trim();
   const message = $("#join-message").value.trim();
+  const mailBox = $("#join-mail");
+  const mail = Boolean(mailBox?.checked && !$("#join-mail-field").hidden);
+  // A first check only: the custodian mails only what spartacus.mail.email_address accepts.
+  if (mail && !/^[^\s@<>,]+@[^\s@<>,]+\.[^\s@<>,]+$/.test(contact)) {
+    throw new Error("To be e-mailed the roster, give one e-mail address as your contact (not a work address), or untick the e-mail box.");
+  }
   const progress = $("#join-progress");
   say(progress, "");
   // A wallet is asked for an account on this campaign's chain before anything is sealed:
@@ -193,7 +203,7 @@ async function join(source, page, info, slot) {
   say(progress, "Sealing your details in this browser...");
   const secret = protocol.newSecret();
   const keys = protocol.deriveKeys(secret);
-  const sealed = await protocol.sealPledge(deploymentOf(page), page.campaignId, keys, { name, contact, message }, custodianKeys, info.custodianThreshold);
+  const sealed = await protocol.sealPledge(deploymentOf(page), page.campaignId, keys, { name, contact, message, mail }, custodianKeys, info.custodianThreshold);
   const code = protocol.encodeReceipt(page.campaignId, secret);
   // The receipt code is the pledge's only backup: show it before anything is sent, so an
   // answer lost on the way back does not lose a pledge that was recorded.

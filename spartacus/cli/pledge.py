@@ -38,6 +38,13 @@ RELAY_HELP = (
 @click.option("--name", required=True, help="Your name as the other members will see it.")
 @click.option("--contact", required=True, help="How members reach you (e-mail, phone, ...).")
 @click.option("--message", default="", help="A short message to the other members.")
+@click.option(
+    "--mail-me",
+    is_flag=True,
+    help="Ask (sealed in the pledge) to be e-mailed the roster at the reveal, where the "
+    "campaign's custodian mails it; --contact must be one e-mail address. Do not give a "
+    "work address: your employer may read that mail.",
+)
 @unchecked_keys_option
 @click.option("--relay", metavar="URL", help=RELAY_HELP.format(what="pledge"))
 @json_option
@@ -48,6 +55,7 @@ def pledge(
     name: str,
     contact: str,
     message: str,
+    mail_me: bool,
     unchecked_keys: bool,
     relay: str | None,
 ) -> None:
@@ -59,6 +67,11 @@ def pledge(
     anyone reading the chain sees that this account paid for this pledge (not your details),
     so pay from one that is not tied to you, or use --relay.
     """
+    if mail_me and mail.email_address(contact) is None:
+        raise UsageError(
+            f"--mail-me needs --contact to be one plain e-mail address, not {contact!r}: "
+            "the roster can only be mailed to an address"
+        )
     registry = ctx.registry
     relayer = Relay(relay) if relay else None
     if relayer is not None:
@@ -75,7 +88,7 @@ def pledge(
     )
     history = registry.history(campaign_id)
     custodian_keys = checked_keys(ctx, history, unchecked_keys)  # before anything is sealed
-    contact_obj = protocol.Contact(name, contact, message)
+    contact_obj = protocol.Contact(name, contact, message, mail_me)
     protocol.encode_contact(contact_obj)  # refuses oversize details before anything is sent
     keys = protocol.derive_keys(protocol.new_secret())
     sealed = protocol.seal_pledge(
@@ -226,8 +239,9 @@ def withdraw(ctx: Context, campaign_id: int, receipt: str | None, relay: str | N
     "--mail",
     "send_mail",
     is_flag=True,
-    help="Also e-mail the roster and instructions to every member with an e-mail contact, "
-    "once each (recorded under --home); later runs mail only members not mailed yet.",
+    help="Also e-mail the roster and instructions to every member who asked for it in the "
+    "pledge (--mail-me, or the page's box) with an e-mail contact, once each (recorded "
+    "under --home); later runs mail only members not mailed yet.",
 )
 @click.option(
     "--smtp",

@@ -3,8 +3,9 @@
 Where this custodian alone can read the roster (custodian threshold 1) and the creator
 asked for mail when it requested the key (``mailRoster``), the instructions and the active
 pledges are decrypted with the custodian's own shares (``protocol.decrypt_pledges``, as
-members read the roster) and ``mail.mail_roster`` mails every e-mail member not mailed yet
-(recorded under the home folder). Logs carry counts, never addresses.
+members read the roster) and ``mail.mail_roster`` mails every member not mailed yet whose
+sealed pledge asked for it (``Contact.mail``) and whose contact is an e-mail address
+(recorded under the home folder); the others get nothing. Logs carry counts, never addresses.
 """
 
 from __future__ import annotations

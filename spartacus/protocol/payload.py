@@ -60,16 +60,22 @@ class Contact:
     name: str
     contact: str
     message: str = ""
+    mail: bool = False  # the member asked the custodians to e-mail it the roster
 
 
 def contact_json(contact: Contact) -> bytes:
-    """The canonical JSON of a contact: keys in order, no spaces, UTF-8 unescaped."""
+    """The canonical JSON of a contact: keys in order, no spaces, UTF-8 unescaped;
+    ``"mail":true`` last, present only when the member asked for the roster by e-mail."""
     values = (contact.name, contact.contact, contact.message)
     if not all(isinstance(value, str) for value in values):
         raise InvalidPayload("name, contact and message must be strings")
+    if not isinstance(contact.mail, bool):
+        raise InvalidPayload("the e-mail opt-in must be true or false")
     if not contact.name or not contact.contact:
         raise InvalidPayload("a pledge needs a non-empty name and contact")
-    fields = dict(zip(_CONTACT_FIELDS, values, strict=True))
+    fields: dict[str, str | bool] = dict(zip(_CONTACT_FIELDS, values, strict=True))
+    if contact.mail:
+        fields["mail"] = True
     text = json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
     try:
         return text.encode("utf-8")
@@ -98,9 +104,14 @@ def decode_contact(plain: bytes) -> Contact:
         value = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as error:
         raise InvalidPayload("the pledge's contact details are not UTF-8 JSON") from error
-    if not isinstance(value, dict) or tuple(value) != _CONTACT_FIELDS:
+    if not isinstance(value, dict) or tuple(value) not in (
+        _CONTACT_FIELDS,
+        (*_CONTACT_FIELDS, "mail"),
+    ):
         raise InvalidPayload("the pledge's contact details lack name, contact and message")
-    contact = Contact(value["name"], value["contact"], value["message"])
+    if value.get("mail", True) is not True:
+        raise InvalidPayload('the pledge\'s "mail" field is present only as true')
+    contact = Contact(value["name"], value["contact"], value["message"], "mail" in value)
     if contact_json(contact) != data:
         raise InvalidPayload("the pledge's contact details are not in canonical form")
     return contact

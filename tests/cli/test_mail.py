@@ -59,6 +59,8 @@ def smtp() -> Iterator[tuple[Mailbox, dict[str, str]]]:
 
 
 def _pledge(spartacus: Spartacus, campaign: int, name: str, contact: str, dev: int) -> None:
+    """A pledge that asks for the roster by e-mail wherever its contact is an address."""
+    flag = ["--mail-me"] if email_address(contact) else []
     spartacus.ok(
         "pledge",
         str(campaign),
@@ -68,6 +70,7 @@ def _pledge(spartacus: Spartacus, campaign: int, name: str, contact: str, dev: i
         contact,
         "--message",
         f"{name} is in",
+        *flag,
         role=name.lower(),
         dev=dev,
     )
@@ -165,6 +168,35 @@ def test_roster_mail_for_an_expired_campaign_is_refused_and_sends_nothing(
     expired = spartacus("roster", str(campaign), "--mail", role="alice", env=env)
     assert expired.exit_code == 1 and "expired" in expired.stderr
     assert mailbox.envelopes == []
+
+
+def test_roster_mail_skips_a_member_who_did_not_ask(
+    spartacus: Spartacus, create_campaign: Create, smtp: tuple[Mailbox, dict[str, str]]
+) -> None:
+    mailbox, env = smtp
+    campaign, (custodian,) = create_campaign(threshold=2)
+    _pledge(spartacus, campaign, "Alice", "alice@example.org", 2)
+    spartacus.ok(
+        "pledge", str(campaign), "--name", "Bob", "--contact", "bob@example.org",
+        role="bob", dev=3,
+    )  # fmt: skip
+    _release(spartacus, custodian, campaign)
+    result = spartacus.ok("roster", str(campaign), "--mail", role="alice", env=env)
+    assert (result["sent"], result["skipped"]) == (["alice@example.org"], ["bob@example.org"])
+    assert [tos for tos, _ in mailbox.messages()] == [["alice@example.org"]]
+
+
+def test_pledge_mail_me_without_an_email_contact_is_refused(
+    spartacus: Spartacus, create_campaign: Create
+) -> None:
+    campaign, _ = create_campaign(threshold=2)
+    result = spartacus(
+        "pledge", str(campaign), "--name", "Carol", "--contact", "+44 20 7946 0000", "--mail-me",
+        role="carol", dev=4,
+    )  # fmt: skip
+    assert result.exit_code != 0
+    assert "--mail-me needs --contact to be one plain e-mail address" in result.stderr
+    assert spartacus.ok("status", str(campaign))["active"] == 0
 
 
 def test_roster_mail_skips_a_header_injection_contact(

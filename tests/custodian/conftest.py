@@ -149,10 +149,14 @@ def daemons(spartacus: Spartacus, anvil_rpc: str) -> Iterator[Callable[..., Daem
         daemon.kill()
 
 
-def pledge(spartacus: Spartacus, campaign: int, name: str, dev: int) -> dict[str, Any]:
+def pledge(
+    spartacus: Spartacus, campaign: int, name: str, dev: int, *, mail_me: bool = True
+) -> dict[str, Any]:
+    """``name``@example.org pledges; by default it asks for the roster by e-mail (--mail-me)."""
+    flag = ["--mail-me"] if mail_me else []
     data: dict[str, Any] = spartacus.ok(
         "pledge", str(campaign),
-        "--name", name, "--contact", f"{name.lower()}@example.org",
+        "--name", name, "--contact", f"{name.lower()}@example.org", *flag,
         role=name.lower(), dev=dev,
     )  # fmt: skip
     return data

@@ -124,6 +124,31 @@ def test_flagged_one_of_one_campaign_mails_each_member_once(
     assert len(list(record.rglob("*.json"))) == 1
 
 
+def test_only_members_who_asked_in_their_pledge_are_mailed(
+    spartacus: Spartacus,
+    make_custodians: Callable[[int], list[CustodianRole]],
+    daemons: Callable[..., Daemon],
+    smtp: tuple[Mailbox, list[str]],
+) -> None:
+    mailbox, options = smtp
+    (custodian,) = make_custodians(1)
+    campaign = _create(spartacus, [custodian], mail_roster=True, threshold=2)
+    daemon = daemons(custodian, "--confirmations", "0", *options)
+    daemon.wait_for("campaign_found", campaign=campaign)
+    pledge(spartacus, campaign, "Alice", 2, mail_me=True)
+    pledge(spartacus, campaign, "Bob", 3, mail_me=False)  # the reveal; Bob did not ask
+
+    sent = daemon.wait_for("mail_sent", campaign=campaign)[0]
+    assert (sent["sent"], sent["skipped"]) == (1, 1)
+    assert _recipients(mailbox) == ["alice@example.org"]
+    body = mailbox.messages()[0][1].get_content()
+    assert "Alice" in body and "Bob" in body  # Bob is on the roster, just not mailed
+    assert daemon.stop() == 0
+    _no_addresses_logged(daemon)
+    (record,) = (spartacus.home(custodian.role) / "mail").rglob("*.json")
+    assert len(json.loads(record.read_text())["sent"]) == 1  # Alice's pledge alone
+
+
 def test_key_requested_over_http_with_mail_roster_is_flagged_and_mailed(
     spartacus: Spartacus,
     make_custodians: Callable[[int], list[CustodianRole]],

@@ -76,6 +76,7 @@ describe("payloads", () => {
   test("encodeContact and decodeContact match the vectors", () => {
     for (const v of V.contacts.valid) {
       const contact = { name: v.name, contact: v.contact, message: v.message };
+      if (v.mail) contact.mail = true;
       assert.equal(new TextDecoder().decode(c.contactJson(contact)), v.json);
       assert.equal(hex(c.encodeContact(contact)), v.plain);
       assert.deepEqual(c.decodeContact(h(v.plain)), contact);

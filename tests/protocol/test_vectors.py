@@ -89,8 +89,8 @@ def test_pad_matches_vector(vector: dict[str, str]) -> None:
 
 
 @pytest.mark.parametrize("vector", VECTORS["contacts"]["valid"])
-def test_encode_contact_matches_vector(vector: dict[str, str]) -> None:
-    contact = Contact(vector["name"], vector["contact"], vector["message"])
+def test_encode_contact_matches_vector(vector: dict[str, Any]) -> None:
+    contact = Contact(vector["name"], vector["contact"], vector["message"], "mail" in vector)
     plain = h(vector["plain"])
     assert plain[: len(vector["json"].encode())] == vector["json"].encode()
     assert protocol.encode_contact(contact) == plain
@@ -99,7 +99,7 @@ def test_encode_contact_matches_vector(vector: dict[str, str]) -> None:
 
 @pytest.mark.parametrize("vector", VECTORS["contacts"]["too_large"])
 def test_encode_contact_too_large_vector_raises(vector: dict[str, Any]) -> None:
-    contact = Contact(vector["name"], vector["contact"], vector["message"])
+    contact = Contact(vector["name"], vector["contact"], vector["message"], "mail" in vector)
     with pytest.raises(exceptions.PayloadTooLarge, match=f"{vector['json_bytes']} bytes"):
         protocol.encode_contact(contact)
 

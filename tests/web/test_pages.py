@@ -248,7 +248,7 @@ def test_pledge_safely_page_says_what_the_docs_say(web: Web) -> None:
     page_sections = re.findall(r'<h2 id="[^"]+">(.*?)</h2>', html)
     docs_sections = re.findall(r"^## (.*)$", docs, re.M)
     assert page_sections == docs_sections and len(page_sections) >= 6
-    for advice in ("Tor Browser", "receipt code", "work network", "grace period"):
+    for advice in ("Tor Browser", "receipt code", "work network", "grace period", "E-mail me the"):
         assert advice in html and advice in docs
 
 
@@ -273,3 +273,26 @@ def test_safe_terms_carry_no_warning(web: Web, create_campaign: Any) -> None:
     web.sync()
     html = web.get(f"/c/{safe}").get_data(as_text=True)
     assert "terms-warnings" not in html and "join-warnings" not in html
+
+
+MAIL_FIELD = r'<p class="check" id="join-mail-field"\s*(hidden)?>'
+
+
+def test_mail_me_box_is_offered_where_one_custodian_may_mail(
+    web: Web, create_campaign: Any
+) -> None:
+    alone, _ = create_campaign(threshold=3, custodians=1, t=1)
+    web.sync()
+    html = web.get(f"/c/{alone}").get_data(as_text=True)
+    offered = re.search(MAIL_FIELD, html)
+    assert offered and offered.group(1) is None  # t = 1: its custodian may mail the roster
+    assert '<input type="checkbox" id="join-mail">' in html and "not a work address" in html
+
+
+def test_mail_me_box_is_hidden_where_no_custodian_reads_alone(
+    web: Web, create_campaign: Any
+) -> None:
+    shared, _ = create_campaign(threshold=3, custodians=2, t=2)
+    web.sync()
+    refused = re.search(MAIL_FIELD, web.get(f"/c/{shared}").get_data(as_text=True))
+    assert refused and refused.group(1) == "hidden"  # t = 2: no custodian can read it alone

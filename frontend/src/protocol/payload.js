@@ -59,17 +59,20 @@ function wellFormed(text) {
   );
 }
 
-/** Canonical JSON of a contact: {"name","contact","message"}, no spaces. */
+/** Canonical JSON of a contact: {"name","contact","message"}, no spaces; "mail":true last,
+ *  present only when the member asked for the roster by e-mail. */
 export function contactJson(contact) {
-  const { name, contact: address, message = "" } = contact;
+  const { name, contact: address, message = "", mail = false } = contact;
   if (![name, address, message].every((v) => typeof v === "string")) {
     throw new InvalidPayload("name, contact and message must be strings");
   }
+  if (typeof mail !== "boolean") throw new InvalidPayload("the e-mail opt-in must be true or false");
   if (!name || !address) throw new InvalidPayload("a pledge needs a non-empty name and contact");
   if (![name, address, message].every(wellFormed)) {
     throw new InvalidPayload("the contact details are not valid Unicode text");
   }
-  return utf8(JSON.stringify({ name, contact: address, message }));
+  const fields = mail ? { name, contact: address, message, mail: true } : { name, contact: address, message };
+  return utf8(JSON.stringify(fields));
 }
 
 /** The padded 256-byte plaintext of a pledge; PayloadTooLarge beyond 255 bytes of JSON. */
@@ -101,11 +104,15 @@ export function decodeContact(plain) {
     value === null ||
     typeof value !== "object" ||
     Array.isArray(value) ||
-    Object.keys(value).join(",") !== "name,contact,message"
+    !["name,contact,message", "name,contact,message,mail"].includes(Object.keys(value).join(","))
   ) {
     throw new InvalidPayload("the pledge's contact details lack name, contact and message");
   }
+  if ("mail" in value && value.mail !== true) {
+    throw new InvalidPayload('the pledge\'s "mail" field is present only as true');
+  }
   const contact = { name: value.name, contact: value.contact, message: value.message };
+  if (value.mail === true) contact.mail = true;
   if (!equalBytes(contactJson(contact), data)) {
     throw new InvalidPayload("the pledge's contact details are not in canonical form");
   }
