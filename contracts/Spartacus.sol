@@ -447,7 +447,7 @@ contract Spartacus is ISpartacus, EIP712 {
         hot.pledges = h.pledges;
         hot.active = h.active;
         bool reached = h.status == Status.Open && h.active >= h.threshold;
-        uint32 gracePeriod;
+        uint32 gracePeriod = 0;
         if (reached) {
             gracePeriod = c.gracePeriod;
             if (gracePeriod == 0) {
@@ -639,6 +639,8 @@ contract Spartacus is ISpartacus, EIP712 {
             }
             bytes32 structHash =
                 keccak256(abi.encode(ENDORSEMENT_TYPEHASH, e.campaignKey, e.expiry));
+            // The third value (the error's argument) says nothing the signer check misses.
+            // slither-disable-next-line unused-return
             (address signer, ECDSA.RecoverError recoverError,) =
                 ECDSA.tryRecoverCalldata(_hashTypedDataV4(structHash), e.signature);
             if (recoverError != ECDSA.RecoverError.NoError || signer != e.custodian) {
@@ -665,6 +667,7 @@ contract Spartacus is ISpartacus, EIP712 {
         if (signature.length != SIGNATURE) {
             return _refuse(strict, _badLength(Field.Signature, signature.length, SIGNATURE));
         }
+        // slither-disable-next-line unused-return
         (address signer, ECDSA.RecoverError recoverError,) =
             ECDSA.tryRecoverCalldata(_hashTypedDataV4(structHash), signature);
         if (recoverError != ECDSA.RecoverError.NoError || signer != account) {
@@ -691,6 +694,8 @@ contract Spartacus is ISpartacus, EIP712 {
     /// selector, for the batch to report.
     function _refuse(bool strict, bytes memory reason) private pure returns (bytes4) {
         if (strict) {
+            // Re-throws an error already ABI-encoded: Solidity has no statement for it.
+            // slither-disable-next-line assembly
             assembly ("memory-safe") {
                 revert(add(reason, 32), mload(reason))
             }
