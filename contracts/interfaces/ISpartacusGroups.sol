@@ -28,7 +28,7 @@ interface ISpartacusGroups {
     /// @notice The group holds the most members the supported proof depth allows.
     error GroupFull(uint256 groupId, uint256 size, uint256 maximum);
     /// @notice A batch is empty or larger than the limit.
-    error BadBatchSize(uint256 size, uint256 maximum);
+    error BadBatchSize(uint256 size, uint256 max);
     /// @notice The invitation address is zero or was already created in this group.
     error InvitationExists(uint256 groupId, address invitation);
     /// @notice The signer of a redemption is no outstanding invitation of the group (a forged

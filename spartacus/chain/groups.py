@@ -254,7 +254,7 @@ def _explain(exc: ContractRevert) -> str:
         "BadCommitment": lambda: f"{a['commitment']} is not an identity commitment",
         "AlreadyMember": lambda: f"commitment {a['commitment']} is already in group {gid}",
         "GroupFull": lambda: f"group {gid} is full ({a['size']} of {a['maximum']} members)",
-        "BadBatchSize": lambda: f"a batch holds 1 to {a['maximum']} items (got {a['size']})",
+        "BadBatchSize": lambda: f"a batch holds 1 to {a['max']} items (got {a['size']})",
         "InvitationExists": lambda: f"invitation {a['invitation']} already exists in group {gid}",
         "UnknownInvitation": lambda: (
             f"this invitation is not one of group {gid}'s (signer {a['signer']}): check the "

@@ -97,7 +97,7 @@ def test_roster_mail_sends_once_per_member_and_later_to_late_members(
     spartacus: Spartacus, create_campaign: Create, smtp: tuple[Mailbox, dict[str, str]]
 ) -> None:
     mailbox, env = smtp
-    campaign, (custodian,) = create_campaign(threshold=3)
+    campaign, (custodian,) = create_campaign(threshold=3, late=True)  # Dave joins late
     members = {"Alice": "alice@example.org", "Bob": "Bob <bob@example.org>", "Carol": "+44 1"}
     for dev, (name, contact) in enumerate(members.items(), start=2):
         _pledge(spartacus, campaign, name, contact, dev)
@@ -124,6 +124,7 @@ def test_roster_mail_sends_once_per_member_and_later_to_late_members(
     assert len(mailbox.envelopes) == 2
 
     _pledge(spartacus, campaign, "Dave", "dave@example.org", 5)
+    spartacus.ok("admit", str(campaign), "--all", role="creator", dev=1)
     before_release = spartacus.ok("roster", str(campaign), "--mail", role="alice", env=env)
     assert before_release["sent"] == [] and len(mailbox.envelopes) == 2
     _release(spartacus, custodian, campaign)

@@ -161,9 +161,9 @@ def test_add_members_not_ascending_or_present_reverts(world: World) -> None:
         world.groups.transact(fn(world.group_id, [2000, 2222]), world.admin)
     with reverts("BadCommitment", commitment=SNARK_SCALAR_FIELD):
         world.groups.transact(fn(world.group_id, [5, SNARK_SCALAR_FIELD]), world.admin)
-    with reverts("BadBatchSize", size=0, maximum=100):
+    with reverts("BadBatchSize", size=0, max=100):
         world.groups.transact(fn(world.group_id, []), world.admin)
-    with reverts("BadBatchSize", size=101, maximum=100):
+    with reverts("BadBatchSize", size=101, max=100):
         world.groups.transact(fn(world.group_id, list(range(10, 111))), world.admin)
 
 
