@@ -55,7 +55,7 @@ FORK_CHAIN_ID = 4242
 
 def _terms(registry: Registry, threshold: int) -> tuple[object, ...]:
     deadline = registry.latest_timestamp() + 7 * 86400
-    return ("Copy", "", "", threshold, deadline, 0, 1, 1)  # grace 0, t = 1, public roster
+    return ("Copy", "", "", threshold, deadline, 0, 1, 1, False)  # grace 0, t = 1, public roster
 
 
 def _fake_pledges(registry: Registry, campaign: int, custodian_key: bytes, count: int) -> None:

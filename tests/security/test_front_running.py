@@ -97,9 +97,9 @@ def _mallory_pledge(registry: Registry, campaign: int) -> Any:
     record = registry.history(campaign).pledges[-1].record
     sealed = Sealed(os.urandom(32), record.ciphertext, record.boxes, os.urandom(32))
     mallory = Account.create()
-    signature = registry.sign_pledge(mallory, campaign, sealed)
+    signed = registry.sign_pledge(mallory, campaign, sealed)
     return registry.contract.functions.pledgeWithSig(
-        campaign, mallory.address, sealed.as_abi(), signature
+        campaign, mallory.address, sealed.as_abi(), signed.valid_until, signed.signature
     )
 
 
@@ -208,7 +208,7 @@ def test_a_copied_withdrawal_signature_only_withdraws_its_signer(
     seen = w3.eth.get_transaction(alice_tx)  # what Mallory reads from the pool
     _, args = registry.contract.decode_function_input(seen["input"])
     copy = registry.contract.functions.withdrawWithSig(
-        args["campaignId"], args["account"], args["signature"]
+        args["campaignId"], args["account"], args["validUntil"], args["signature"]
     )
     mallory_tx = _send_ahead(w3, copy, dev_account(6))
     _wait_for_pool(mempool, 2)
