@@ -135,7 +135,7 @@ def test_kill_between_passes_then_restart_releases_each_round_once(
     create_campaign: Callable[..., tuple[int, list[Any]]],
     daemons: Callable[..., Daemon],
 ) -> None:
-    campaign, (custodian,) = create_campaign(threshold=2)
+    campaign, (custodian,) = create_campaign(threshold=2, late=True)  # Carol joins late
     pledge(spartacus, campaign, "Alice", 2)
     pledge(spartacus, campaign, "Bob", 3)
     first = daemons(custodian, "--confirmations", "0")
@@ -143,6 +143,7 @@ def test_kill_between_passes_then_restart_releases_each_round_once(
     first.kill()
 
     pledge(spartacus, campaign, "Carol", 4)
+    spartacus.ok("admit", str(campaign), "--all", role="creator", dev=1)
     second = daemons(custodian, "--confirmations", "0")
     second.wait_for("release_mined", campaign=campaign, round=1, count=2)
     # Round 0 is not released again: the only round-0 part the second daemon sends is the
