@@ -78,7 +78,7 @@ def test_whole_flow_on_op_stack_with_two_second_blocks(
     ]
     for reader in pledgers:
         roster = protocol.read_roster(
-            campaign_id, data["n"], data["t"], records, releases,
+            web.state.registry.deployment, campaign_id, data["n"], data["t"], records, releases,
             reader=reader.keys, reader_index=None,
         )  # fmt: skip
         assert sorted(m.contact.name for m in roster.members) == ["Alice", "Bob"]
