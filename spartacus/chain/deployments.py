@@ -21,6 +21,7 @@ from web3 import Web3
 
 from ..exceptions import GroupsNotFound, RegistryNotFound, UsageError
 from ..files import DEFAULT_HOME, read_json, write_json
+from ..protocol import is_valid_address
 from .groups import Groups
 from .networks import LOCAL_CHAIN_IDS, Network, network_of
 from .registry import Registry
@@ -69,7 +70,7 @@ def find_registry(
             f"no registry is recorded for chain {chain_id} under {home}{where}; "
             "pass --registry / SPARTACUS_REGISTRY or run `spartacus deploy`"
         )
-    if not Web3.is_address(address):
+    if not is_valid_address(address):
         raise UsageError(f"--registry {address!r} is not an address")
     registry = Registry(w3, address, from_block=from_block)
     if not registry.has_code():
@@ -134,7 +135,7 @@ def find_groups(w3: Web3, home: Path, address: str | None) -> Groups:
             f"no groups contract is recorded for chain {chain_id} under {home} or {default}; "
             "pass --groups / SPARTACUS_GROUPS or run `spartacus group deploy`"
         )
-    if not Web3.is_address(address):
+    if not is_valid_address(address):
         raise UsageError(f"--groups {address!r} is not an address")
     groups = Groups(w3, address, from_block=from_block)
     if not groups.has_code():

@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eth_utils import is_address, is_checksum_address, to_checksum_address
+from eth_utils import to_checksum_address
 
 from ..exceptions import DirectoryError
+from ..protocol import is_valid_address
 
 MAX_ENTRIES = 200
 MAX_NAME = 80
@@ -123,7 +124,7 @@ def _entry(item: Any, where: str) -> DirectoryEntry:
         )
     name = _text(item.get("name"), f"{where}: name", MAX_NAME, required=True)
     account = item.get("account")
-    if not isinstance(account, str) or not _address(account):
+    if not isinstance(account, str) or not is_valid_address(account):
         raise DirectoryError(
             f"{where} ({name}): account must be the custodian's 0x Ethereum address "
             f"(with a correct checksum if mixed-case), not {account!r}"
@@ -141,14 +142,6 @@ def _entry(item: Any, where: str) -> DirectoryEntry:
         contact=_text(item.get("contact"), f"{where} ({name}): contact", MAX_CONTACT),
         operator=operator,
     )
-
-
-def _address(text: str) -> bool:
-    """A 0x address, all lower or upper case, or mixed case with a correct checksum."""
-    if not is_address(text):
-        return False
-    digits = text[2:]
-    return digits in (digits.lower(), digits.upper()) or is_checksum_address(text)
 
 
 def _text(value: Any, where: str, limit: int, *, required: bool = False) -> str | None:

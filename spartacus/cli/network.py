@@ -17,6 +17,7 @@ from ..chain.registry import Registry
 from ..chain.sender import transfer
 from ..chain.source import write_verification
 from ..exceptions import UsageError
+from ..protocol import is_valid_address
 from .context import Context
 from .options import json_option, output, pass_context
 
@@ -79,8 +80,8 @@ def deploy(ctx: Context, publish: bool) -> None:
 @pass_context
 def fund(ctx: Context, address: str, amount: str) -> None:
     """Send ether from the paying account to ADDRESS (e.g. a custodian's account)."""
-    if not Web3.is_address(address):
-        raise UsageError(f"{address!r} is not an address")
+    if not is_valid_address(address):
+        raise UsageError(f"{address!r} is not an address (or its checksum is wrong: copy it again)")
     try:
         value = Web3.to_wei(amount, "ether")
     except (ValueError, ArithmeticError) as exc:

@@ -56,6 +56,7 @@ from .primitives import (
     ZERO_ACCOUNT,
     Deployment,
     box_size,
+    is_valid_address,
     share_size,
 )
 from .receipt_code import decode_receipt, encode_receipt
@@ -96,6 +97,7 @@ from .secret import PledgeKeys, derive_keys, new_secret
 from .shamir import combine_shares, split_key
 
 __all__ = [
+    "is_valid_address",
     "key_seal_indices",
     "release_key",
     "COMMITMENT_DOMAIN",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import nacl.bindings as sodium
 import nacl.exceptions
-from eth_utils import is_address, to_canonical_address
+from eth_utils import is_address, is_checksum_address, to_canonical_address
 
 from ..exceptions import (
     CryptoError,
@@ -84,9 +84,20 @@ def cid32(campaign_id: int) -> bytes:
     return campaign_id.to_bytes(32, "big")
 
 
+def is_valid_address(text: object) -> bool:
+    """A 0x address in all lower or all upper case, or in mixed case with a right checksum.
+
+    eth_utils' is_address accepts any mixed case, so one mistyped letter of a checksummed
+    address would name another account (and ether sent there would be lost)."""
+    if not isinstance(text, str) or not text.startswith("0x") or not is_address(text):
+        return False
+    digits = text[2:]
+    return digits in (digits.lower(), digits.upper()) or is_checksum_address(text)
+
+
 def account_bytes(account: str) -> bytes:
     """The 20 raw bytes of an Ethereum address (a mixed-case address must be checksummed)."""
-    if not isinstance(account, str) or not is_address(account):
+    if not is_valid_address(account):
         raise InvalidKey(f"{account!r} is not an Ethereum address (or its checksum is wrong)")
     return bytes(to_canonical_address(account))
 

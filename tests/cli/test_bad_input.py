@@ -223,3 +223,23 @@ def test_client_batch_reports_each_item_and_expired_signatures(
         (None, "AlreadyPledged"),
     ]
     assert registry.info(1).active == 2
+
+
+def test_fund_to_a_mistyped_checksummed_address_sends_nothing(spartacus: Spartacus) -> None:
+    """One letter's case changed in a checksummed address: eth_utils would accept it as
+    another spelling of some address; the ether must not leave."""
+    w3 = Web3(Web3.HTTPProvider(spartacus.rpc))
+    to = dev_account(5).address
+    typo = to[:2] + _flip_one_letter(to[2:])
+    balance = w3.eth.get_balance(to)
+    result = spartacus("fund", typo, "--eth", "1", dev=2)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"error: {typo!r} is not an address (or its checksum is wrong: copy it again)"
+    )
+    assert w3.eth.get_balance(to) == balance
+
+
+def _flip_one_letter(digits: str) -> str:
+    i = next(i for i, c in enumerate(digits) if c.isalpha())
+    return digits[:i] + digits[i].swapcase() + digits[i + 1 :]

@@ -93,6 +93,8 @@ def test_release_ad_names_label_deployment_campaign_custodian_and_round() -> Non
         ("31337", REGISTRY, CryptoError),
         (31337, "0x" + "zz" * 20, InvalidKey),
         (31337, "0x1234", InvalidKey),
+        # One letter's case changed in a checksummed address: a typo, not another spelling.
+        (31337, "0x5AAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", InvalidKey),
     ],
 )
 def test_deployment_refuses_bad_chain_id_or_registry(
