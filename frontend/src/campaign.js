@@ -63,7 +63,7 @@ export async function campaignPage(source = serverSource(), page = pageData()) {
     });
   }
   fillStored(slot);
-  const restore = () => restoreFromLink(page.campaignId, (code, role) => showReceipt(code, { slot, role, onKept: () => fillStored(slot) }));
+  const restore = () => restoreFromLink(page.campaignId, (code, role) => showReceipt(code, { slot, role, onKept: () => fillStored(slot) }), page.cleanUrl);
   restore();
   // The private link clicked on its own page is a jump within it: read it and clear it too.
   window.addEventListener("hashchange", restore);

@@ -13,6 +13,7 @@ import { Interface, getAddress } from "ethers";
 import { abi } from "../../spartacus/artifacts/Spartacus.json";
 
 export const CHUNK = 2000; // blocks per eth_getLogs request, unless the config says otherwise
+export const RATE_POINTS = 100; // points in a campaign's pledge-rate series (spartacus/web/index.py)
 const registryAbi = new Interface(abi);
 const IMPLIED_STATUS = { ThresholdReached: "revealed", GraceStarted: "pending", Reopened: "open", Expired: "expired" };
 const ROSTER_MODES = ["members", "public"];
@@ -35,6 +36,7 @@ export class ChainReader {
     this.fromBlock = Number(config.fromBlock ?? 0);
     this.chunk = Math.max(1, Number(config.logChunk ?? CHUNK));
     this.histories = new Map();
+    this.blockTimes = new Map(); // block number -> timestamp, for the pledge-rate series
     this.block = this.fromBlock - 1;
     this.hash = null;
     this.timestamp = 0;
@@ -78,6 +80,7 @@ export class ChainReader {
     if (this.hash !== null && !(number > this.block && (await this.builtOn(head)))) {
       // A reorg, or a node that went back: read everything again, as the server's index does.
       this.histories = new Map();
+      this.blockTimes = new Map();
       start = this.fromBlock;
     }
     for (let low = start; low <= number; low += this.chunk) {
@@ -115,7 +118,7 @@ export class ChainReader {
     if (!parsed || parsed.args.length === 0 || log.topics.length < 2) return;
     const id = Number(BigInt(log.topics[1]));
     if (!this.histories.has(id)) {
-      this.histories.set(id, { id, terms: null, custodians: [], instructions: null, pledges: [], withdrawn: new Set(), releases: [], changes: [] });
+      this.histories.set(id, { id, terms: null, custodians: [], instructions: null, pledges: [], withdrawn: new Set(), releases: [], changes: [], counts: [] });
     }
     const h = this.histories.get(id);
     const a = parsed.args;
@@ -145,9 +148,11 @@ export class ChainReader {
       }
       case "Pledged":
         h.pledges.push({ index: Number(a.index), account: a.account, memberKey: a.memberKey, ciphertext: a.ciphertext, boxes: a.boxes, commitment: a.commitment, active: Number(a.active), block });
+        h.counts.push({ block, active: Number(a.active) });
         break;
       case "Withdrawn":
         h.withdrawn.add(Number(a.index));
+        h.counts.push({ block, active: Number(a.active) });
         h.changes.push({ event: "Withdrawn", active: Number(a.active), block });
         break;
       case "Admitted":
@@ -207,8 +212,34 @@ export class ChainReader {
       custodianThreshold: t.custodianThreshold, rosterMode: t.rosterMode, creator: t.creator,
       custodians: [...h.custodians].sort((x, y) => x.index - y.index),
       endorsements, keyCheck: { ok: problem === null, problem },
-      rate: null, // no block times are fetched: the chart shows once the page has seen counts change
+      rate: await this.rate(h).catch(() => null), // a node that fails here costs the chart only
     };
+  }
+
+  /**
+   * The active count after each pledge and withdrawal, at most RATE_POINTS of them, with
+   * their blocks' times (rate_series in spartacus/web/index.py): the pledge-rate chart.
+   */
+  async rate(h) {
+    let points = h.counts;
+    if (points.length > RATE_POINTS) {
+      const step = points.length / RATE_POINTS;
+      points = [...Array.from({ length: RATE_POINTS - 1 }, (_, i) => points[Math.floor(i * step)]), points.at(-1)];
+    }
+    const blocks = [...new Set(points.map((p) => p.block))];
+    const times = await Promise.all(blocks.map((block) => this.blockTime(block)));
+    const at = new Map(blocks.map((block, i) => [block, times[i]]));
+    return points.map((p) => ({ time: at.get(p.block), active: p.active }));
+  }
+
+  /** A block's timestamp, asked once and kept (until a reorg empties the cache). */
+  async blockTime(block) {
+    if (!this.blockTimes.has(block)) {
+      const found = await this.rpc("eth_getBlockByNumber", [`0x${block.toString(16)}`, false]);
+      if (!found) throw new RpcError(`the node has no block ${block}`);
+      this.blockTimes.set(block, Number(found.timestamp));
+    }
+    return this.blockTimes.get(block);
   }
 
   /** The endorsements the CustodianAssigned logs carry (spartacus/chain/key_check.py). */

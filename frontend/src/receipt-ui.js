@@ -43,7 +43,7 @@ export function showReceipt(code, { slot = null, role = "member", onKept = null 
 function offerLink(code, role) {
   const anchor = $("#receipt-link");
   if (!anchor) return;
-  const link = receiptLink(location.href, code, role);
+  const link = receiptLink(location.href, code, role, { staticCopy: document.body.dataset.page === "static" });
   anchor.href = link;
   $("#receipt-link-copy").onclick = () => copyText(link, $("#receipt-status"));
   const text = "My private receipt link. Keep it secret: whoever opens it can withdraw my pledge or read the roster.";

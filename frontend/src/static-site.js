@@ -1,7 +1,10 @@
 // The static copy of the site (`spartacus export-site DIR`): one index.html, this bundle and
 // the styles, served by any static host (or opened from a file). Its views are client-side
 // routes in the URL's fragment (#/, #/c/<id>, #/create), so no host needs rewrite rules and
-// no fragment ever reaches a server. It reads the chain in this browser through a JSON-RPC
+// no fragment ever reaches a server. A private receipt link is the copy's page with
+// #receipt=<code> (receipt-link.js, the same fragment as on the Flask pages): the code names
+// its campaign, whose view opens with the receipt ready, the code then taken out of the
+// address bar (left at #/c/<id>). It reads the chain in this browser through a JSON-RPC
 // node (chain-reader.js) and submits through a relayer URL (the Flask app's /api/relay/* and
 // /api/endorsements) or the visitor's wallet, driving the same campaign.js and create.js as
 // the Flask pages: one client to audit.
@@ -14,6 +17,8 @@
 import { ChainReader } from "./chain-reader.js";
 import { campaignPage } from "./campaign.js";
 import { createPage } from "./create.js";
+import * as protocol from "./protocol/index.js";
+import { receiptFromFragment } from "./receipt-link.js";
 import { $, api, el, say, show } from "./ui.js";
 
 export const CONFIG_KEY = "spartacus.static-config";
@@ -54,10 +59,27 @@ export async function staticSite() {
   const reader = new ChainReader(config);
   const route = window.location.hash.replace(/^#\/?/, "");
   const main = $("#view");
+  const link = receiptFromFragment(window.location.hash);
+  if (link) {
+    let campaignId;
+    try {
+      ({ campaignId } = protocol.decodeReceipt(link.code));
+    } catch (error) {
+      history.replaceState(history.state, "", here());  // a damaged code leaves the address bar too
+      say($("#page-error"), `The receipt link is damaged: ${error?.message ?? error}. Check that it was copied whole.`);
+      return homeView(main, reader);
+    }
+    return campaignView(main, config, reader, Number(campaignId));
+  }
   const match = /^c\/(\d+)$/.exec(route);
   if (match) return campaignView(main, config, reader, Number(match[1]));
   if (route === "create") return createView(main, config, reader);
   return homeView(main, reader);
+}
+
+/** This page's address without its fragment (`route`, e.g. "#/c/7", appended if given). */
+function here(route = "") {
+  return `${window.location.pathname}${window.location.search}${route}`;
 }
 
 // ---------------------------------------------------------------- settings
@@ -128,7 +150,8 @@ async function campaignView(main, config, reader, id) {
     return item;
   }));
   $("#custodian-trust").textContent = `Any ${info.custodianThreshold} of these ${info.custodians.length} custodian(s) acting together could read every pledge of this campaign at any time. Join only if you trust them not to.`;
-  $("#share-url").value = window.location.href;
+  $("#share-url").value = new URL(here(`#/c/${id}`), window.location.href).href;
+  showReport(config, id);
   const post = relayer(config);
   const source = {
     campaign: async () => info,
@@ -148,8 +171,31 @@ async function campaignView(main, config, reader, id) {
     },
     relay: (kind, body) => post(`/api/relay/${kind}`, body),
   };
-  const page = { campaignId: id, chainId: config.chainId, registry: config.registry, directory: config.directory ?? [], relayer: null };
+  const page = {
+    campaignId: id, chainId: config.chainId, registry: config.registry, directory: config.directory ?? [], relayer: null,
+    cleanUrl: () => here(`#/c/${id}`), // a receipt link's code leaves; the campaign's route stays
+  };
   return campaignPage(source, page);
+}
+
+/**
+ * "Report this campaign": a report goes to the operator of a front, who can hide the campaign
+ * on that front only. This copy has no operator of its own and shows every campaign of the
+ * registry; with a relayer configured the link opens that site's report form (a plain page
+ * there: nothing is sent from this copy), else there is no one to report to and no link.
+ */
+function showReport(config, id) {
+  const field = $("#report-field");
+  if (!config.relayer) return show(field, false);
+  let host;
+  try {
+    host = new URL(config.relayer).host;
+  } catch {
+    return show(field, false);
+  }
+  $("#report-link").href = `${config.relayer.replace(/\/+$/, "")}/c/${id}/report`;
+  $("#report-host").textContent = host;
+  show(field, true);
 }
 
 async function createView(main, config, reader) {

@@ -139,6 +139,20 @@ describe("private receipt links", () => {
     assert.equal(receiptFromFragment(""), null);
     assert.equal(receiptFromFragment("#main"), null);
   });
+
+  test("the static copy's link is its own page with the same fragment, never a route", async () => {
+    await c.ready();
+    const code = c.encodeReceipt(7, new Uint8Array(32).fill(3));
+    const link = receiptLink("https://copy.example/site/index.html#/c/7", code, "member", { staticCopy: true });
+    assert.equal(link, `https://copy.example/site/index.html#receipt=${code}`);
+    assert.deepEqual(receiptFromFragment(new URL(link).hash), { code, role: "member" });
+    const file = receiptLink("file:///home/me/copy/index.html#/c/2", code, "organiser", { staticCopy: true });
+    assert.equal(file, `file:///home/me/copy/index.html#receipt=${code}&role=organiser`);
+    // The copy's routes are no receipt, even one whose query looks like it.
+    assert.equal(receiptFromFragment("#/c/7"), null);
+    assert.equal(receiptFromFragment(`#/c/7?receipt=${code}`), null);
+    assert.equal(receiptFromFragment("#/"), null);
+  });
 });
 
 describe("create form: the deadline", () => {
