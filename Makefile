@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 SOLC_VERSION := 0.8.37
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: install up test lint build bench clean browser proxy frontend wheel static
+.PHONY: install up test lint build bench clean browser proxy frontend wheel static release
 
 install: $(VENV)/.installed node_modules/.installed solc frontend
 
@@ -40,6 +40,13 @@ $(BUNDLE): node_modules/.installed frontend/build.mjs frontend/folder-cid.mjs \
 STATIC_DIR ?= out/static
 static: install
 	$(VENV)/bin/spartacus export-site $(STATIC_DIR)
+
+# A release's manifest: this version's build manifest, copied to releases/v<version>/
+# manifest.json, where `spartacus check-site URL --release vX.Y.Z` reads it without a build
+# (docs/web.md, "Where a release's manifest is published"). Prints how to commit and tag it;
+# refuses to change the manifest of a version that is already tagged.
+release: install
+	$(PY) -m spartacus.dev.release
 
 # The browser code and its node tests, by ESLint (eslint.config.js).
 .PHONY: lint-js

@@ -31,7 +31,9 @@
 //   static copy (index.html of `spartacus export-site`, static-site.js): #view, #config-form
 //             #config-rpc #config-relayer #config-save #config-reset #config-note
 //             #config-registry; home: #campaign-list #campaign-none; the campaign and
-//             create views hold the ids above
+//             create views hold the ids above, and the campaign view #report-field
+//             #report-link #report-host (the relayer's report form, if there is a relayer);
+//             a private link <copy>/#receipt=<code> opens the campaign the code names
 
 import { campaignPage } from "./campaign.js";
 import { createPage } from "./create.js";

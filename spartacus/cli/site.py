@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..exceptions import UsageError
-from ..web.site import MANIFEST, Manifest, check_site
+from ..web.site import MANIFEST, Manifest, check_site, release_tag
 from .context import Context
 from .options import json_option, output, pass_context
 
@@ -19,13 +19,18 @@ from .options import json_option, output, pass_context
     help=f"The manifest to compare with [default: this install's build, {MANIFEST.name} "
     "under spartacus/web/static/dist].",
 )
-@click.option("--release", metavar="TAG", help="Compare with the manifest published for TAG.")
+@click.option(
+    "--release",
+    metavar="TAG",
+    help="Compare with the manifest of release TAG (v0.1.0): the one committed in this "
+    "checkout as releases/TAG/manifest.json (no build needed), or from --releases-url.",
+)
 @click.option(
     "--releases-url",
     envvar="SPARTACUS_RELEASES_URL",
     metavar="URL",
-    help="Where releases are published: TAG's manifest is URL/TAG/manifest.json "
-    "[env SPARTACUS_RELEASES_URL].",
+    help="Fetch TAG's manifest from URL/TAG/manifest.json instead, e.g. the repository's "
+    "releases/ folder on a code host [env SPARTACUS_RELEASES_URL].",
 )
 @click.option(
     "--page",
@@ -50,22 +55,22 @@ def check_site_command(
     static host) and compare bytes; check the integrity attributes of its pages.
 
     Names each differing or missing file and exits non-zero. A release's manifest is
-    published with the release (docs/web.md, "A checkable front"); a build of your own from
-    the same commit writes the same one (`make frontend`)."""
+    committed under releases/TAG/ in the commit that the git tag TAG names (docs/web.md,
+    "Where a release's manifest is published"); a build of your own from the same commit
+    writes the same one (`make frontend`)."""
     if manifest_path and release:
         raise UsageError("give --manifest or --release, not both")
-    if release:
-        if not releases_url:
-            raise UsageError(
-                f"--release {release} needs --releases-url (or SPARTACUS_RELEASES_URL): "
-                "where the project publishes its releases"
-            )
+    if release and releases_url:
         manifest = Manifest.of_release(releases_url, release)
+    elif release:
+        manifest = Manifest.committed(release)
     else:
         manifest = Manifest.load(manifest_path or MANIFEST)
     result = check_site(url, manifest, pages)
     lines = [f"{name}: same" for name in result.checked if not _named(name, result.problems)]
     lines += result.problems
+    compared = f"the manifest of {release_tag(release)}" if release else "the manifest"
+    lines.insert(0, f"Comparing with {compared} (sha256 {manifest.sha256})")
     verdict = (
         f"{url} serves exactly the build {manifest.cid} "
         f"({len(result.checked)} files; pages {', '.join(result.pages)})"
@@ -77,6 +82,7 @@ def check_site_command(
         {
             "url": url,
             "cid": manifest.cid,
+            "manifestSha256": manifest.sha256,
             "ok": result.ok,
             "checked": result.checked,
             "pages": result.pages,

@@ -7,6 +7,10 @@ says exactly what any honest copy of the site serves. :func:`check_site` fetches
 a manifest from a served site (the Flask app or any static host) and names each one that
 differs or is missing, then reads the site's pages and checks that every script and
 stylesheet they load carries the manifest's ``integrity`` (docs/web.md).
+
+A release's manifest is committed in the repository as ``releases/vX.Y.Z/manifest.json``
+(``make release``, spartacus/dev/release.py) in the commit its git tag ``vX.Y.Z`` names, so
+``check-site --release vX.Y.Z`` needs a checkout, not a build.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from ..exceptions import ManifestError
 
 STATIC = Path(__file__).resolve().parent / "static"
 MANIFEST = STATIC / "dist" / "manifest.json"
+RELEASES = Path(__file__).resolve().parents[2] / "releases"  # in a checkout of the repository
 TIMEOUT = 20.0
 
 
@@ -60,6 +65,7 @@ class Manifest:
 
     cid: str
     files: dict[str, dict[str, Any]]
+    sha256: str = ""  # of the manifest's own bytes, when it was read from a file or a URL
 
     @classmethod
     def parse(cls, data: bytes, source: str) -> Manifest:
@@ -71,7 +77,8 @@ class Manifest:
                     raise ValueError(f"bad entry {name!r}")
                 if not entry["integrity"].startswith("sha384-"):
                     raise ValueError(f"bad integrity for {name!r}")
-            return cls(cid=str(raw["cid"]), files=dict(files))
+            digest = hashlib.sha256(data).hexdigest()
+            return cls(cid=str(raw["cid"]), files=dict(files), sha256=digest)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ManifestError(f"{source} is not a site manifest: {exc}") from exc
 
@@ -85,8 +92,22 @@ class Manifest:
         return cls.parse(data, str(path))
 
     @classmethod
+    def committed(cls, tag: str, releases: Path = RELEASES) -> Manifest:
+        """The manifest committed for release ``tag`` in this checkout (releases/TAG/)."""
+        path = releases / release_tag(tag) / "manifest.json"
+        if not path.is_file():
+            known = sorted(p.name for p in releases.glob("v*") if (p / "manifest.json").is_file())
+            raise ManifestError(
+                f"no manifest of {release_tag(tag)} under {releases} "
+                f"(committed there: {', '.join(known) or 'none'}): check out the repository at "
+                f"that tag (git checkout {release_tag(tag)}), or give --releases-url"
+            )
+        return cls.load(path)
+
+    @classmethod
     def of_release(cls, releases_url: str, tag: str) -> Manifest:
         """The manifest published with release ``tag``: ``<releases_url>/<tag>/manifest.json``."""
+        tag = release_tag(tag)
         url = f"{releases_url.rstrip('/')}/{tag}/manifest.json"
         try:
             response = requests.get(url, timeout=TIMEOUT)
@@ -97,6 +118,11 @@ class Manifest:
                 f"cannot fetch the manifest of {tag} from {url}: HTTP {response.status_code}"
             )
         return cls.parse(response.content, url)
+
+
+def release_tag(version: str) -> str:
+    """A release's git tag and folder name: ``v0.1.0`` for ``0.1.0`` or ``v0.1.0``."""
+    return version if version.startswith("v") else f"v{version}"
 
 
 @dataclass

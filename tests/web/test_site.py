@@ -23,9 +23,10 @@ import requests
 import waitress
 from click.testing import CliRunner
 
+from spartacus import __version__
 from spartacus.cli import cli
 from spartacus.web import create_app
-from spartacus.web.site import MANIFEST, STATIC, Manifest, _Subresources, integrity
+from spartacus.web.site import MANIFEST, RELEASES, STATIC, Manifest, _Subresources, integrity
 
 from .conftest import Web
 
@@ -248,10 +249,24 @@ def test_check_site_compares_with_a_published_release(
         server.shutdown()
 
 
+def test_check_site_compares_with_the_release_committed_in_the_checkout(
+    mirror: tuple[Path, str],
+) -> None:
+    # No build and no URL: releases/v<version>/manifest.json of this checkout (make release).
+    _, url = mirror
+    committed = RELEASES / f"v{__version__}" / "manifest.json"
+    digest = hashlib.sha256(committed.read_bytes()).hexdigest()
+    result = check_site(url, "--release", __version__)
+    assert result.exit_code == 0, result.output
+    assert f"Comparing with the manifest of v{__version__} (sha256 {digest})" in result.output
+    assert f"{BUNDLE}: same" in result.output
+
+
 def test_check_site_explains_a_bad_invocation(tmp_path: Path) -> None:
-    no_url = check_site("http://127.0.0.1:9", "--release", "v1")
-    assert no_url.exit_code == 1
-    assert "needs --releases-url" in no_url.output
+    unknown = check_site("http://127.0.0.1:9", "--release", "v0.0.9")
+    assert unknown.exit_code == 1
+    assert f"no manifest of v0.0.9 under {RELEASES}" in unknown.output
+    assert f"v{__version__}" in unknown.output  # the releases there are named
     (tmp_path / "m.json").write_text("{}")
     bad = check_site("http://127.0.0.1:9", "--manifest", str(tmp_path / "m.json"))
     assert bad.exit_code == 1
