@@ -10,6 +10,8 @@ from ..web.moderation import ModerationStore, printable
 from .context import Context
 from .options import json_option, output, pass_context
 
+SPARE_FILES = 512  # open files besides the live streams: page requests, the node, logs
+
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
@@ -17,15 +19,17 @@ from .options import json_option, output, pass_context
 @click.option(
     "--threads",
     type=int,
-    help="Worker threads; each live-count viewer holds one [default: max viewers + 32].",
+    default=64,
+    show_default=True,
+    help="Worker threads for pages and API calls (live-count streams need none).",
 )
 @click.option(
     "--max-viewers",
     type=int,
     envvar="SPARTACUS_MAX_VIEWERS",
-    default=480,
+    default=12_000,
     show_default=True,
-    help="Live-count streams at once; past it pages poll every 5 s instead.",
+    help="Live-count streams at once (one open file each); past it pages poll every 5 s.",
 )
 @click.option(
     "--custodian",
@@ -54,7 +58,7 @@ def serve(
     ctx: Context,
     host: str,
     port: int,
-    threads: int | None,
+    threads: int,
     max_viewers: int,
     custodians: tuple[str, ...],
     relayer: bool,
@@ -67,8 +71,6 @@ def serve(
     Refuses to start without the pages' script (built by `make install`): without it no
     page could seal a pledge.
     """
-    import waitress
-
     from ..web.bundle import bundle_problem, package_static_folder
 
     problem = bundle_problem(package_static_folder())
@@ -79,6 +81,7 @@ def serve(
     from ..web.config import from_environment
     from ..web.config import public_url as public_base
 
+    max_viewers = _open_files_for(max_viewers)
     config = from_environment(ctx.env)
     config.update(
         RPC=ctx.rpc,
@@ -115,24 +118,31 @@ def serve(
         f"chain {shared.registry.chain_id}, relayer {relay.address if relay else 'off'})",
         err=True,
     )
-    waitress.serve(
-        app,
-        host=host,
-        port=port,
-        threads=threads or max_viewers + 32,
-        ident="spartacus",
-        channel_timeout=120,
-        connection_limit=max_viewers + 200,
-        # Keep reading while a request (a live stream) runs, so a viewer who leaves is
-        # noticed at once and its slot freed, not at the next failed write.
-        channel_request_lookahead=5,
-        _quiet=True,
-        **(
-            {"trusted_proxy": trusted_proxy, "trusted_proxy_count": 1,
-             "trusted_proxy_headers": {"x-forwarded-for"}, "clear_untrusted_proxy_headers": True}
-            if trusted_proxy else {}
-        ),
-    )  # fmt: skip
+    from ..web.server import serve as run_server
+
+    run_server(app, host=host, port=port, threads=threads, trusted_proxy=trusted_proxy)
+
+
+def _open_files_for(max_viewers: int) -> int:
+    """Raise this process's open-file limit for ``max_viewers`` streams (one socket each,
+    plus room for everything else); fewer viewers, said, if the hard limit is lower."""
+    import resource
+
+    needed = max_viewers + SPARE_FILES
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        raised = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+        soft = raised
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        fewer = max(1, soft - SPARE_FILES)
+        click.echo(
+            f"the open-file limit ({soft}, `ulimit -n`) allows {fewer} live viewers, not "
+            f"{max_viewers}; raise it (LimitNOFILE= under systemd) for more",
+            err=True,
+        )
+        return fewer
+    return max_viewers
 
 
 @click.group()

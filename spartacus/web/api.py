@@ -6,7 +6,6 @@ relayed transaction needs and ``pledgeOf`` for a signature's nonce. Bytes travel
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +21,7 @@ from ..custodian.client import request_endorsement
 from ..exceptions import NotPublicAddress, RequestRefused, SpartacusError
 from . import bodies
 from .index import detail, records, summary
+from .live import HEARTBEAT_COMMENT, RETRY
 from .state import WebState, state
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -126,21 +126,21 @@ def events(campaign_id: int) -> Any:
         raise RequestRefused("too many live viewers right now; the page will poll instead", 503)
     heartbeat = float(shared.config["HEARTBEAT"])
 
-    def stream() -> Iterator[str]:
+    def stream() -> Iterator[bytes]:
+        # Under a threaded WSGI server each viewer holds a thread; `spartacus serve` runs
+        # the streams on its event loop instead (server.py). The update is the same bytes.
         try:
-            yield "retry: 3000\n\n"
-            last: dict[str, Any] | None = None
-            index = shared.index
+            yield RETRY
+            last: bytes | None = None
+            index, live = shared.index, shared.live
             while not index.stopped:
-                head = index.head
-                history = index.history(campaign_id)
-                if history is not None:
-                    now = summary(history, head, shared.is_hidden(campaign_id), index)
-                    if now != last:
-                        yield f"event: campaign\ndata: {json.dumps(now)}\n\n"
-                        last = now
-                if index.wait(head.version, heartbeat) == head.version:
-                    yield ": still here\n\n"
+                version = index.head.version
+                now = live.message(campaign_id)
+                if now is not None and now != last:
+                    yield now
+                    last = now
+                if index.wait(version, heartbeat) == version:
+                    yield HEARTBEAT_COMMENT
         finally:
             shared.viewers.release()
 
@@ -294,5 +294,9 @@ def health() -> Any:
         "relayer": relayer_report,
         "pollerError": index.last_error,
         "rpcCalls": index.rpc_calls,
+        # Live-count streams open on the event loop, and the updates built for them: one
+        # per campaign and block however many watch (web/live.py).
+        "liveViewers": shared.live.viewers,
+        "liveUpdates": shared.live.built,
     }
     return jsonify(report), 200 if ok else 503

@@ -35,7 +35,10 @@ DEFAULTS: dict[str, Any] = {
     # Seconds a node call may take (tried twice). A node that takes connections but never
     # answers then costs the poller that long, and relayed requests fail fast meanwhile.
     "RPC_TIMEOUT": 10.0,
-    "MAX_VIEWERS": 480,  # concurrent live-count streams; past it the pages poll instead
+    # Concurrent live-count streams; past it the pages poll instead. `spartacus serve` holds
+    # them on an event loop (one open file each, no thread); a threaded WSGI server would
+    # hold a thread each and needs far fewer.
+    "MAX_VIEWERS": 12_000,
     "HEARTBEAT": 5.0,  # seconds between SSE comments: how soon a gone viewer's slot is freed
     "RELAY_PER_CAMPAIGN_PER_MINUTE": 30,
     "RELAY_PER_HOUR": 2000,  # all relayed transactions together

@@ -27,6 +27,7 @@ from ..files import resolve_home
 from ..ratelimit import RateLimiter
 from .config import CustodianEntry, parse_custodians, public_url
 from .index import CampaignIndex
+from .live import LiveCounts
 from .moderation import ModerationStore
 from .relay import Relayer
 
@@ -84,6 +85,11 @@ class WebState:
             directory=self.directory,
             operator=self.operator_account,
         )
+
+    @cached_property
+    def live(self) -> LiveCounts:
+        """The live-count streams: one update per campaign and block for every viewer."""
+        return LiveCounts(self, int(self.config["MAX_VIEWERS"]))
 
     @cached_property
     def operator_account(self) -> str | None:
