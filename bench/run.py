@@ -30,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--budget", type=float, default=15.0, help="minutes; skip 10,000 if it would not fit"
     )
+    parser.add_argument(
+        "--viewers", type=int, help=f"live-count viewers of one campaign (default {web.VIEWERS:,})"
+    )
     parser.add_argument("--out", type=Path, help="JSON output (default bench/results.json)")
     args = parser.parse_args(argv)
     out = args.out or HERE / ("results-quick.json" if args.quick else "results.json")
@@ -81,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     _progress("reveal latency (anvil mining every second, the daemon running at 5 s and 1 s)")
     results["latency"] = latency.measure(runs=1 if args.quick else latency.RUNS)
     _progress("web: page latency, live viewers, RPC calls per block")
-    results["web"] = web.measure(50 if args.quick else web.VIEWERS, quick=args.quick)
+    viewers = args.viewers or (50 if args.quick else web.VIEWERS)
+    results["web"] = web.measure(viewers, quick=args.quick)
     _progress("relay: concurrent pledges with a restart midway")
     results["relay"] = relay.measure(100 if args.quick else 1000)
     results["aims"] = report.aims(results)

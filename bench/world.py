@@ -170,6 +170,7 @@ class World:
             grace,
             t,
             int(mode),
+            False,  # lateJoining
         )
         fn = self.registry.contract.functions.createCampaign(
             terms, instructions.as_abi(), endorsements

@@ -7,9 +7,10 @@ per block whoever watches. ``LiveCounts`` turns the index into server-sent event
   per index version and hidden state, and hands the same bytes to every viewer that asks,
   whether a thread of a WSGI server (``api.events``) or the event loop below;
 - ``Viewer``s live on an asyncio event loop (``server.py`` runs it under uvicorn): an idle
-  viewer is a few objects waiting on an ``asyncio.Event``, no thread. One pump coroutine per
-  loop waits for the index to move (a single executor thread blocks on the index's
-  condition), builds each watched campaign's update once, and sets every viewer's event.
+  viewer is a coroutine awaiting its campaign's ``Channel`` future, no thread and no timer.
+  One pump coroutine per loop waits for the index to move (a single executor thread blocks
+  on the index's condition), builds each watched campaign's update once, and resolves the
+  campaign's future: one call per campaign, and the loop wakes the viewers.
 
 So neither the RPC calls nor the summaries computed per block grow with the viewers; what
 does grow is one write per viewer, on the event loop.
@@ -20,8 +21,8 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .index import summary
@@ -35,20 +36,32 @@ RETRY = b"retry: 3000\n\n"  # how long a browser waits before reconnecting (ms)
 
 @dataclass(eq=False)
 class Viewer:
-    """One live stream on the event loop: the newest update not yet sent, and a wake-up."""
+    """One live stream on the event loop."""
 
     campaign_id: int
-    latest: bytes | None = None
-    woken: asyncio.Event = field(default_factory=asyncio.Event)
-    gone: bool = False
-
-    def push(self, message: bytes) -> None:
-        self.latest = message  # a slow viewer skips to the newest: counts, not a log
-        self.woken.set()
+    gone: bool = False  # the client left: the stream ends at its next wake-up
 
     def leave(self) -> None:
         self.gone = True
-        self.woken.set()
+
+
+class Channel:
+    """A campaign's viewers' meeting point: its newest update, and one future that the pump
+    resolves with the next update or heartbeat. Every viewer awaits that same future, so a
+    block costs the pump one ``set_result`` per campaign, however many watch."""
+
+    def __init__(self) -> None:
+        self.message: bytes | None = None  # the newest update sent out
+        self.next: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
+        self.viewers = 0
+
+    def send(self, message: bytes | None) -> None:
+        """Wake every viewer with ``message`` (None: the stream ends)."""
+        if message is not None and message is not HEARTBEAT_COMMENT:
+            self.message = message
+        woken, self.next = self.next, asyncio.get_running_loop().create_future()
+        if not woken.done():  # cancelled if a viewer awaiting it was: see ``stream``
+            woken.set_result(message)
 
 
 class LiveCounts:
@@ -61,7 +74,7 @@ class LiveCounts:
         self.built = 0  # updates built: flat in the number of viewers (tests check it)
         self._lock = threading.Lock()
         self._cache: dict[int, tuple[tuple[int, bool], bytes]] = {}
-        self._viewers: dict[int, set[Viewer]] = {}
+        self._channels: dict[int, Channel] = {}
         self._count = 0  # viewers on the loop, readable from any thread
         self._pump: asyncio.Task[None] | None = None
         self._closed = False
@@ -97,74 +110,89 @@ class LiveCounts:
 
     def join(self, campaign_id: int) -> Viewer | None:
         """A new viewer of ``campaign_id`` (on the running loop), or None when full."""
-        if self._closed or self.viewers >= self.limit:
+        if self._closed or self._count >= self.limit:
             return None
-        viewer = Viewer(campaign_id)
-        self._viewers.setdefault(campaign_id, set()).add(viewer)
+        channel = self._channels.get(campaign_id)
+        if channel is None:
+            channel = self._channels[campaign_id] = Channel()
+        channel.viewers += 1
         self._count += 1
         if self._pump is None or self._pump.done():
             self._pump = asyncio.get_running_loop().create_task(self._run_pump())
-        return viewer
+        return Viewer(campaign_id)
 
-    def drop(self, viewer: Viewer) -> None:
-        watching = self._viewers.get(viewer.campaign_id)
-        if watching is not None and viewer in watching:
-            watching.discard(viewer)
-            self._count -= 1
-            if not watching:
-                del self._viewers[viewer.campaign_id]
+    def _drop(self, viewer: Viewer) -> None:
+        channel = self._channels[viewer.campaign_id]
+        channel.viewers -= 1
+        self._count -= 1
+        if not channel.viewers:
+            del self._channels[viewer.campaign_id]
 
-    async def stream(self, viewer: Viewer) -> AsyncIterator[bytes]:
-        """What one viewer is sent: the update at once, then each change, with a comment
-        every ``heartbeat`` seconds of quiet (proxies keep the connection open)."""
+    async def stream(self, viewer: Viewer, write: Callable[[bytes], Awaitable[None]]) -> None:
+        """What one viewer is sent: the update at once, then each change, and a comment
+        after ``heartbeat`` seconds without a block (proxies keep the connection open).
+        A viewer still writing when an update comes sends the newest one next: counts, not
+        a log. ``write`` sends bytes to the viewer (a plain coroutine, not an async
+        generator: a block wakes every viewer, so each step per viewer counts)."""
         loop = asyncio.get_running_loop()
+        channel = self._channels[viewer.campaign_id]
         try:
-            yield RETRY
-            first = await loop.run_in_executor(None, self.message, viewer.campaign_id)
-            if first is not None:
-                yield first
-            last = first
+            await write(RETRY)
+            # The channel's newest update if it has one (never older than what others saw).
+            last = channel.message or await loop.run_in_executor(
+                None, self.message, viewer.campaign_id
+            )
+            if last is not None:
+                await write(last)
             while not viewer.gone and not self._closed:
-                try:
-                    async with asyncio.timeout(self.heartbeat):
-                        await viewer.woken.wait()
-                except TimeoutError:
-                    yield HEARTBEAT_COMMENT
+                newest = channel.message
+                if newest is not None and newest != last:
+                    await write(newest)
+                    last = newest
                     continue
-                viewer.woken.clear()
-                message, viewer.latest = viewer.latest, None
-                if message is not None and message != last and not viewer.gone:
-                    yield message
-                    last = message
+                try:
+                    woken = await channel.next
+                except asyncio.CancelledError:
+                    task = asyncio.current_task()
+                    if task is not None and task.cancelling():
+                        raise  # this viewer is cancelled (the server is stopping)
+                    # Another viewer's cancellation cancelled the shared future: a new one.
+                    if channel.next.cancelled():
+                        channel.next = loop.create_future()
+                    continue
+                if woken is HEARTBEAT_COMMENT and not viewer.gone:
+                    await write(woken)
         finally:
-            self.drop(viewer)
+            self._drop(viewer)
 
     def close(self) -> None:
         """End every stream (the server is stopping)."""
         self._closed = True
-        for watching in list(self._viewers.values()):
-            for viewer in list(watching):
-                viewer.leave()
+        for channel in self._channels.values():
+            channel.send(None)
 
     async def _run_pump(self) -> None:
-        """While anyone watches: wait for the index to move (or a heartbeat, for a campaign
-        hidden meanwhile), build each watched campaign's update once, wake its viewers."""
+        """While anyone watches: wait for the index to move, build each watched campaign's
+        update once, and wake its viewers; after ``heartbeat`` seconds without a block, look
+        again (a campaign may have been hidden) and send a comment to everyone: no timer
+        per viewer."""
         loop = asyncio.get_running_loop()
         index = self.shared.index
         version = index.head.version
-        sent: dict[int, bytes] = {}
-        while self._viewers and not self._closed and not index.stopped:
-            version = await loop.run_in_executor(None, index.wait, version, self.heartbeat)
-            watched = list(self._viewers)
+        while self._channels and not self._closed and not index.stopped:
+            moved = await loop.run_in_executor(None, index.wait, version, self.heartbeat)
+            watched = list(self._channels)
             built = await loop.run_in_executor(None, self._messages, watched)
-            for campaign_id, message in built.items():
-                if message is None or sent.get(campaign_id) == message:
-                    continue
-                sent[campaign_id] = message
-                for viewer in list(self._viewers.get(campaign_id, ())):
-                    viewer.push(message)
-            for campaign_id in [c for c in sent if c not in self._viewers]:
-                del sent[campaign_id]
+            for campaign_id in watched:
+                channel = self._channels.get(campaign_id)
+                if channel is None:
+                    continue  # its last viewer left meanwhile
+                message = built.get(campaign_id)
+                if message is not None and message != channel.message:
+                    channel.send(message)
+                elif moved == version:
+                    channel.send(HEARTBEAT_COMMENT)  # a quiet spell: one comment to each
+            version = moved
 
     def _messages(self, campaign_ids: list[int]) -> dict[int, bytes | None]:
         return {campaign_id: self.message(campaign_id) for campaign_id in campaign_ids}

@@ -10,6 +10,7 @@ unchanged, through a2wsgi's thread pool of ``threads`` workers.
 from __future__ import annotations
 
 import asyncio
+import gc
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -77,10 +78,12 @@ def asgi_app(app: Flask, *, threads: int) -> ASGIApp:
                 pass
             viewer.leave()
 
+        async def write(chunk: bytes) -> None:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+
         watcher = asyncio.get_running_loop().create_task(watch())
         try:
-            async for chunk in live.stream(viewer):
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await live.stream(viewer, write)
             await send({"type": "http.response.body", "body": b""})
         finally:
             watcher.cancel()
@@ -125,6 +128,9 @@ def serve(
         log_level="warning",
         lifespan="on",
     )
+    # What exists now (the app, web3, the index) lives as long as the server: keep it out
+    # of the collector's full passes, which would otherwise walk it while viewers wait.
+    gc.freeze()
     _Server(config, app.extensions["spartacus"]).run()
 
 
