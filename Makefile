@@ -88,8 +88,10 @@ test: install browser proxy
 	SPARTACUS_CHROMIUM=$(CHROMIUM) SPARTACUS_CADDY=$(CADDY) $(PY) -m pytest -q
 	node --test tests/js/*.test.mjs  # not tests/js/browser/ (the in-browser stand-ins)
 
-bench: install  # `python -m bench.groups` measures the membership groups alone
-	$(PY) -m bench.run
+# `make bench VIEWERS=2000` for fewer live-count viewers than the 10,000 of bench/web.py;
+# `python -m bench.web N` measures the web app alone, `python -m bench.groups` the groups.
+bench: install
+	$(PY) -m bench.run $(if $(VIEWERS),--viewers $(VIEWERS))
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -50,7 +50,7 @@ def aims(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
             }  # fmt: skip
     for step in results.get("web", {}).get("fan_out", []):
         if step["viewers"] >= 500:
-            out[f"{step['viewers']} live viewers updated within {FAN_OUT_AIM_SECONDS:.0f} s"] = {
+            out[f"{step['viewers']:,} live viewers updated within {FAN_OUT_AIM_SECONDS:.0f} s"] = {
                 "value": step["within_1s"], "met": step["within_1s"] == 1.0 and not step["refused"],
             }  # fmt: skip
     fan = results.get("web", {}).get("fan_out", [])
@@ -105,10 +105,21 @@ def _web_rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 rows.append(
                     (
                         "web",
-                        f"{step['viewers']} live viewers: update after a block",
+                        f"{step['viewers']:,} live viewers: update after a block",
                         f"p50 {step['p50_ms']:.0f} ms, p99 {step['p99_ms']:.0f} ms, "
+                        f"max {step['max_ms']:.0f} ms, "
                         f"within 1 s {100 * step['within_1s']:.0f}%, "
                         f"refused {step['refused']}, missed {step['missed']}",
+                    )
+                )
+            if "server_memory_mb" in step:
+                rows.append(
+                    (
+                        "web",
+                        f"server with {step['viewers']:,} live viewers",
+                        f"{step['server_memory_mb']:.0f} MB resident, "
+                        f"{step['server_cpu_ms_per_block']:.0f} ms CPU per block "
+                        f"(machine load {step['load_average']:.1f})",
                     )
                 )
             rows.append(

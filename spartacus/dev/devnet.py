@@ -4,8 +4,8 @@ The chain mines a block every second, as a real network does, so grace periods a
 deadlines end on their own. Everything lives under ``.spartacus/`` in the working
 directory (one home folder per role, so that creator, custodian, pledgers and the web
 operator keep their secrets apart as they would for real). The custodian's daemon issues
-campaign keys over HTTP and releases at the reveal; the web app runs under waitress (a
-production WSGI server) with a relayer paid by a development account. A demo campaign is
+campaign keys over HTTP and releases at the reveal; the web app runs as `spartacus serve`
+does (uvicorn's event loop for the live counts, Flask behind it) with a relayer paid by a development account. A demo campaign is
 created through the daemon, as a creator would. Everything runs until Ctrl-C; the script
 prints the URL to open and commands to try.
 """
@@ -126,7 +126,7 @@ def main() -> int:
         web_line = f"(create prints its link with --site {web_url})"
         print(
             f"""
-Web app (waitress): {web_url}/   relayer pays from anvil account {RELAYER_ACCOUNT}
+Web app (uvicorn): {web_url}/   relayer pays from anvil account {RELAYER_ACCOUNT}
   demo campaign:    {web_url}/c/{campaign}  (threshold 2: join it from two browsers)
   new campaigns:    {web_url}/create  (keys from the custodian daemon at {custodian_url})
                     {web_line}
@@ -159,7 +159,8 @@ def _start_watcher(rpc: str, home: Path, passphrase_file: Path) -> subprocess.Po
 
 
 def _start_web(rpc: str, home: Path, custodian_url: str) -> subprocess.Popen[bytes]:
-    """The web app under waitress, with a relayer paid by a development account."""
+    """The web app as `spartacus serve` runs it, with a relayer paid by a development
+    account."""
     log = open(ROOT / "web.log", "wb")  # noqa: SIM115 - lives as long as the server
     spartacus = Path(sys.executable).parent / "spartacus"
     return subprocess.Popen(

@@ -121,7 +121,7 @@ def serve(
         proxy_headers=trusted_proxy is not None,
         forwarded_allow_ips=trusted_proxy or "",
         backlog=4096,
-        timeout_keep_alive=30,
+        timeout_keep_alive=130,  # longer than the proxy keeps an idle connection (2 min)
         timeout_graceful_shutdown=5,  # a bound; the streams themselves end at once (below)
         access_log=False,  # no request log: the app keeps none (docs/web.md)
         server_header=False,
