@@ -5,9 +5,9 @@ deadlines end on their own. Everything lives under ``.spartacus/`` in the workin
 directory (one home folder per role, so that creator, custodian, pledgers and the web
 operator keep their secrets apart as they would for real). The custodian's daemon issues
 campaign keys over HTTP and releases at the reveal; the web app runs as `spartacus serve`
-does (uvicorn's event loop for the live counts, Flask behind it) with a relayer paid by a development account. A demo campaign is
-created through the daemon, as a creator would. Everything runs until Ctrl-C; the script
-prints the URL to open and commands to try.
+does (uvicorn's event loop for the live counts, Flask behind it) with a relayer paid by a
+development account. A demo campaign is created through the daemon, as a creator would.
+Everything runs until Ctrl-C; the script prints the URL to open and commands to try.
 """
 
 from __future__ import annotations
