@@ -20,12 +20,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .index import summary
+
+log = logging.getLogger("spartacus.web")
 
 if TYPE_CHECKING:
     from .state import WebState
@@ -182,7 +185,11 @@ class LiveCounts:
         while self._channels and not self._closed and not index.stopped:
             moved = await loop.run_in_executor(None, index.wait, version, self.heartbeat)
             watched = list(self._channels)
-            built = await loop.run_in_executor(None, self._messages, watched)
+            try:
+                built = await loop.run_in_executor(None, self._messages, watched)
+            except Exception:  # noqa: BLE001 - the pump must outlive a bad update
+                log.exception("building live updates failed; viewers get a heartbeat")
+                built = {}
             for campaign_id in watched:
                 channel = self._channels.get(campaign_id)
                 if channel is None:

@@ -69,31 +69,45 @@ def node(spartacus: Spartacus) -> Iterator[CountingProxy]:
     proxy.close()
 
 
-@pytest.fixture
-def served(spartacus: Spartacus, node: CountingProxy, tmp_path: Path) -> Iterator[str]:
-    """`spartacus serve` in its own process, reading the chain through ``node``."""
+def start_serve(
+    spartacus: Spartacus, rpc: str, home: Path, *extra: str
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`spartacus serve` in its own process, reading the chain at ``rpc``."""
     port = free_port()
     app = subprocess.Popen(
-        [SCRIPT, "--rpc", node.url, "--registry", spartacus.registry,
-         "--home", str(tmp_path / "web"), "--dev-account", str(RELAYER),
-         "serve", "--port", str(port)],
+        [SCRIPT, "--rpc", rpc, "--registry", spartacus.registry, "--home", str(home),
+         "--dev-account", str(RELAYER), "serve", "--port", str(port), *extra],
         env=dict(os.environ, SPARTACUS_PRIVATE_KEY=""),
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        if app.poll() is not None:
+            raise AssertionError(f"serve exited: {app.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+        try:
+            if requests.get(f"{url}/api/health", timeout=2).status_code < 500:
+                break
+        except requests.RequestException:
+            time.sleep(0.1)
+    return app, url
+
+
+@pytest.fixture
+def served(spartacus: Spartacus, node: CountingProxy, tmp_path: Path) -> Iterator[str]:
+    app, url = start_serve(spartacus, node.url, tmp_path / "web")
     try:
-        for _ in range(600):
-            if app.poll() is not None:
-                raise AssertionError(f"serve exited: {app.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-            try:
-                if requests.get(f"{url}/api/health", timeout=2).status_code < 500:
-                    break
-            except requests.RequestException:
-                time.sleep(0.1)
         yield url
     finally:
         app.terminate()
         app.wait(timeout=30)
+
+
+def read_by(url: str, campaign: int) -> None:
+    """Until the app's poller has read ``campaign``."""
+    for _ in range(300):
+        if requests.get(f"{url}/api/campaigns/{campaign}", timeout=10).ok:
+            return
+        time.sleep(0.1)
 
 
 class Viewers:
@@ -166,10 +180,7 @@ def test_600_viewers_all_get_the_update_with_rpc_calls_flat_in_viewers(
     spartacus: Spartacus, node: CountingProxy, served: str, create_campaign: Any
 ) -> None:
     campaign, _ = create_campaign(threshold=10)
-    for _ in range(300):  # until the app's poller has read it
-        if requests.get(f"{served}/api/campaigns/{campaign}", timeout=10).ok:
-            break
-        time.sleep(0.1)
+    read_by(served, campaign)
     one = Viewers(served, campaign, 1)
     one.until(lambda v: v.seeing(0) == 1)
     alone = update(spartacus, node, served, one, campaign, 1)
@@ -189,3 +200,32 @@ def test_600_viewers_all_get_the_update_with_rpc_calls_flat_in_viewers(
     assert alone[0]["eth_getLogs"] == 1 and alone[1] == 1
     one.close()
     many.close()
+
+
+def test_viewers_past_the_cap_are_told_to_poll_and_one_who_leaves_frees_a_slot(
+    spartacus: Spartacus, create_campaign: Any, tmp_path: Path
+) -> None:
+    campaign, _ = create_campaign(threshold=10)
+    app, url = start_serve(spartacus, spartacus.rpc, tmp_path / "web", "--max-viewers", "2")
+    try:
+        read_by(url, campaign)
+        first, second = Viewers(url, campaign, 1), Viewers(url, campaign, 1)
+        for viewer in (first, second):
+            viewer.until(lambda v: v.seeing(0) == 1)
+            assert viewer.status == {0: b"200"}
+        third = requests.get(f"{url}/api/campaigns/{campaign}/events", timeout=30)
+        assert third.status_code == 503 and "poll" in third.json()["error"]
+        assert third.headers["Content-Security-Policy"].startswith("default-src 'none'")
+
+        first.close()  # the server reads the disconnect; the slot is free by the next beat
+        for _ in range(300):
+            if health(url)["liveViewers"] == 1:
+                break
+            time.sleep(0.1)
+        again = Viewers(url, campaign, 1)
+        again.until(lambda v: v.seeing(0) == 1)
+        assert again.status == {0: b"200"} and again.seeing(0) == 1
+    finally:
+        # Open streams do not hold the server up: it ends them when asked to stop.
+        app.terminate()
+        assert app.wait(timeout=60) is not None
