@@ -66,7 +66,10 @@ def serve(
     explorer: str | None,
     trusted_proxy: str | None,
 ) -> None:
-    """Run the web app (campaign pages, live counts, relayer) under a production server.
+    """Run the web app (campaign pages, live counts, relayer) under uvicorn.
+
+    Live-count streams wait on its event loop (thousands at once, no thread each); pages
+    and the API run in a pool of --threads worker threads.
 
     Refuses to start without the pages' script (built by `make install`): without it no
     page could seal a pledge.
