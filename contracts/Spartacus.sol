@@ -4,7 +4,11 @@ pragma solidity 0.8.37;
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 
+import {ISemaphore} from "@semaphore-protocol/contracts/interfaces/ISemaphore.sol";
+
 import {ISpartacus} from "./interfaces/ISpartacus.sol";
+import {ISpartacusGroups} from "./interfaces/ISpartacusGroups.sol";
+import {MembershipScope} from "./libraries/MembershipScope.sol";
 
 /// @title Spartacus registry
 /// @notice Holds every collective-action campaign by sequential id; see ISpartacus.
@@ -14,7 +18,11 @@ import {ISpartacus} from "./interfaces/ISpartacus.sol";
 ///   the transition to N, by pledges after the reveal and by `admit`;
 /// - `Campaign.metadataHash`, then up to 5 custodian slots, read by `release` and views only;
 /// - `_pledges[campaignId][account]`: the one slot per (campaign, account);
-/// - `_admitted[campaignId][index / 256]`: a bitmap of admitted late pledges.
+/// - `_admitted[campaignId][index / 256]`: a bitmap of admitted late pledges;
+/// - `Campaign.group`: its own slot, read by every pledge (an open pledge pays one cold read);
+/// - `_nullifiers[campaignId][nullifier]`: a gated pledge's third slot, the (account, index)
+///   that last pledged with this member's nullifier. It is freed by the withdrawal without
+///   being written: a nullifier is in use only while that account's pledge `index` is active.
 /// No function loops over pledges or campaigns; loops run over at most 5 custodians, or over
 /// the caller's own batch (at most MAX_BATCH items).
 ///
@@ -69,6 +77,7 @@ contract Spartacus is ISpartacus, EIP712 {
         uint32 revealPledges;
         bytes32 metadataHash;
         address[MAX_CUSTODIANS] custodians;
+        uint256 group;
     }
 
     /// @dev One slot per (campaign, account). `index` stays after a withdrawal; `nonce` counts
@@ -88,13 +97,26 @@ contract Spartacus is ISpartacus, EIP712 {
     bytes32 private constant WITHDRAW_TYPEHASH =
         keccak256("Withdraw(uint256 campaignId,uint256 nonce,uint64 validUntil)");
 
+    /// @dev The (account, pledge index) that last pledged with a nullifier in a campaign.
+    struct NullifierSlot {
+        address account;
+        uint32 index;
+    }
+
+    /// @inheritdoc ISpartacus
+    address public immutable groups;
+
     uint256 private _campaignCount;
     mapping(uint256 campaignId => Campaign) private _campaigns;
     mapping(uint256 campaignId => mapping(address account => PledgeSlot)) private _pledges;
     mapping(bytes32 campaignKey => bool) private _keyUsed;
     mapping(uint256 campaignId => mapping(uint256 word => uint256 bits)) private _admitted;
+    mapping(uint256 campaignId => mapping(uint256 nullifier => NullifierSlot)) private _nullifiers;
 
-    constructor() EIP712("Spartacus", "2") {}
+    /// @param groups_ The SpartacusGroups contract gated campaigns name their groups in.
+    constructor(address groups_) EIP712("Spartacus", "2") {
+        groups = groups_;
+    }
 
     // ---------------------------------------------------------------- calls
 
@@ -133,6 +155,7 @@ contract Spartacus is ISpartacus, EIP712 {
         c.gracePeriod = terms.gracePeriod;
         c.lateJoining = terms.lateJoining;
         c.metadataHash = metadataHash;
+        if (terms.group != 0) c.group = terms.group;
         for (uint256 i; i < n; ++i) {
             c.custodians[i] = endorsements[i].custodian;
         }
@@ -151,7 +174,30 @@ contract Spartacus is ISpartacus, EIP712 {
     /// @dev Reverts with `CampaignClosed` once the effective status is Expired or the deadline
     /// has passed, and after the reveal unless the campaign takes late pledges.
     function pledge(uint256 campaignId, Sealed calldata sealedPledge) external {
-        _pledge(campaignId, msg.sender, sealedPledge, false, 0, msg.data[0:0], true);
+        _pledge(campaignId, msg.sender, sealedPledge, false, 0, msg.data[0:0], _noProof(), true);
+    }
+
+    /// @inheritdoc ISpartacus
+    function pledgeGatedWithSig(
+        uint256 campaignId,
+        address account,
+        Sealed calldata sealedPledge,
+        uint64 validUntil,
+        bytes calldata signature,
+        ISemaphore.SemaphoreProof calldata proof
+    ) external {
+        _pledge(campaignId, account, sealedPledge, true, validUntil, signature, proof, true);
+    }
+
+    /// @inheritdoc ISpartacus
+    /// @dev Reverts only with `BadBatchSize` (also when `proofs` is not as long as `items`), or
+    /// with a proof's error when too little gas was left to tell (see `_checkMember`).
+    function pledgeGatedWithSigBatch(
+        SignedPledge[] calldata items,
+        ISemaphore.SemaphoreProof[] calldata proofs
+    ) external {
+        if (proofs.length != items.length) revert BadBatchSize(proofs.length, items.length);
+        _pledgeBatch(items, proofs);
     }
 
     /// @inheritdoc ISpartacus
@@ -166,27 +212,21 @@ contract Spartacus is ISpartacus, EIP712 {
         uint64 validUntil,
         bytes calldata signature
     ) external {
-        _pledge(campaignId, account, sealedPledge, true, validUntil, signature, true);
+        _pledge(campaignId, account, sealedPledge, true, validUntil, signature, _noProof(), true);
     }
 
     /// @inheritdoc ISpartacus
     /// @dev Reverts only with `BadBatchSize`; every other failure is an item's
     /// `BatchItemRefused`.
     function pledgeWithSigBatch(SignedPledge[] calldata items) external {
-        _checkBatchSize(items.length);
-        for (uint256 i; i < items.length; ++i) {
-            SignedPledge calldata item = items[i];
-            bytes4 refused = _pledge(
-                item.campaignId,
-                item.account,
-                item.sealedPledge,
-                true,
-                item.validUntil,
-                item.signature,
-                false
-            );
-            if (refused != 0) emit BatchItemRefused(i, refused);
+        ISemaphore.SemaphoreProof[] calldata none;
+        // An empty calldata array (offset and length 0): the items carry no proofs.
+        // slither-disable-next-line assembly
+        assembly ("memory-safe") {
+            none.offset := 0
+            none.length := 0
         }
+        _pledgeBatch(items, none);
     }
 
     /// @inheritdoc ISpartacus
@@ -344,7 +384,8 @@ contract Spartacus is ISpartacus, EIP712 {
             metadataHash: c.metadataHash,
             lateJoining: c.lateJoining,
             revealPledges: c.revealPledges,
-            custodians: custodians
+            custodians: custodians,
+            group: c.group
         });
     }
 
@@ -392,13 +433,19 @@ contract Spartacus is ISpartacus, EIP712 {
     }
 
     /// @inheritdoc ISpartacus
+    function nullifierHolder(uint256 campaignId, uint256 nullifier) external view returns (uint32) {
+        return _holder(campaignId, nullifier);
+    }
+
+    /// @inheritdoc ISpartacus
     function domainSeparator() external view returns (bytes32) {
         return _domainSeparatorV4();
     }
 
     // ---------------------------------------------------------------- internals
 
-    /// @dev A pledge, strict (reverts) or soft (returns the error's selector, 0 on success).
+    /// @dev A pledge, strict (reverts) or soft (returns the error's selector, 0 on success);
+    /// gated when `proof` is given (see `_noProof`).
     function _pledge(
         uint256 campaignId,
         address account,
@@ -406,32 +453,132 @@ contract Spartacus is ISpartacus, EIP712 {
         bool signed,
         uint64 validUntil,
         bytes calldata signature,
+        ISemaphore.SemaphoreProof calldata proof,
         bool strict
     ) private returns (bytes4 refused) {
         uint32 nonce;
         (refused, nonce) = _checkPledge(campaignId, account, sealedPledge, strict);
         if (refused != 0) return refused;
-        if (signed) {
-            refused = _checkSignature(
-                account,
-                _pledgeHash(campaignId, sealedPledge, nonce, validUntil),
-                validUntil,
-                signature,
-                strict
-            );
+        bool gated = _given(proof);
+        {
+            bytes32 structHash;
+            if (signed) {
+                structHash = _pledgeHash(campaignId, sealedPledge, nonce, validUntil);
+                refused = _checkSignature(account, structHash, validUntil, signature, strict);
+                if (refused != 0) return refused;
+            }
+            refused = _checkMember(campaignId, account, structHash, proof, gated, strict);
             if (refused != 0) return refused;
         }
-        _recordPledge(campaignId, account, sealedPledge, nonce);
+        uint32 index = _recordPledge(campaignId, account, sealedPledge, nonce, gated);
+        if (gated) _recordMember(campaignId, account, index, proof.nullifier);
         return 0;
     }
 
-    /// @dev The effects and events of a pledge that passed its checks.
+    /// @dev Signed pledges, open (`proofs` empty) or gated (`proofs[i]` for item i), soft.
+    function _pledgeBatch(SignedPledge[] calldata items, ISemaphore.SemaphoreProof[] calldata proofs)
+        private
+    {
+        _checkBatchSize(items.length);
+        for (uint256 i; i < items.length; ++i) {
+            SignedPledge calldata item = items[i];
+            bytes4 refused = _pledge(
+                item.campaignId,
+                item.account,
+                item.sealedPledge,
+                true,
+                item.validUntil,
+                item.signature,
+                proofs.length == 0 ? _noProof() : proofs[i],
+                false
+            );
+            if (refused != 0) emit BatchItemRefused(i, refused);
+        }
+    }
+
+    /// @dev "No proof": a calldata pointer at offset 0, where no real argument can start (the
+    /// selector is there). Never read: `_given` tells it apart.
+    function _noProof() private pure returns (ISemaphore.SemaphoreProof calldata proof) {
+        // slither-disable-next-line assembly
+        assembly ("memory-safe") {
+            proof := 0
+        }
+    }
+
+    function _given(ISemaphore.SemaphoreProof calldata proof) private pure returns (bool given) {
+        // slither-disable-next-line assembly
+        assembly ("memory-safe") {
+            given := iszero(iszero(proof))
+        }
+    }
+
+    /// @dev `MembershipRequired` (gated campaign, no proof) or `NotGated` (open campaign, a
+    /// proof); with a proof, then `NullifierInUse` (cheap, so before the proof), then the
+    /// proof (message: `keccak256(abi.encode(digest of the signed Pledge, account))`, see
+    /// `pledgeGatedWithSig`). Strict or soft.
+    function _checkMember(
+        uint256 campaignId,
+        address account,
+        bytes32 pledgeStructHash,
+        ISemaphore.SemaphoreProof calldata proof,
+        bool gated,
+        bool strict
+    ) private view returns (bytes4) {
+        uint256 group = _campaigns[campaignId].group;
+        if (gated != (group != 0)) {
+            bytes4 selector = gated ? NotGated.selector : MembershipRequired.selector;
+            return _refuse(strict, abi.encodeWithSelector(selector, campaignId, group));
+        }
+        if (!gated) return 0;
+        uint32 holder = _holder(campaignId, proof.nullifier);
+        if (holder != 0) {
+            return _refuse(
+                strict,
+                abi.encodeWithSelector(NullifierInUse.selector, campaignId, proof.nullifier, holder)
+            );
+        }
+        uint256 gasBefore = gasleft();
+        // A view (STATICCALL) of our own groups contract: it returns true or reverts.
+        // slither-disable-next-line unused-return
+        try ISpartacusGroups(groups).verifyMembership(
+            group,
+            MembershipScope.scope(address(this), campaignId),
+            uint256(keccak256(abi.encode(_hashTypedDataV4(pledgeStructHash), account))),
+            proof
+        ) returns (bool) {
+            return 0;
+        } catch (bytes memory reason) {
+            // With little gas left the verifier may have said no for want of gas (its pairing
+            // precompile ran out): revert the whole call, so that estimates find enough gas.
+            return _refuse(strict || gasleft() < gasBefore / 16, reason);
+        }
+    }
+
+    /// @dev The nullifier's slot and event of a gated pledge recorded at `index`.
+    function _recordMember(uint256 campaignId, address account, uint32 index, uint256 nullifier)
+        private
+    {
+        _nullifiers[campaignId][nullifier] = NullifierSlot(account, index);
+        emit MemberPledged(campaignId, index, nullifier);
+    }
+
+    /// @dev The index of the active pledge that holds `nullifier` in the campaign, 0 if none.
+    function _holder(uint256 campaignId, uint256 nullifier) private view returns (uint32) {
+        NullifierSlot memory n = _nullifiers[campaignId][nullifier];
+        if (n.index == 0) return 0;
+        PledgeSlot memory p = _pledges[campaignId][n.account];
+        return p.active && p.index == n.index ? n.index : 0;
+    }
+
+    /// @dev The effects and events of a pledge that passed its checks; a member's late pledge
+    /// (gated campaign, after the reveal) is admitted at once. Returns the pledge's index.
     function _recordPledge(
         uint256 campaignId,
         address account,
         Sealed calldata sealedPledge,
-        uint32 nonce
-    ) private {
+        uint32 nonce,
+        bool member
+    ) private returns (uint32) {
         Campaign storage c = _campaigns[campaignId];
         Hot memory h = c.hot;
         PledgeSlot storage slot = _pledges[campaignId][account];
@@ -440,7 +587,7 @@ contract Spartacus is ISpartacus, EIP712 {
         bool late = h.status == Status.Revealed;
         // Cannot overflow: active <= pledges, and pledges was just incremented with a check.
         unchecked {
-            if (!late) h.active += 1;
+            if (!late || member) h.active += 1;
         }
         // Field by field: copying the whole struct back would rewrite every field.
         Hot storage hot = c.hot;
@@ -469,6 +616,11 @@ contract Spartacus is ISpartacus, EIP712 {
             if (gracePeriod == 0) emit ThresholdReached(campaignId, h.active, h.pledges);
             else emit GraceStarted(campaignId, h.graceEnd, h.active);
         }
+        if (late && member) {
+            _admitted[campaignId][h.pledges >> 8] |= 1 << (h.pledges & 255);
+            emit Admitted(campaignId, h.pledges, h.active);
+        }
+        return h.pledges;
     }
 
     /// @dev The checks of a pledge before its signature; returns the pair's nonce.
@@ -604,6 +756,9 @@ contract Spartacus is ISpartacus, EIP712 {
         if (terms.threshold < 2) revert ThresholdTooLow(terms.threshold);
         if (terms.deadline <= block.timestamp) {
             revert DeadlineNotInFuture(terms.deadline, block.timestamp);
+        }
+        if (terms.group != 0 && terms.group > ISpartacusGroups(groups).groupCount()) {
+            revert UnknownGroup(terms.group);
         }
     }
 

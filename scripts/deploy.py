@@ -18,9 +18,14 @@ from spartacus.files import resolve_home
 @click.command(cls=ConnectedProviderCommand)
 @account_option()
 @click.option("--home", envvar="SPARTACUS_HOME", help="Spartacus home folder to record in.")
-def cli(account, home, provider):  # type: ignore[no-untyped-def]
+@click.option(
+    "--groups",
+    required=True,
+    help="Address of the SpartacusGroups contract gated campaigns use (`spartacus group deploy`).",
+)
+def cli(account, home, groups, provider):  # type: ignore[no-untyped-def]
     """Deploy the registry and record its address for this chain."""
-    registry = account.deploy(registry_container())
+    registry = account.deploy(registry_container(), groups)
     block = registry.creation_metadata.block if registry.creation_metadata else 0
     record_deployment(resolve_home(home), int(provider.web3.eth.chain_id), registry.address, block)
     click.echo(registry.address)

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 pragma solidity 0.8.37;
 
+import {ISemaphore} from "@semaphore-protocol/contracts/interfaces/ISemaphore.sol";
+
 /// @title Spartacus registry
 /// @notice Holds every collective-action campaign by sequential id. A campaign is revealed
 /// when its count of active pledges reaches its threshold; custodians then release the keys
@@ -45,7 +47,11 @@ interface ISpartacus {
     /// @param custodianThreshold t, how many custodians must release for members to read.
     /// @param rosterMode Who can read the released roster.
     /// @param lateJoining Whether pledges are taken after the reveal (until the deadline). A
-    /// late pledge reaches the roster only once the creator admits it with `admit`.
+    /// late pledge reaches the roster only once the creator admits it with `admit`, or at once
+    /// when it carries a membership proof (gated campaigns).
+    /// @param group 0 for an open campaign; otherwise the id of a group in the registry's
+    /// groups contract (`groups()`), existing at creation: every pledge must then carry a
+    /// membership proof of that group (`pledgeGated*`), one active pledge per member.
     struct Terms {
         string title;
         string description;
@@ -56,6 +62,7 @@ interface ISpartacus {
         uint8 custodianThreshold;
         RosterMode rosterMode;
         bool lateJoining;
+        uint256 group;
     }
 
     /// @notice A sealed payload: a pledge, or the creator's sealed instructions.
@@ -113,6 +120,7 @@ interface ISpartacus {
     /// @param graceEnd When a pending campaign can be finalised; 0 unless it was ever pending.
     /// @param metadataHash keccak256(abi.encode(title, description, plan)).
     /// @param lateJoining The campaign takes late pledges, admitted by its creator.
+    /// @param group The group whose members may pledge; 0 for an open campaign.
     /// @param revealPledges In a late-joining campaign, the highest pledge index at the reveal
     /// (0 before it): later indices are late pledges. 0 in other campaigns.
     struct CampaignInfo {
@@ -130,6 +138,7 @@ interface ISpartacus {
         bool lateJoining;
         uint32 revealPledges;
         address[] custodians;
+        uint256 group;
     }
 
     // ---------------------------------------------------------------- errors
@@ -187,6 +196,19 @@ interface ISpartacus {
     /// window), which has passed.
     error AdmissionClosed(uint256 campaignId, uint64 closesAt, uint256 timestamp);
 
+    /// @notice No group has this id in the groups contract (at campaign creation).
+    error UnknownGroup(uint256 groupId);
+    /// @notice The campaign is gated: a pledge must carry a membership proof (`pledgeGated*`).
+    error MembershipRequired(uint256 campaignId, uint256 groupId);
+    /// @notice The campaign is open (`groupId` 0): a pledge to it carries no membership proof.
+    error NotGated(uint256 campaignId, uint256 groupId);
+    /// @notice The member behind `nullifier` already holds active pledge `index` in this campaign.
+    error NullifierInUse(uint256 campaignId, uint256 nullifier, uint32 index);
+    // A proof the groups contract refuses reverts with ITS custom error, unchanged:
+    // `ProofMismatch` (another campaign's scope, or a message for other bytes, another account
+    // or an old nonce), `StaleRoot`, `UnsupportedDepth`, `InvalidProof` (not a member, another
+    // group): see ISpartacusGroups.
+
     // ---------------------------------------------------------------- events
 
     /// @notice A campaign was created; its texts live here only (storage keeps their hash).
@@ -235,6 +257,10 @@ interface ISpartacus {
     /// @notice The creator admitted late pledge `index`: custodians now release its key.
     /// `active` is the campaign's active count after it.
     event Admitted(uint256 indexed campaignId, uint32 index, uint32 active);
+    /// @notice Pledge `index` was made by a member of the campaign's group, whose per-campaign
+    /// nullifier is `nullifier` (emitted right after its `Pledged`). While that pledge is
+    /// active no other pledge with this nullifier is taken.
+    event MemberPledged(uint256 indexed campaignId, uint32 index, uint256 nullifier);
     /// @notice Item `index` of a batch was skipped: it would have reverted with the custom
     /// error whose selector is `errorSelector`. The other items were processed.
     event BatchItemRefused(uint256 index, bytes4 errorSelector);
@@ -275,6 +301,35 @@ interface ISpartacus {
     /// @dev Items are processed in order, so two items for one account: the second is refused
     /// (`AlreadyPledged`), or needs the nonce the first leaves.
     function pledgeWithSigBatch(SignedPledge[] calldata items) external;
+
+    /// @notice `pledgeWithSig` to a gated campaign, with a Semaphore v4 membership proof of the
+    /// campaign's group for `scope = MembershipScope.scope(this, campaignId)` and
+    /// `message = uint256(keccak256(abi.encode(digest, account)))`, where `digest` is the
+    /// EIP-712 digest `account` signs (`Pledge`, as in `pledgeWithSig`). The message thus binds
+    /// the pledge's exact bytes, its account, the account's nonce and `validUntil`.
+    /// @dev Checks as `pledgeWithSig`, then `NotGated`, `NullifierInUse`, then the proof (the
+    /// groups contract's errors, unchanged). In a late-joining campaign after the reveal the
+    /// pledge is admitted at once (`Admitted`). A pledge account that pays its own gas signs
+    /// its own pledge and sends this: there is no unsigned gated entry point.
+    function pledgeGatedWithSig(
+        uint256 campaignId,
+        address account,
+        Sealed calldata sealedPledge,
+        uint64 validUntil,
+        bytes calldata signature,
+        ISemaphore.SemaphoreProof calldata proof
+    ) external;
+
+    /// @notice `pledgeWithSigBatch` for gated pledges: item i with `proofs[i]`, checked like
+    /// `pledgeGatedWithSig`; one that would revert emits `BatchItemRefused` and is skipped.
+    /// @dev `BadBatchSize(proofs.length, items.length)` unless both have the same length.
+    /// Reverts as a whole (with the groups contract's error) when a proof check fails with
+    /// too little gas left to tell a bad proof from a starved verifier, so that
+    /// `eth_estimateGas` finds the gas a verification needs.
+    function pledgeGatedWithSigBatch(
+        SignedPledge[] calldata items,
+        ISemaphore.SemaphoreProof[] calldata proofs
+    ) external;
 
     /// @notice Withdraws msg.sender's active pledge. Allowed until the reveal.
     function withdraw(uint256 campaignId) external;
@@ -342,6 +397,16 @@ interface ISpartacus {
 
     /// @notice Whether a custodian campaign key has been used by a campaign.
     function keyUsed(bytes32 campaignKey) external view returns (bool);
+
+    /// @notice The index of the active pledge held by the member behind `nullifier` in this
+    /// campaign, 0 if none.
+    function nullifierHolder(uint256 campaignId, uint256 nullifier)
+        external
+        view
+        returns (uint32 index);
+
+    /// @notice The groups contract gated campaigns name their groups in.
+    function groups() external view returns (address);
 
     /// @notice The EIP-712 domain separator of this registry.
     function domainSeparator() external view returns (bytes32);

@@ -88,6 +88,7 @@ def prepare_campaign(
     public_roster: bool,
     now: int,
     late_joining: bool = False,
+    group: int = 0,
 ) -> PreparedCampaign:
     """Check the terms and seal the instructions to the custodians' campaign keys, bound to
     the registry the campaign is created in (``deployment``)."""
@@ -126,5 +127,6 @@ def prepare_campaign(
         custodian_threshold,
         int(mode),
         late_joining,
+        group,
     )
     return PreparedCampaign(terms, sealed, endorsements, secret)

@@ -122,6 +122,7 @@ def _record(history: History, name: str, args: Any, log: Any) -> None:
             if log.get("transactionHash") is not None
             else "",
             late_joining=bool(_get(t, "lateJoining", 8)),
+            group=int(_get(t, "group", 9)),
         )
     elif name == "CustodianAssigned":
         history.custodians.append(

@@ -64,6 +64,7 @@ class CampaignInfo:
     custodians: tuple[str, ...]
     late_joining: bool = False
     reveal_pledges: int = 0  # late-joining: the highest pledge index at the reveal
+    group: int = 0  # gated: the group whose members may pledge; 0 = open
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class Terms:
     block_number: int
     transaction_hash: str = ""  # 0x-hex of the createCampaign transaction, where known
     late_joining: bool = False
+    group: int = 0  # gated: the group whose members may pledge; 0 = open
 
 
 @dataclass(frozen=True)

@@ -33,9 +33,12 @@ from ..protocol import (
     pledge_typed_data,
     withdraw_typed_data,
 )
+from ..protocol.groups import membership_message, membership_scope
+from ..semaphore import Proof
 from .artifact import abi_signature, load_artifact
 from .events import EventDecoder, apply_log, decode_receipt, plain_log
 from .fees import FeeCaps
+from .groups import Groups
 from .records import CampaignInfo, History, RosterMode, Status
 from .sender import Sender
 
@@ -73,21 +76,46 @@ class Registry:
         self.caps = FeeCaps()  # the user's fee caps, for every transaction sent to it
         self.contract = w3.eth.contract(address=self.address, abi=artifact["abi"])
         self._created: dict[int, int] = {}  # campaign id -> creation block, once found
+        # A gated pledge's proof refused by the groups contract reverts with its error, so
+        # both contracts' errors are decoded (UnknownGroup is the same in both).
         self._errors = {
             keccak(text=abi_signature(item))[:4]: item
-            for item in artifact["abi"]
+            for item in [*load_artifact("SpartacusGroups")["abi"], *artifact["abi"]]
             if item["type"] == "error"
         }
 
     @classmethod
-    def deploy(cls, w3: Web3, sender: LocalAccount, caps: FeeCaps | None = None) -> Registry:
-        """Deploy a new registry from ``sender``; returns a client bound to it."""
+    def deploy(
+        cls,
+        w3: Web3,
+        sender: LocalAccount,
+        caps: FeeCaps | None = None,
+        *,
+        groups: str | None = None,
+    ) -> Registry:
+        """Deploy a new registry from ``sender``; returns a client bound to it. Gated campaigns
+        name groups of the SpartacusGroups contract at ``groups``, fixed for good; without it
+        one is deployed first (``Groups.deploy``)."""
+        if groups is None:
+            groups = Groups.deploy(w3, sender).address
         artifact = load_artifact()
         container = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
-        receipt = Sender(w3, sender, caps=caps).transact(container.constructor())
+        receipt = Sender(w3, sender, caps=caps).transact(
+            container.constructor(to_checksum_address(groups))
+        )
         if not receipt.get("contractAddress"):
             raise ChainError("the deployment transaction created no contract")
         return cls(w3, receipt["contractAddress"], from_block=receipt["blockNumber"])
+
+    @cached_property
+    def groups_address(self) -> str:
+        """The groups contract this registry's gated campaigns name their groups in."""
+        return str(to_checksum_address(self.contract.functions.groups().call()))
+
+    @cached_property
+    def groups(self) -> Groups:
+        """A client for ``groups_address`` (its logs read from this registry's deployment)."""
+        return Groups(self.w3, self.groups_address, from_block=0)
 
     @cached_property
     def chain_id(self) -> int:
@@ -128,6 +156,7 @@ class Registry:
             late_joining=bool(raw[11]),
             reveal_pledges=int(raw[12]),
             custodians=tuple(raw[13]),
+            group=int(raw[14]),
         )
 
     def status_of(self, campaign_id: int) -> Status:
@@ -143,6 +172,10 @@ class Registry:
 
     def admitted(self, campaign_id: int, index: int) -> bool:
         return bool(self.contract.functions.admitted(campaign_id, index).call())
+
+    def nullifier_holder(self, campaign_id: int, nullifier: int) -> int:
+        """The index of the active pledge that holds ``nullifier`` in the campaign, 0 if none."""
+        return int(self.contract.functions.nullifierHolder(campaign_id, nullifier).call())
 
     def latest_timestamp(self) -> int:
         return int(self.w3.eth.get_block("latest")["timestamp"])
@@ -318,15 +351,22 @@ class Registry:
         self,
         sender: LocalAccount,
         items: list[tuple[int, str, Sealed, SignedMessage]],
+        proofs: list[Proof] | None = None,
     ) -> list[BatchOutcome]:
-        """Send ``pledgeWithSigBatch`` for ``(campaign id, account, sealed, signed)`` items;
-        returns each item's outcome, in order. The registry skips a failing item
-        (``BatchItemRefused``) rather than reverting the batch."""
-        fn = self.contract.functions.pledgeWithSigBatch(
-            [
-                (cid, account, sealed.as_abi(), signed.valid_until, signed.signature)
-                for cid, account, sealed, signed in items
-            ]
+        """Send ``pledgeWithSigBatch`` for ``(campaign id, account, sealed, signed)`` items, or
+        ``pledgeGatedWithSigBatch`` with ``proofs`` (one per item); returns each item's
+        outcome, in order. The registry skips a failing item (``BatchItemRefused``) rather
+        than reverting the batch."""
+        signed_items = [
+            (cid, account, sealed.as_abi(), signed.valid_until, signed.signature)
+            for cid, account, sealed, signed in items
+        ]
+        fn = (
+            self.contract.functions.pledgeWithSigBatch(signed_items)
+            if proofs is None
+            else self.contract.functions.pledgeGatedWithSigBatch(
+                signed_items, [p.abi() for p in proofs]
+            )
         )
         receipt = self._send(fn, sender)
         refused: dict[int, str] = {}
@@ -343,6 +383,41 @@ class Registry:
             BatchOutcome(i, refused=refused[i]) if i in refused else BatchOutcome(i, next(accepted))
             for i in range(len(items))
         ]
+
+    # ------------------------------------------------------------ gated pledges
+
+    def membership_scope(self, campaign_id: int) -> int:
+        """The scope of the campaign's membership proofs (docs/protocol.md)."""
+        return membership_scope(self.deployment, campaign_id)
+
+    def membership_message(
+        self, campaign_id: int, account: str, sealed: Sealed, signed: SignedMessage, nonce: int
+    ) -> int:
+        """The message a gated pledge's proof carries: it binds the pledge signed in ``signed``
+        (its bytes, ``account``, ``nonce`` and ``validUntil``)."""
+        return membership_message(
+            self.deployment, campaign_id, account, sealed, nonce, signed.valid_until
+        )
+
+    def pledge_gated_with_sig(
+        self,
+        sender: LocalAccount,
+        campaign_id: int,
+        account: str,
+        sealed: Sealed,
+        signed: SignedMessage,
+        proof: Proof,
+    ) -> int:
+        """Send ``pledgeGatedWithSig``; returns the pledge's index."""
+        fn = self.contract.functions.pledgeGatedWithSig(
+            campaign_id, account, sealed.as_abi(), signed.valid_until, signed.signature,
+            proof.abi(),
+        )  # fmt: skip
+        receipt = self._send(fn, sender)
+        for name, args in decode_receipt(self, receipt):
+            if name == "Pledged":
+                return int(args["index"])
+        raise ChainError("pledgeGatedWithSig was mined but emitted no Pledged event")
 
     def withdraw_with_sig(
         self, sender: LocalAccount, campaign_id: int, account: str, signed: SignedMessage

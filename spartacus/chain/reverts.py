@@ -110,6 +110,31 @@ def _explain(name: str, a: dict[str, Any]) -> str:
         "AdmissionClosed": lambda: (
             f"late pledges of campaign {cid} could be admitted until {iso(a['closesAt'])}"
         ),
+        # Gated campaigns; the proof's own errors come from the groups contract, unchanged.
+        "UnknownGroup": lambda: f"group {a['groupId']} does not exist",
+        "MembershipRequired": lambda: (
+            f"campaign {cid} takes pledges from members of group {a['groupId']} only: the "
+            "pledge must carry a membership proof"
+        ),
+        "NotGated": lambda: f"campaign {cid} is open to anyone: a pledge carries no proof",
+        "NullifierInUse": lambda: (
+            f"this member of the group already holds active pledge {a['index']} in campaign "
+            f"{cid}: one active pledge per member"
+        ),
+        "InvalidProof": lambda: (
+            f"the membership proof for group {a['groupId']} is not valid: the identity is not "
+            "a member of the campaign's group"
+        ),
+        "ProofMismatch": lambda: (
+            "the membership proof was made for another campaign, pledge, account or nonce"
+        ),
+        "StaleRoot": lambda: (
+            f"the proof was made for a state of group {a['groupId']} that is no longer "
+            "accepted; prove again"
+        ),
+        "UnsupportedDepth": lambda: (
+            f"the proof has tree depth {a['depth']}; only {a['supported']} is supported"
+        ),
     }
     explain = messages.get(name)
     return str(explain()) if explain else f"the registry refused the call: {name}({a})"

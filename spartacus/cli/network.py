@@ -53,13 +53,17 @@ def node(ctx: Context, port: int | None, host: str, block_time: int | None) -> N
 @json_option
 @pass_context
 def deploy(ctx: Context, publish: bool) -> None:
-    """Deploy a registry, record its address for this chain, and print it."""
+    """Deploy a registry (and the membership groups contract its gated campaigns use, unless
+    --groups names one), record their addresses for this chain, and print the registry's."""
     if publish and ctx.network is None:
         raise UsageError("--publish records the registry for a named network: add --network NAME")
-    registry = Registry.deploy(ctx.w3, ctx.sender, ctx.caps)
+    groups = ctx.groups.address if ctx.groups_address else None
+    registry = Registry.deploy(ctx.w3, ctx.sender, ctx.caps, groups=groups)
     ctx.record_deployment(registry)
+    ctx.record_groups(registry.groups)
     data: dict[str, object] = {
         "registry": registry.address,
+        "groups": registry.groups_address,
         "chainId": registry.chain_id,
         "block": registry.from_block,
     }

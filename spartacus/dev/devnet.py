@@ -95,8 +95,8 @@ def main() -> int:
     try:
         w3 = wait_for_chain(rpc, anvil)
         deployer = dev_account(0)
-        registry = Registry.deploy(w3, deployer)
         groups = Groups.deploy(w3, deployer)  # membership groups, for gated campaigns
+        registry = Registry.deploy(w3, deployer, groups=groups.address)
         roles = ("creator", "custodian", "alice", "bob", "web")
         homes = {role: ROOT / role for role in roles}
         for home in homes.values():

@@ -18,10 +18,12 @@ from typing import Any
 
 from eth_account import Account
 from eth_account.messages import encode_typed_data
-from eth_utils import to_checksum_address
+from eth_utils import keccak, to_checksum_address
 
 from ..exceptions import CryptoError, InvalidInvitation
-from .primitives import account_bytes
+from .eip712 import pledge_typed_data, typed_data_digest
+from .primitives import Deployment, account_bytes
+from .sealing import Sealed
 
 DOMAIN_NAME = "SpartacusGroups"
 DOMAIN_VERSION = "1"
@@ -112,3 +114,34 @@ def invitation_typed_data(
         },
         "message": {"groupId": group_id, "commitment": check_commitment(commitment)},
     }
+
+
+# ---------------------------------------------------------------------- gated pledges
+
+
+def membership_scope(deployment: Deployment, campaign_id: int) -> int:
+    """The scope of a campaign's membership proofs (contracts/libraries/MembershipScope.sol):
+    ``uint256(keccak256(abi.encode(chainId, registry, campaignId)))``. The prover and the
+    verifier hash it again, so the full 256 bits are used."""
+    chain, registry = deployment.prefix[:32], deployment.prefix[32:]
+    return int.from_bytes(keccak(chain + bytes(12) + registry + campaign_id.to_bytes(32, "big")), "big")
+
+
+def membership_message(
+    deployment: Deployment,
+    campaign_id: int,
+    account: str,
+    sealed: Sealed,
+    nonce: int,
+    valid_until: int,
+) -> int:
+    """The message a gated pledge's proof carries (docs/protocol.md, "Gated pledges"):
+    ``uint256(keccak256(abi.encode(digest, account)))`` with ``digest`` the EIP-712 digest of
+    the ``Pledge`` that ``account`` signs for ``pledgeGatedWithSig``. It binds the pledge's
+    exact bytes, its account, the account's nonce (an old proof is worthless after a
+    withdrawal) and ``validUntil``."""
+    typed = pledge_typed_data(
+        deployment.chain_id, deployment.registry, campaign_id, sealed, nonce, valid_until
+    )
+    digest = typed_data_digest(typed)
+    return int.from_bytes(keccak(digest + bytes(12) + account_bytes(account)), "big")

@@ -24,6 +24,7 @@ from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 
 from spartacus.ape import registry_container
+from spartacus.chain.groups import Groups
 
 from .helpers import (
     BLOCK,
@@ -66,9 +67,15 @@ def pledgers(accounts: Any, relayer: Any) -> list[Any]:
 
 
 @pytest.fixture(scope="session")
-def registry(relayer: Any, pledgers: list[Any]) -> ContractInstance:
-    """The registry, deployed from the shipped artifact."""
-    return registry_container().deploy(sender=relayer)
+def groups(chain: Any, relayer: Any) -> Groups:
+    """The membership groups contract (with PoseidonT3 and the verifier), from the artifacts."""
+    return Groups.deploy(chain.provider.web3, Account.from_key(relayer.private_key))
+
+
+@pytest.fixture(scope="session")
+def registry(relayer: Any, pledgers: list[Any], groups: Groups) -> ContractInstance:
+    """The registry, deployed from the shipped artifact, naming ``groups``."""
+    return registry_container().deploy(groups.address, sender=relayer)
 
 
 @pytest.fixture(autouse=True)
@@ -157,9 +164,10 @@ def terms(now: Callable[[], int]) -> Callable[..., tuple[Any, ...]]:
         t: int = 1,
         roster: int = MEMBERS,
         late: bool = False,
+        group: int = 0,
     ) -> tuple[Any, ...]:
         deadline = now() + 7 * DAY if deadline is None else deadline
-        return (title, description, plan, threshold, deadline, grace, t, roster, late)
+        return (title, description, plan, threshold, deadline, grace, t, roster, late, group)
 
     return make
 
@@ -184,11 +192,13 @@ def create_campaign(
         roster: int = MEMBERS,
         instruction_blocks: int = 1,
         late: bool = False,
+        group: int = 0,
     ) -> Campaign:
         chosen = all_custodians[:custodians]
         endorsements = [endorse(c) for c in chosen]
         campaign_terms = terms(
-            threshold=threshold, deadline=deadline, grace=grace, t=t, roster=roster, late=late
+            threshold=threshold, deadline=deadline, grace=grace, t=t, roster=roster, late=late,
+            group=group,
         )
         instructions = Sealed.random(
             n=custodians, t=t, ciphertext=CIPHERTEXT_OVERHEAD + BLOCK * instruction_blocks

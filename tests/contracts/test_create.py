@@ -283,7 +283,7 @@ def test_create_endorsement_works_on_its_own_registry_only(
     registry, creator, custodians, endorse, terms, relayer, chain
 ):
     """A second deployment of the same code refuses an endorsement signed for the first."""
-    second = ContractContainer(registry.contract_type).deploy(sender=relayer)
+    second = ContractContainer(registry.contract_type).deploy(registry.groups(), sender=relayer)
     endorsement = endorse(custodians[0])
     _, key, expiry, signature = endorsement
     message = {"campaignKey": key, "expiry": expiry}
