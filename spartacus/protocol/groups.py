@@ -124,7 +124,8 @@ def membership_scope(deployment: Deployment, campaign_id: int) -> int:
     ``uint256(keccak256(abi.encode(chainId, registry, campaignId)))``. The prover and the
     verifier hash it again, so the full 256 bits are used."""
     chain, registry = deployment.prefix[:32], deployment.prefix[32:]
-    return int.from_bytes(keccak(chain + bytes(12) + registry + campaign_id.to_bytes(32, "big")), "big")
+    encoded = chain + bytes(12) + registry + campaign_id.to_bytes(32, "big")
+    return int.from_bytes(keccak(encoded), "big")
 
 
 def membership_message(

@@ -197,7 +197,12 @@ def create_campaign(
         chosen = all_custodians[:custodians]
         endorsements = [endorse(c) for c in chosen]
         campaign_terms = terms(
-            threshold=threshold, deadline=deadline, grace=grace, t=t, roster=roster, late=late,
+            threshold=threshold,
+            deadline=deadline,
+            grace=grace,
+            t=t,
+            roster=roster,
+            late=late,
             group=group,
         )
         instructions = Sealed.random(

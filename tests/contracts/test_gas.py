@@ -2,9 +2,9 @@
 
 Run with ``-s`` to see the figures. Budgets: a direct pledge under 75,000 gas, a relayed
 pledgeWithSig under 81,000 (296-byte ciphertext, one 112-byte box). Both read the campaign's
-group slot (one cold SLOAD, 2,100 gas) to refuse a proof-less pledge to a gated campaign. Payloads are fixed
-pseudo-random bytes (as real ciphertexts look: almost no zero bytes), so calldata costs the
-same on every run.
+group slot (one cold SLOAD, 2,100 gas) to refuse a proof-less pledge to a gated campaign.
+Payloads are fixed pseudo-random bytes (as real ciphertexts look: almost no zero bytes), so
+calldata costs the same on every run.
 """
 
 from __future__ import annotations
