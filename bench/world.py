@@ -171,6 +171,7 @@ class World:
             t,
             int(mode),
             False,  # lateJoining
+            0,  # open (bench/groups.py measures gated pledges)
         )
         fn = self.registry.contract.functions.createCampaign(
             terms, instructions.as_abi(), endorsements

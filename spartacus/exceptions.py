@@ -218,6 +218,27 @@ class AdmissionClosed(RuleViolation, CampaignStateError):
     """The campaign's admission window (its deadline plus ADMIT_WINDOW) has passed."""
 
 
+class MembershipRequired(RuleViolation):
+    """The campaign is gated: a pledge must carry a membership proof of its group."""
+
+
+class NotGated(RuleViolation):
+    """The campaign is open: a pledge to it carries no membership proof."""
+
+
+class ProofMismatch(RuleViolation):
+    """A membership proof was made for another campaign, pledge, account or nonce."""
+
+
+class NotAMember(RuleViolation):
+    """A membership proof does not show membership of the campaign's group (the groups
+    contract refuses it: another group, a root no longer accepted, a forged proof)."""
+
+
+class NullifierInUse(RuleViolation, CampaignStateError):
+    """The member already holds an active pledge in the campaign (one per member)."""
+
+
 class KeystoreError(SpartacusError):
     """A keystore file is missing, unreadable, or the passphrase is wrong."""
 

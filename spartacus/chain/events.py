@@ -97,6 +97,7 @@ def apply_log(history: History, name: str, args: Any, log: Any) -> None:
         "Withdrawn": lambda: history.withdrawals[-1],
         "Released": lambda: history.releases[-1],
         "Admitted": lambda: history.admissions[-1],
+        "MemberPledged": lambda: history.pledges[-1],
     }
     record = latest[name]() if name in latest else history.changes[-1]
     history.log.append((name, record))
@@ -163,6 +164,8 @@ def _record(history: History, name: str, args: Any, log: Any) -> None:
         )
     elif name == "Admitted":
         history.admissions.append(Admission(int(args["index"]), int(args["active"]), block))
+    elif name == "MemberPledged":
+        history.nullifiers[int(args["index"])] = int(args["nullifier"])
     elif name == "ThresholdReached":
         history.changes.append(
             StatusChange(name, int(args["active"]), block, pledges=int(args["pledges"]))

@@ -166,6 +166,8 @@ class History:
     releases: list[Release] = field(default_factory=list)
     changes: list[StatusChange] = field(default_factory=list)
     admissions: list[Admission] = field(default_factory=list)
+    # Gated campaigns: each member's pledge index -> its nullifier (``MemberPledged``).
+    nullifiers: dict[int, int] = field(default_factory=dict)
     # Every decoded record in log order, as (event name, record): what `verify` replays.
     log: list[tuple[str, Any]] = field(default_factory=list)
 

@@ -37,15 +37,21 @@ from ..exceptions import (
     DeadlineTooSoon,
     EndorsementExpired,
     MalformedSignature,
+    MembershipRequired,
+    NotAMember,
     NotCreator,
+    NotGated,
     NotLatePledge,
     NotPledged,
+    NullifierInUse,
+    ProofMismatch,
     SignatureExpired,
     ThresholdTooLow,
     WrongStatus,
     ZeroKey,
 )
 from ..protocol import Sealed
+from ..semaphore import Proof
 from .artifact import load_artifact
 from .records import Status, iso
 
@@ -263,6 +269,52 @@ def check_pledge(
     check_pledge_open(campaign_id, status, deadline, now, late_joining=late_joining)
     if active:
         raise AlreadyPledged(f"{account} already has an active pledge in campaign {campaign_id}")
+
+
+# ---------------------------------------------------------------------- gated pledges
+
+
+def check_gate(campaign_id: int, group: int, *, proof_given: bool) -> None:
+    """A gated campaign (``group`` != 0) takes only pledges with a membership proof, an open
+    one only pledges without."""
+    if group and not proof_given:
+        raise MembershipRequired(
+            f"campaign {campaign_id} takes pledges from members of group {group} only: the "
+            "pledge must carry a membership proof"
+        )
+    if not group and proof_given:
+        raise NotGated(f"campaign {campaign_id} is open to anyone: a pledge carries no proof")
+
+
+def check_proof_binding(proof: Proof, *, scope: int, message: int) -> None:
+    """The proof was made for this campaign (``scope``) and this signed pledge (``message``:
+    its bytes, account, nonce and validUntil)."""
+    if proof.scope != scope:
+        raise ProofMismatch("the membership proof was made for another campaign or registry")
+    if proof.message != message:
+        raise ProofMismatch(
+            "the membership proof was made for another pledge, account or nonce: prove again "
+            "for this signed pledge"
+        )
+
+
+def check_nullifier_free(campaign_id: int, holder: int) -> None:
+    """The member behind the proof holds no active pledge in the campaign (``holder``: the
+    registry's ``nullifierHolder``, 0 if none)."""
+    if holder:
+        raise NullifierInUse(
+            f"this member of the group already holds active pledge #{holder} in campaign "
+            f"{campaign_id}: one active pledge per member (withdraw it to pledge again)"
+        )
+
+
+def check_member(group: int, commitment: int, *, is_member: bool) -> None:
+    """The identity's commitment is in the group (before proving)."""
+    if not is_member:
+        raise NotAMember(
+            f"identity {commitment} is not a member of group {group}: redeem an invitation "
+            "of that group first (`spartacus group join CODE`)"
+        )
 
 
 # ---------------------------------------------------------------------- withdraw

@@ -114,6 +114,15 @@ def fetch_endorsements(
     "the roster only once you admit it (`spartacus admit`), within 7 days of the deadline. "
     "Without it, joining closes at the reveal.",
 )
+@click.option(
+    "--group",
+    "group_id",
+    type=int,
+    default=0,
+    help="Gate the campaign to a membership group of the registry's groups contract: only its "
+    "members pledge, one active pledge each, so N counts distinct members (Sybil-resistant). "
+    "Anyone sees the group's admin and size. Default 0: open to anyone.",
+)
 @json_option
 @pass_context
 def create(
@@ -133,6 +142,7 @@ def create(
     site: str | None,
     mail_roster: bool,
     late_joining: bool,
+    group_id: int,
 ) -> None:
     """Create a campaign; prints its id, its link (with --site) and the organiser's receipt.
 
@@ -146,6 +156,10 @@ def create(
             raise UsageError(f"cannot read --instructions-file: {exc}") from exc
     # Everything the user typed is checked before any custodian is asked for a key.
     grace_seconds = parse_duration(grace, "--grace")
+    if group_id < 0:
+        raise UsageError("--group takes a group id (1, 2, ...) or 0 for an open campaign")
+    if group_id:
+        ctx.registry.groups.info(group_id)  # "group 9 does not exist" before any key is used
     base = public_url({"PUBLIC_URL": site}, ctx.chain_id) if site else None
     now = ctx.chain_now()
     deadline_ts = parse_deadline(deadline, now)
@@ -178,6 +192,7 @@ def create(
         public_roster=public_roster,
         now=now,
         late_joining=late_joining,
+        group=group_id,
     )
     for warning in rules.unsafe_terms(custodian_threshold, grace_seconds):  # allowed, unsafe
         click.echo(f"warning: {warning}", err=True)

@@ -32,7 +32,7 @@ from ..chain.groups import Groups
 from ..chain.networks import Network, check_chain
 from ..chain.registry import Registry
 from ..custodian.keystore import Keystore, load_passphrase
-from ..exceptions import ChainError, UsageError
+from ..exceptions import ChainError, GroupsNotFound, RegistryNotFound, UsageError
 from ..files import resolve_home
 
 DEFAULT_RPC = "http://127.0.0.1:8545"
@@ -106,7 +106,20 @@ class Context:
 
     @cached_property
     def groups(self) -> Groups:
-        return find_groups(self.w3, self.home, self.groups_address)
+        """--groups, else the groups contract recorded for this chain, else the one the
+        registry's gated campaigns name (``Registry.groups``)."""
+        try:
+            return find_groups(self.w3, self.home, self.groups_address)
+        except GroupsNotFound:
+            if self.groups_address is not None:
+                raise
+            try:
+                return self.registry.groups
+            except RegistryNotFound:
+                raise GroupsNotFound(
+                    f"no groups contract is recorded for chain {self.chain_id}; pass --groups "
+                    "/ SPARTACUS_GROUPS or run `spartacus group deploy`"
+                ) from None
 
     def record_groups(self, groups: Groups) -> None:
         record_groups(self.home, groups.chain_id, groups.address, groups.from_block)

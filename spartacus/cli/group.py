@@ -209,6 +209,21 @@ def _identity_path(ctx: Context, groups: Groups, group_id: int) -> Path:
     )
 
 
+def saved_identity(ctx: Context, groups: Groups, group_id: int) -> Identity:
+    """The identity ``group redeem`` saved for ``group_id`` of ``groups``; a clear error when
+    there is none."""
+    path = _identity_path(ctx, groups, group_id)
+    if not path.exists():
+        raise UsageError(
+            f"this campaign takes pledges from members of group {group_id} only, and no "
+            f"identity for that group is saved under {ctx.home}: join it first with "
+            "`spartacus group join CODE` (the invitation from the group's admin), or pass the "
+            "--home where you joined"
+        )
+    saved: dict[str, Any] = read_json(path, "identity")
+    return Identity(str(saved["backup"]), int(saved["commitment"]))
+
+
 def _save_identity(path: Path, groups: Groups, group_id: int, identity: Identity) -> None:
     if path.exists():
         saved: dict[str, Any] = read_json(path, "identity")

@@ -11,10 +11,12 @@ from eth_account import Account
 
 from .. import mail, protocol
 from ..chain import rules
+from ..chain.gated import prove_pledge
 from ..chain.records import RosterMode, Status
 from ..exceptions import CampaignStateError, RelayInDoubt, RelayRefused, UsageError
 from ..web import bodies
 from .context import Context
+from .group import saved_identity
 from .keys import checked_keys, unchecked_keys_option
 from .options import json_option, output, pass_context
 from .receipts import ReceiptBook, receipt_from_code
@@ -87,6 +89,7 @@ def pledge(
         late_joining=info.late_joining,
     )
     history = registry.history(campaign_id)
+    identity = saved_identity(ctx, registry.groups, info.group) if info.group else None
     custodian_keys = checked_keys(ctx, history, unchecked_keys)  # before anything is sealed
     contact_obj = protocol.Contact(name, contact, message, mail_me)
     protocol.encode_contact(contact_obj)  # refuses oversize details before anything is sent
@@ -101,17 +104,29 @@ def pledge(
     )
     rules.check_sealed_pledge(sealed, len(history.custodians), info.custodian_threshold)
     account = Account.from_key(keys.account_key)
-    signature = registry.sign_pledge(account, campaign_id, sealed)
+    nonce = registry.nonce_of(campaign_id, account.address)
+    signature = registry.sign_pledge(account, campaign_id, sealed, nonce=nonce)
+    proof = None
+    if identity is not None:  # gated: a membership proof for this very signed pledge
+        proof = prove_pledge(
+            registry, identity.backup, identity.commitment, campaign_id, info.group,
+            account.address, sealed, signature, nonce,
+        )  # fmt: skip
     code = protocol.encode_receipt(campaign_id, keys.secret)
     book = _book(ctx)
     book.save(campaign_id, code, account.address, None, "sending")
-    if payer is not None:
+    if payer is not None and proof is not None:
+        index = registry.pledge_gated_with_sig(
+            payer, campaign_id, account.address, sealed, signature, proof
+        )
+    elif payer is not None:
         index = registry.pledge_with_sig(payer, campaign_id, account.address, sealed, signature)
     else:
         assert relayer is not None
         body = bodies.pledge_request(
-            campaign_id, account.address, sealed, signature.valid_until, signature.signature
-        )
+            campaign_id, account.address, sealed, signature.valid_until, signature.signature,
+            proof,
+        )  # fmt: skip
         index = _relayed(ctx, relayer, "pledge", body, account.address, code)
     book.save(campaign_id, code, account.address, index, "active")
     after = registry.info(campaign_id)

@@ -18,6 +18,7 @@ from .. import protocol
 from ..chain.creation import Endorsement
 from ..chain.records import RosterMode
 from ..exceptions import RequestRefused
+from ..semaphore import Proof
 
 BYTES32 = 32
 
@@ -83,11 +84,17 @@ def sealed(body: dict[str, Any]) -> protocol.Sealed:
 
 
 def pledge_request(
-    campaign_id: int, account: str, sealed: protocol.Sealed, valid_until: int, signature: bytes
+    campaign_id: int,
+    account: str,
+    sealed: protocol.Sealed,
+    valid_until: int,
+    signature: bytes,
+    proof: Proof | None = None,
 ) -> dict[str, Any]:
     """The ``POST /api/relay/pledge`` body, byte for byte as the browser builds it
-    (frontend/src/bodies.js): what ``spartacus pledge --relay`` sends."""
-    return {
+    (frontend/src/bodies.js): what ``spartacus pledge --relay`` sends. A gated campaign's
+    pledge adds ``proof`` (``proof_json``)."""
+    body: dict[str, Any] = {
         "campaignId": campaign_id,
         "account": account,
         "memberKey": "0x" + sealed.member_key.hex(),
@@ -97,6 +104,51 @@ def pledge_request(
         "validUntil": valid_until,
         "signature": "0x" + signature.hex(),
     }
+    if proof is not None:
+        body["proof"] = proof_json(proof)
+    return body
+
+
+def proof_json(proof: Proof) -> dict[str, Any]:
+    """A membership proof in a body: numbers as decimal strings (they exceed 2^53), as
+    Semaphore's own JSON has them."""
+    return {
+        "merkleTreeDepth": proof.depth,
+        "merkleTreeRoot": str(proof.root),
+        "nullifier": str(proof.nullifier),
+        "message": str(proof.message),
+        "scope": str(proof.scope),
+        "points": [str(p) for p in proof.points],
+    }
+
+
+def membership_proof(body: dict[str, Any]) -> Proof | None:
+    """The body's ``proof`` (a gated pledge's), or None when it has none."""
+    if body.get("proof") is None:
+        return None
+    raw = json_object(body, "proof")
+    points = raw.get("points")
+    if not isinstance(points, list) or len(points) != 8:
+        raise RequestRefused("proof.points must be a list of 8 numbers")
+    return Proof(
+        depth=_number(raw.get("merkleTreeDepth"), "proof.merkleTreeDepth"),
+        root=_number(raw.get("merkleTreeRoot"), "proof.merkleTreeRoot"),
+        nullifier=_number(raw.get("nullifier"), "proof.nullifier"),
+        message=_number(raw.get("message"), "proof.message"),
+        scope=_number(raw.get("scope"), "proof.scope"),
+        points=tuple(_number(p, "proof.points") for p in points),
+    )
+
+
+def _number(value: Any, name: str) -> int:
+    """A uint256 given as a decimal string (or a JSON integer)."""
+    if isinstance(value, bool):
+        raise RequestRefused(f"{name} must be a number")
+    if isinstance(value, str) and value.isdigit() and len(value) <= 78:
+        value = int(value)
+    if not isinstance(value, int) or not 0 <= value < 2**256:
+        raise RequestRefused(f"{name} must be a uint256 (a decimal string)")
+    return value
 
 
 def withdraw_request(
@@ -137,6 +189,7 @@ class NewCampaign:
             self.custodian_threshold,
             int(self.roster_mode),
             False,  # the relayer is the creator: it cannot admit late pledges for anyone
+            0,  # open: gated campaigns are created with `spartacus create --group`
         )
 
 

@@ -15,7 +15,9 @@ from ..exceptions import (
     BadSignature,
     CampaignClosed,
     MalformedSignature,
+    NotAMember,
     NotPledged,
+    NullifierInUse,
     RequestRefused,
     RuleViolation,
     SpartacusError,
@@ -37,6 +39,9 @@ HTTP_STATUS: dict[type[SpartacusError], int] = {
     AlreadyPledged: 409,
     NotPledged: 409,
     BadSignature: 409,
+    NullifierInUse: 409,
+    # A gated campaign's group does not count the prover among its members.
+    NotAMember: 403,
     # Anything else of ours went wrong behind the app (the chain, a custodian's answer).
     SpartacusError: 502,
 }

@@ -24,8 +24,10 @@ from .. import protocol
 from ..chain import rules
 from ..chain.events import decode_receipt
 from ..chain.registry import Registry
-from ..exceptions import RequestRefused
+from ..exceptions import ContractRevert, NotAMember, RequestRefused
+from ..protocol.groups import membership_message, membership_scope
 from ..ratelimit import RateLimiter
+from ..semaphore import Proof
 from . import bodies
 from .index import CampaignIndex
 from .slowdown import NearThreshold
@@ -116,10 +118,20 @@ class Relayer:
             self.registry.chain_id, self.registry.address, campaign_id, sealed, nonce, valid_until
         )
         rules.check_signer(typed, signature, account, nonce)
+        proof = bodies.membership_proof(body)
+        group = history.terms.group
+        rules.check_gate(campaign_id, group, proof_given=proof is not None)
+        if proof is not None:
+            self._check_membership(campaign_id, group, account, sealed, nonce, valid_until, proof)
         self._limit(f"campaign:{campaign_id}")
-        fn = self.registry.contract.functions.pledgeWithSig(
-            campaign_id, account, sealed.as_abi(), valid_until, signature
-        )
+        if proof is None:
+            fn = self.registry.contract.functions.pledgeWithSig(
+                campaign_id, account, sealed.as_abi(), valid_until, signature
+            )
+        else:
+            fn = self.registry.contract.functions.pledgeGatedWithSig(
+                campaign_id, account, sealed.as_abi(), valid_until, signature, proof.abi()
+            )
         with self.near.slot(history, self.index.head.block), self._claim(campaign_id, account):
             receipt = self._submit(fn)
             args = dict(decode_receipt(self.registry, receipt)).get("Pledged", {})
@@ -131,6 +143,34 @@ class Relayer:
             "index": int(args.get("index", 0)),
             "active": int(args.get("active", history.active_count())),
         }
+
+    def _check_membership(
+        self,
+        campaign_id: int,
+        group: int,
+        account: str,
+        sealed: protocol.Sealed,
+        nonce: int,
+        valid_until: int,
+        proof: Proof,
+    ) -> None:
+        """A gated pledge's proof, before any gas is spent: made for this campaign and this
+        signed pledge, by a member holding no active pledge in it, and accepted by the groups
+        contract (a call, not a transaction)."""
+        deployment = self.registry.deployment
+        rules.check_proof_binding(
+            proof,
+            scope=membership_scope(deployment, campaign_id),
+            message=membership_message(
+                deployment, campaign_id, account, sealed, nonce, valid_until
+            ),
+        )
+        holder = self.registry.nullifier_holder(campaign_id, proof.nullifier)
+        rules.check_nullifier_free(campaign_id, holder)
+        try:
+            self.registry.groups.verify_membership(group, proof.scope, proof.message, proof)
+        except ContractRevert as exc:
+            raise NotAMember(f"the membership proof is refused for group {group}: {exc}") from None
 
     def withdraw(self, body: dict[str, Any]) -> dict[str, Any]:
         # Withdrawals are relayed for hidden campaigns too: leaving must always be possible.

@@ -194,6 +194,7 @@ def create_campaign(
         public: bool = False,
         instructions: str = "Meet Monday 9:00 at the canteen",
         late: bool = False,
+        group: int = 0,
     ) -> tuple[int, list[CustodianRole]]:
         roles = make_custodians(custodians)
         files = []
@@ -225,6 +226,8 @@ def create_campaign(
             args.append("--public-roster")
         if late:
             args.append("--late-joining")
+        if group:
+            args += ["--group", str(group)]
         campaign = spartacus.ok(*args, role="creator", dev=1)["campaign"]
         return int(campaign), roles
 
