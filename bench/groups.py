@@ -1,9 +1,11 @@
 """Gas of membership groups (SpartacusGroups): adding members one by one and in batches,
-redeeming an invitation, verifying a proof; and the time of one proof under Node."""
+redeeming an invitation, verifying a proof, a gated pledge next to a plain one; and the time
+of one proof under Node."""
 
 from __future__ import annotations
 
 import json
+import random
 import statistics
 import subprocess
 import sys
@@ -11,13 +13,19 @@ import time
 from pathlib import Path
 from typing import Any
 
+from eth_account import Account
+
 from spartacus import semaphore
+from spartacus.chain.gated import prove_pledge
 from spartacus.chain.groups import Groups
+from spartacus.chain.registry import Registry
 from spartacus.cli.context import dev_account
+from spartacus.protocol import Sealed
 
 from .node import Node
 
 INSERT_AIM = 100_000  # issue 12: group insertion under 100,000 gas
+GATED_AIM = 300_000  # issue 12: a gated pledge at most 300,000 gas above a plain one
 
 
 def measure(node: Node, *, quick: bool) -> dict[str, Any]:
@@ -56,6 +64,7 @@ def measure(node: Node, *, quick: bool) -> dict[str, Any]:
     prove_seconds = time.monotonic() - started
     verify = groups.contract.functions.verifyMembership(group_id, scope, message, proof.abi())
     verify_gas = int(verify.estimate_gas())
+    gated = _gated_pledge(node, groups, group_id, identities[1])
 
     return {
         "add_member": {
@@ -75,10 +84,52 @@ def measure(node: Node, *, quick: bool) -> dict[str, Any]:
             "note": "eth_estimateGas of the view as a transaction (21,000 intrinsic and "
             "calldata included)",
         },
+        "gated_pledge": gated,
         "prove_seconds_node": round(prove_seconds, 2),
         "group_size": size + 16 + len(invitations),
         "proving_files_bytes": _proving_files_bytes(),
     }
+
+
+def _gated_pledge(
+    node: Node, groups: Groups, group_id: int, identity: semaphore.Identity
+) -> dict[str, int]:
+    """pledgeWithSig to an open campaign and pledgeGatedWithSig to one gated to the group,
+    same sizes (one custodian, t = 1), both relayed; gas used as mined."""
+    creator, relayer, custodian = dev_account(7), dev_account(8), dev_account(9)
+    registry = Registry.deploy(node.w3, relayer, groups=groups.address)
+    rng = random.Random(12)
+
+    def sealed() -> Sealed:
+        return Sealed(rng.randbytes(32), rng.randbytes(296), rng.randbytes(112), rng.randbytes(32))
+
+    def campaign(group: int) -> int:
+        now, key = registry.latest_timestamp(), rng.randbytes(32)
+        endorsement = (custodian.address, key, now + 86_400,
+                       registry.sign_endorsement(custodian, key, now + 86_400))  # fmt: skip
+        terms = ("bench", "", "", 10, now + 7 * 86_400, 3_600, 1, 0, False, group)
+        instructions = Sealed(rng.randbytes(32), rng.randbytes(296), rng.randbytes(112), bytes(32))
+        return registry.create_campaign(creator, terms, instructions, [endorsement])
+
+    def gas_of_last() -> int:
+        block = node.w3.eth.get_block("latest")
+        return int(node.w3.eth.get_transaction_receipt(block["transactions"][-1])["gasUsed"])
+
+    open_id, gated_id = campaign(0), campaign(group_id)
+    account, pledge = Account.create(), sealed()
+    registry.pledge_with_sig(
+        relayer, open_id, account.address, pledge, registry.sign_pledge(account, open_id, pledge)
+    )
+    plain = gas_of_last()
+    account, pledge = Account.create(), sealed()
+    signed = registry.sign_pledge(account, gated_id, pledge, nonce=0)
+    proof = prove_pledge(
+        registry, identity.backup, identity.commitment, gated_id, group_id, account.address,
+        pledge, signed, 0,
+    )  # fmt: skip
+    registry.pledge_gated_with_sig(relayer, gated_id, account.address, pledge, signed, proof)
+    gated = gas_of_last()
+    return {"plain": plain, "gated": gated, "extra": gated - plain}
 
 
 def _proving_files_bytes() -> int:
@@ -99,6 +150,12 @@ def rows(figures: dict[str, Any]) -> list[tuple[str, str, str]]:
     out.append(("groups", "redeemInvitation", f"{figures['redeem_invitation']:,}"))
     verify = figures["verify_membership"]["gas"]
     out.append(("groups", "verifyMembership (estimate)", f"{verify:,}"))
+    gated = figures["gated_pledge"]
+    out.append(("groups", "pledgeWithSig, open campaign", f"{gated['plain']:,}"))
+    out.append(
+        ("groups", "pledgeGatedWithSig", f"{gated['gated']:,} (+{gated['extra']:,}; proof "
+         f"check ~{verify - 21_000:,} of it)")
+    )  # fmt: skip
     out.append(("groups", "proof under Node, depth 16", f"{figures['prove_seconds_node']:.2f} s"))
     out.append(("groups", "proving files (depth 16)", f"{figures['proving_files_bytes']:,} bytes"))
     return out
@@ -108,7 +165,11 @@ def aims(figures: dict[str, Any]) -> dict[str, dict[str, Any]]:
     (key,) = [k for k in figures["add_member"] if k.startswith("median_at_")]
     typical, size = figures["add_member"][key], int(key.removeprefix("median_at_"))
     batch = figures["add_members_100"]["per_member"]
+    extra = figures["gated_pledge"]["extra"]
     return {
+        f"gated pledge: gas above a plain pledge <= {GATED_AIM:,}": {
+            "value": extra, "met": extra <= GATED_AIM,
+        },
         f"group insertion, addMember (median at {size:,} members): gas < {INSERT_AIM:,}": {
             "value": typical, "met": typical < INSERT_AIM,
         },

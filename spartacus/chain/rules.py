@@ -380,6 +380,22 @@ NO_GRACE = (
 )
 
 
+NOT_SYBIL_PROTECTED = (
+    "anyone: the campaign is not Sybil-protected, so one person can pledge many times from "
+    "fresh accounts; only the grace period and the pledges' timing show such a burst"
+)
+
+
+def who_may_join(group: int, name: str = "", size: int = 0, admin: str = "") -> str:
+    """Who may pledge, in one sentence: the `status` command and the campaign page."""
+    if not group:
+        return NOT_SYBIL_PROTECTED
+    return (
+        f'members of group {group} "{name}" ({size} members, admin {admin}), one active '
+        "pledge each: the threshold counts distinct members"
+    )
+
+
 def unsafe_terms(custodian_threshold: int, grace_period: int) -> list[str]:
     """The warnings a campaign with these terms carries (none for safe terms)."""
     out = []

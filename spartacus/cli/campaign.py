@@ -256,6 +256,12 @@ def _status(ctx: Context, campaign_id: int) -> None:
         history, ctx.chain_now(), lambda block: int(ctx.w3.eth.get_block(block)["timestamp"])
     )
     warnings = rules.unsafe_terms(info.custodian_threshold, info.grace_period)
+    group = registry.groups.info(info.group) if info.group else None
+    joining = (
+        rules.who_may_join(info.group, group.name, group.size, group.admin)
+        if group
+        else rules.who_may_join(0)
+    )
     data = {
         "campaign": campaign_id,
         "title": terms.title if terms else "",
@@ -272,6 +278,10 @@ def _status(ctx: Context, campaign_id: int) -> None:
         "keys": keys_line,
         "recentPledges": recent.as_dict(),
         "warnings": warnings,
+        "group": info.group,
+        "groupSize": group.size if group else None,
+        "groupAdmin": group.admin if group else None,
+        "whoMayJoin": joining,
     }
     lines = [
         f"Campaign {campaign_id}: {data['title']}",
@@ -281,6 +291,7 @@ def _status(ctx: Context, campaign_id: int) -> None:
         f"  pledged    {recent.text()}",
         f"  deadline   {iso(info.deadline)}",
         f"  roster     {info.roster_mode.label}",
+        f"  who        {joining}",
         f"  custodians {info.custodian_threshold} of {len(custodians)} must release "
         f"(any {info.custodian_threshold} together could read every pledge):",
         *[f"    {c['index'] + 1}. {c['label']}: {c['account']}" for c in custodians],

@@ -68,6 +68,10 @@ def pledge(
     account (SPARTACUS_PRIVATE_KEY or --dev-account) sends the pledge transaction itself:
     anyone reading the chain sees that this account paid for this pledge (not your details),
     so pay from one that is not tied to you, or use --relay.
+
+    A campaign gated to a membership group (`create --group`) takes pledges from its members
+    only, one active pledge each: the pledge then carries a membership proof, made here (a
+    few seconds, under Node) with the identity `spartacus group join` saved under --home.
     """
     if mail_me and mail.email_address(contact) is None:
         raise UsageError(

@@ -293,9 +293,23 @@ def detail(
             "hidden": hidden,
             # What these terms mean for a pledger, said on the page and in the join form.
             "warnings": rules.unsafe_terms(terms.custodian_threshold, terms.grace_period),
+            **joining(index, terms.group),
         }
     )
     return out
+
+
+def joining(index: CampaignIndex, group: int) -> dict[str, Any]:
+    """Who may pledge: a gated campaign's group (its size and admin read now), or anyone."""
+    if not group:
+        return {"group": 0, "whoMayJoin": rules.who_may_join(0)}
+    info = index.registry.groups.info(group)
+    return {
+        "group": group,
+        "groupSize": info.size,
+        "groupAdmin": info.admin,
+        "whoMayJoin": rules.who_may_join(group, info.name, info.size, info.admin),
+    }
 
 
 def rate_series(index: CampaignIndex, history: History) -> list[dict[str, int]]:

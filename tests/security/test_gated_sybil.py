@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from eth_account import Account
+from markupsafe import escape
 from web3 import Web3
 
 from spartacus import protocol, semaphore
@@ -122,6 +123,15 @@ def test_one_invitation_cannot_reach_the_threshold_alone(
     status = spartacus.ok("status", str(campaign))
     assert (status["status"], status["active"]) == ("open", 2)
 
+    # Who may join is said plainly: the group, its size and its admin (anyone can compare).
+    admin = spartacus.ok("group", "status", str(group))["admin"]
+    who = f'members of group {group} "Night shift" (2 members, admin {admin}), one active pledge'
+    assert (status["group"], status["groupSize"], status["groupAdmin"]) == (group, 2, admin)
+    assert f"  who        {who}" in spartacus("status", str(campaign)).stdout
+    web.sync()
+    page = web.get(f"/c/{campaign}").get_data(as_text=True)
+    assert f'<dd id="who-may-join">M{escape(who[1:])}' in page
+
 
 def test_without_a_group_the_same_pledges_reveal(
     spartacus: Spartacus, create_campaign: Callable[..., tuple[int, list[CustodianRole]]]
@@ -134,7 +144,10 @@ def test_without_a_group_the_same_pledges_reveal(
         "pledge", str(campaign), "--name", "Sybil", "--contact", "s@x.org", role="mallory", dev=4
     )
     assert second["active"] == 2
-    assert spartacus.ok("status", str(campaign))["status"] == "revealed"
+    status = spartacus.ok("status", str(campaign))
+    assert status["status"] == "revealed"
+    assert status["group"] == 0
+    assert status["whoMayJoin"].startswith("anyone: the campaign is not Sybil-protected")
 
 
 def test_pledge_to_gated_campaign_without_identity_says_how_to_join(
