@@ -49,7 +49,8 @@ def test_cost_on_op_stack_includes_the_oracle_l1_fee(w3: Web3) -> None:
     deployment = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
     sender = Sender(w3, dev_account(0))
     tx = sender.build(
-        deployment.constructor(), w3.eth.get_transaction_count(dev_account(0).address)
+        deployment.constructor(dev_account(1).address),  # any groups address: never called
+        w3.eth.get_transaction_count(dev_account(0).address),
     )
     cost = sender.estimate(tx)
     assert cost.l1_fee == stand_in_fee(unsigned_bytes(tx)) > 0

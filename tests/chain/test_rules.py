@@ -200,6 +200,8 @@ def test_every_rule_violation_has_an_http_status() -> None:
     assert statuses[exceptions.CampaignClosed] == 409
     assert statuses[exceptions.NotPledged] == 409
     assert statuses[exceptions.BadSignature] == 409
-    assert set(statuses.values()) == {400, 409}
+    assert statuses[exceptions.NullifierInUse] == 409
+    assert statuses[exceptions.NotAMember] == 403  # the group does not count the prover
+    assert set(statuses.values()) == {400, 403, 409}
     assert http_status(exceptions.RequestRefused("busy", 429)) == 429
     assert http_status(exceptions.ChainError("down")) == HTTP_STATUS[exceptions.SpartacusError]
