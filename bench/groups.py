@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from eth_account import Account
+from hexbytes import HexBytes
 
 from spartacus import semaphore
 from spartacus.chain.gated import prove_pledge
@@ -112,8 +113,9 @@ def _gated_pledge(
         return registry.create_campaign(creator, terms, instructions, [endorsement])
 
     def gas_of_last() -> int:
-        block = node.w3.eth.get_block("latest")
-        return int(node.w3.eth.get_transaction_receipt(block["transactions"][-1])["gasUsed"])
+        tx = node.w3.eth.get_block("latest")["transactions"][-1]
+        assert isinstance(tx, bytes)  # hashes, not full transactions
+        return int(node.w3.eth.get_transaction_receipt(HexBytes(tx))["gasUsed"])
 
     open_id, gated_id = campaign(0), campaign(group_id)
     account, pledge = Account.create(), sealed()

@@ -153,6 +153,9 @@ def test_create_gated_campaign_records_its_group(world: World, gated: Any) -> No
     assert info.group == world.night
     assert world.registry.history(first).terms.group == world.night  # type: ignore[union-attr]
     assert world.registry.groups_address == world.groups.address
+    # The scope rule written once in Python (protocol) and once in Solidity (MembershipScope).
+    scope = world.groups.scope_of(world.registry.address, first)
+    assert world.registry.membership_scope(first) == scope
 
 
 def test_create_with_unknown_group_reverts(world: World) -> None:
