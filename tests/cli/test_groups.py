@@ -90,9 +90,13 @@ def test_invite_prints_qr_codes(spartacus: Spartacus, groups: dict[str, str]) ->
     assert result.exit_code == 0 and "█" in result.stdout
 
 
-def test_group_without_deployment_says_what_to_do(spartacus: Spartacus) -> None:
+def test_group_commands_without_a_record_use_the_registrys_groups(spartacus: Spartacus) -> None:
+    """No groups contract recorded or named: the one the registry's gated campaigns name
+    (its constructor's) serves, so a group made here can gate this registry's campaigns."""
     result = spartacus("group", "status", "1")
-    assert result.exit_code == 1 and "run `spartacus group deploy`" in result.stderr
+    assert result.exit_code == 1 and "group 1 does not exist" in result.stderr
+    assert spartacus.ok("group", "create", "--name", "Night shift", role="admin") == {"group": 1}
+    assert spartacus.ok("group", "status", "1")["name"] == "Night shift"
 
 
 def test_group_add_refuses_non_numbers(spartacus: Spartacus, groups: dict[str, str]) -> None:
