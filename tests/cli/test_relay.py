@@ -197,3 +197,23 @@ def test_an_ambiguous_relay_answer_keeps_the_receipt(
         assert landed.data["index"] == 1 and registry.info(campaign).active == 1
     finally:
         proxy.stop()
+
+
+def test_gated_pledge_through_the_relay_carries_its_proof(
+    spartacus: Spartacus, create_campaign: Any, site: Callable[..., Site]
+) -> None:
+    """A member with no ether pledges to a gated campaign through a site's relayer: the CLI
+    proves membership for the signed pledge, the relayer checks the proof and pays."""
+    group = spartacus.ok("group", "create", "--name", "Night shift", role="admin")["group"]
+    (invitation,) = spartacus.ok("group", "invite", str(group), role="admin")["invitations"]
+    spartacus.ok("group", "join", invitation["code"], role="alice", dev=3)
+    campaign, _ = create_campaign(threshold=3, group=group)
+    app = site()
+    app.state.index.sync()
+
+    pledged = _pledge(spartacus, campaign, app.url, "--json")
+    assert pledged.exit_code == 0, pledged.stderr
+    assert (pledged.data["index"], pledged.data["active"]) == (1, 1)
+    registry = app.state.registry
+    (member,) = registry.contract.events.MemberPledged().get_logs(from_block=0)
+    assert (member["args"]["campaignId"], member["args"]["index"]) == (campaign, 1)
