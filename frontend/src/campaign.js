@@ -13,7 +13,7 @@ import { restoreFromLink } from "./receipt-link.js";
 import { connect, offerWallets, pickedWallet, sendFromWallet, watchWallets } from "./wallets.js";
 import { checkCustodianKeys, showKeyCheck } from "./custodians.js";
 import {
-  $, Unsure, api, busy, copyText, download, el, formatDate, formatDuration, pageData, ready, refused, say, show,
+  $, FieldError, Unsure, api, busy, copyText, download, el, formatDate, formatDuration, pageData, ready, refused, say, show,
 } from "./ui.js";
 
 const STATUS_WORDS = {
@@ -40,16 +40,30 @@ export async function campaignPage(source = serverSource(), page = pageData()) {
   const slot = campaignSlot(page.registry, page.chainId, id);
   await protocol.ready();
   let info = await source.campaign(id);
-  render(info);
+  // The roster of a member whose receipt is in this browser is read by itself at the reveal,
+  // from the same live stream that moves the count: no reload, no click.
+  const roster = new AutoRoster(source, page, slot);
+  const update = () => {
+    render(info, false, page);
+    roster.check(info);
+  };
+  update();
   drawRate(info.rate);
   showKeyCheck(page, info);
   source.watch(id, (summary) => {
     info = { ...info, ...summary };
-    render(info);
+    update();
+  });
+  // "Join" on the first screen: to the form, the focus on its first field (without touching
+  // the address's fragment, which carries receipt links and the static copy's routes).
+  $("#join-now")?.addEventListener("click", (event) => {
+    event.preventDefault();
+    $("#join-section").scrollIntoView({ block: "start" });
+    $("#join-name")?.focus({ preventScroll: true });
   });
   const shareUrl = $("#share-url");
   $("#share-copy")?.addEventListener("click", () => copyText(shareUrl.value, $("#share-status")));
-  setInterval(() => render(info, true), 1000);
+  setInterval(() => render(info, true, page), 1000);
 
   watchWallets((list) => {
     offerWallets("join", list);
@@ -63,7 +77,11 @@ export async function campaignPage(source = serverSource(), page = pageData()) {
     });
   }
   fillStored(slot);
-  const restore = () => restoreFromLink(page.campaignId, (code, role) => showReceipt(code, { slot, role, onKept: () => fillStored(slot) }), page.cleanUrl);
+  const restore = () => restoreFromLink(page.campaignId, (code, role) => {
+    showReceipt(code, { slot, role, onKept: () => fillStored(slot) });
+    openWithdraw();
+    roster.check(info);
+  }, page.cleanUrl);
   restore();
   // The private link clicked on its own page is a jump within it: read it and clear it too.
   window.addEventListener("hashchange", restore);
@@ -74,7 +92,7 @@ export async function campaignPage(source = serverSource(), page = pageData()) {
   });
   $("#roster-form")?.addEventListener("submit", (event) => {
     event.preventDefault();
-    busy($("#roster-submit"), $("#roster-error"), () => readRoster(source, page, info, slot));
+    busy($("#roster-submit"), $("#roster-error"), () => readRoster(source, page, info, chosenReceipt("roster", slot, page.campaignId).keys));
   });
   ready($("#join-submit"), $("#withdraw-submit"), $("#roster-submit"));
 }
@@ -112,7 +130,13 @@ class Live {
 
 let lastActive = null;
 
-function render(info, clockOnly = false) {
+/** Whether this campaign takes pledges now (a revealed one only with late joining). */
+function joinable(info, page) {
+  if (page.hidden) return false;
+  return info.status === "open" || info.status === "pending" || (info.status === "revealed" && Boolean(info.lateJoining));
+}
+
+function render(info, clockOnly = false, page = {}) {
   const now = Math.max(info.now ?? 0, Math.floor(Date.now() / 1000));
   const countdown = $("#countdown");
   if (info.status === "pending" && info.graceEnd) {
@@ -136,9 +160,18 @@ function render(info, clockOnly = false) {
     drawRate(info.rate);
   }
   lastActive = info.active;
+  // Only the actions that apply now: Join while the campaign takes pledges, the roster once
+  // it is revealed, Withdraw until then (folded unless a receipt is in this browser).
   const revealed = info.status === "revealed";
+  show($("#revealed-banner"), revealed);
   show($("#join-closed"), info.status === "expired");
   show($("#join-after-reveal"), revealed);
+  const canJoin = joinable(info, page);
+  show($("#join-now"), canJoin);
+  // Not hidden under a join made here (whose pledge may be the one that revealed it).
+  const joinedHere = $("#join-submit")?.hasAttribute("aria-busy") || $("#join-progress")?.hidden === false;
+  show($("#join-section"), canJoin || joinedHere);
+  show($("#roster-section"), revealed);
   // Only a campaign with one custodian can have its roster mailed by that custodian (t = 1);
   // whether the creator asked it to is kept with the custodian, so the label says "if".
   const mailField = $("#join-mail-field");
@@ -187,7 +220,7 @@ async function join(source, page, info, slot) {
   const mail = Boolean(mailBox?.checked && !$("#join-mail-field").hidden);
   // A first check only: the custodian mails only what spartacus.mail.email_address accepts.
   if (mail && !/^[^\s@<>,]+@[^\s@<>,]+\.[^\s@<>,]+$/.test(contact)) {
-    throw new Error("To be e-mailed the roster, give one e-mail address as your contact (not a work address), or untick the e-mail box.");
+    throw new FieldError("#join-contact", "To be e-mailed the roster, give one e-mail address as your contact (not a work address), or untick the e-mail box.");
   }
   const progress = $("#join-progress");
   say(progress, "");
@@ -212,6 +245,7 @@ async function join(source, page, info, slot) {
   const validUntil = chainNow(info) + protocol.SIGNATURE_VALIDITY;
   if ($("#join-store").checked) storeReceipt(localStorage, slot, code, "member", new Date(), validUntil);
   showReceipt(code, { slot, onKept: () => fillStored(slot) });
+  openWithdraw();
   // The pledge account is new, so the registry expects its first nonce: nothing to ask.
   const body = pledgeBody(page.chainId, page.registry, page.campaignId, keys, sealed, 0, validUntil);
   try {
@@ -308,6 +342,56 @@ function fillStored(slot) {
     if (stored.length) select.value = "0";
     show($(`#${prefix}-stored-field`), stored.length > 0);
   }
+  if (stored.length) openWithdraw();
+}
+
+/** Unfold the withdraw form: a receipt is in this browser, so withdrawing applies. */
+function openWithdraw() {
+  const details = $("#withdraw-details");
+  if (details) details.open = true;
+}
+
+/** The receipts this page knows: the one on screen (joined or restored here), then the kept ones. */
+function knownCodes(slot) {
+  const shown = $("#receipt")?.hidden === false ? $("#receipt-code")?.textContent.trim() : "";
+  return [...new Set([shown, ...storedReceipts(localStorage, slot).map((r) => r.code)].filter(Boolean))];
+}
+
+/**
+ * Reads the roster by itself once the campaign is revealed, with a receipt this browser
+ * knows: on every live update while the custodians' releases are still coming in (a few
+ * seconds apart at the most), until every pledge is read.
+ */
+class AutoRoster {
+  constructor(source, page, slot) {
+    Object.assign(this, { source, page, slot, running: false, done: false, timer: null, tries: 0 });
+  }
+
+  check(info) {
+    if (this.done || this.running || info.status !== "revealed") return;
+    const keys = knownCodes(this.slot).map((code) => {
+      try {
+        const decoded = protocol.decodeReceipt(code);
+        return String(decoded.campaignId) === String(this.page.campaignId) ? protocol.deriveKeys(decoded.secret) : null;
+      } catch {
+        return null;
+      }
+    }).find(Boolean);
+    if (!keys) return;
+    this.running = true;
+    clearTimeout(this.timer);
+    readRoster(this.source, this.page, info, keys)
+      .then((roster) => {
+        this.done = roster.missing.length === 0;
+      })
+      .catch(() => {
+        /* not readable yet (the site's index a block behind): the next update asks again */
+      })
+      .finally(() => {
+        this.running = false;
+        if (!this.done && ++this.tries < 200) this.timer = setTimeout(() => this.check(info), 3000);
+      });
+  }
 }
 
 function chosenReceipt(prefix, slot, campaignId) {
@@ -318,10 +402,17 @@ function chosenReceipt(prefix, slot, campaignId) {
     const choice = $(`#${prefix}-stored`)?.value;
     code = choice ? stored[Number(choice)]?.code : "";
   }
-  if (!code) throw new Error("Paste your receipt code, or choose one saved in this browser.");
-  const { campaignId: forCampaign, secret } = protocol.decodeReceipt(code);
+  const field = `#${prefix}-code`;
+  if (!code) throw new FieldError(field, "Paste your receipt code, or choose one saved in this browser.");
+  let decoded;
+  try {
+    decoded = protocol.decodeReceipt(code);
+  } catch (error) {
+    throw new FieldError(pasted ? field : `#${prefix}-stored`, `This is not a whole receipt code: ${error?.message ?? error}.`);
+  }
+  const { campaignId: forCampaign, secret } = decoded;
   if (String(forCampaign) !== String(campaignId)) {
-    throw new Error(`This receipt code is for campaign ${forCampaign}, not this one (${campaignId}).`);
+    throw new FieldError(pasted ? field : `#${prefix}-stored`, `This receipt code is for campaign ${forCampaign}, not this one (${campaignId}).`);
   }
   return { code, keys: protocol.deriveKeys(secret) };
 }
@@ -363,9 +454,8 @@ async function withdraw(source, page, info, slot) {
   say($("#withdraw-result"), `Your pledge is withdrawn; its details stay sealed for good.${counted}`);
 }
 
-async function readRoster(source, page, info, slot) {
+async function readRoster(source, page, info, keys) {
   await protocol.ready();
-  const { keys } = chosenReceipt("roster", slot, page.campaignId);
   const data = await source.records(page.campaignId);
   if (data.status !== "revealed") {
     throw new Error("The roster is sealed until the campaign is revealed; nothing can be read yet.");
@@ -374,6 +464,7 @@ async function readRoster(source, page, info, slot) {
   const releases = data.releases.map((r) => ({ custodianIndex: r.custodianIndex, data: protocol.fromHex(r.data) }));
   const roster = await protocol.readRoster(deploymentOf(page), page.campaignId, data.n, data.t, records, releases, { reader: keys });
   showRoster(info, roster);
+  return roster;
 }
 
 function showRoster(info, roster) {

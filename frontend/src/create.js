@@ -5,7 +5,7 @@ import * as protocol from "./protocol/index.js";
 import { createBody, deadlineFrom } from "./bodies.js";
 import { campaignSlot, storeReceipt } from "./receipts.js";
 import { showReceipt } from "./receipt-ui.js";
-import { $, $$, api, busy, el, pageData, ready, say, show } from "./ui.js";
+import { $, $$, ApiError, FieldError, api, busy, el, pageData, ready, say, show } from "./ui.js";
 
 /** The relayer and the campaign index of the site that served the page. */
 export function serverCreateSource() {
@@ -31,12 +31,12 @@ function pastedEndorsements(page) {
   try {
     parsed = JSON.parse(pasted);
   } catch {
-    throw new Error("The pasted endorsement is not JSON: paste the whole file a custodian gave you.");
+    throw new FieldError("#create-endorsement", "The pasted endorsement is not JSON: paste the whole file a custodian gave you.");
   }
   const out = Array.isArray(parsed) ? parsed : [parsed];
   for (const e of out) {
     if (String(e.chainId) !== String(page.chainId) || String(e.registry).toLowerCase() !== page.registry.toLowerCase()) {
-      throw new Error("The pasted endorsement is for another chain or registry; ask the custodian for one for this site.");
+      throw new FieldError("#create-endorsement", "The pasted endorsement is for another chain or registry; ask the custodian for one for this site.");
     }
   }
   return out;
@@ -65,20 +65,25 @@ async function create(source, page) {
   const graceHours = Number($("#create-grace").value || 0);
   const t = Number($("#create-t").value || 1);
   const least = page.rules.minThreshold;
-  if (!Number.isInteger(threshold) || threshold < least) throw new Error(`The threshold must be a whole number, at least ${least}.`);
-  const deadline = deadlineFrom(
-    $("#create-days").value, $("#create-date").value.trim(), Date.now(), page.rules.minDeadline,
-  );
+  if (!Number.isInteger(threshold) || threshold < least) throw new FieldError("#create-threshold", `The threshold must be a whole number, at least ${least}.`);
+  const date = $("#create-date").value.trim();
+  let deadline;
+  try {
+    deadline = deadlineFrom($("#create-days").value, date, Date.now(), page.rules.minDeadline);
+  } catch (error) {
+    throw new FieldError(date ? "#create-date" : "#create-days", error.message);
+  }
   const instructions = $("#create-instructions").value.trim();
-  if (!instructions) throw new Error("Write the next steps members will read at the reveal.");
+  if (!instructions) throw new FieldError("#create-instructions", "Write the next steps members will read at the reveal.");
   const chosen = $$(".create-custodian:checked");
   const url = $("#create-custodian-url").value.trim();
   const pasted = pastedEndorsements(page);
   const count = chosen.length + (url ? 1 : 0) + pasted.length;
-  if (!count) throw new Error("Choose at least one custodian.");
+  const firstCustodian = $(".create-custodian") ?? $("#create-custodian-url");
+  if (!count) throw new FieldError(firstCustodian, "Choose at least one custodian.");
   const most = page.rules.maxCustodians;
-  if (count > most) throw new Error(`A campaign has at most ${most} custodians.`);
-  if (!(t >= 1 && t <= count)) throw new Error(`The custodian threshold must be between 1 and ${count}.`);
+  if (count > most) throw new FieldError(firstCustodian, `A campaign has at most ${most} custodians.`);
+  if (!(t >= 1 && t <= count)) throw new FieldError("#create-t", `The custodian threshold must be between 1 and ${count}.`);
   const terms = {
     title: $("#create-title").value.trim(),
     description: $("#create-description").value.trim(),
@@ -90,7 +95,11 @@ async function create(source, page) {
     rosterMode: $("#create-mode").value,
   };
   say(progress, "Checking the campaign with this site before asking custodians for keys...");
-  await source.post("/api/relay/create/check", { terms, custodians: count });
+  try {
+    await source.post("/api/relay/create/check", { terms, custodians: count });
+  } catch (error) {
+    throw refusedField(error);
+  }
   const endorsed = await endorsements(source, chosen, url, pasted, progress);
   say(progress, "Sealing the instructions in this browser...");
   const secret = protocol.newSecret();
@@ -111,6 +120,22 @@ async function create(source, page) {
   const link = $("#create-link");
   link.replaceChildren(el("a", "Open your campaign's page", { href: source.link(result), id: "create-open" }));
   show(link);
+}
+
+// The site's refusals name the term they are about first ("title has 300 bytes; ...",
+// spartacus.chain.rules): that term's field is the one to fix.
+const TERM_FIELDS = {
+  title: "#create-title", description: "#create-description", plan: "#create-plan",
+  threshold: "#create-threshold", deadline: "#create-days", gracePeriod: "#create-grace",
+  custodianThreshold: "#create-t",
+};
+
+/** The site's refusal of the terms, tied to the field it names (else as it came). */
+function refusedField(error) {
+  if (!(error instanceof ApiError) || !error.fromSite) return error;
+  const term = /^(?:the )?(?:terms\.)?([A-Za-z]+)/.exec(error.message)?.[1];
+  const field = TERM_FIELDS[term];
+  return field && $(field) ? new FieldError(field, error.message) : error;
 }
 
 /**

@@ -83,24 +83,84 @@ export async function api(path, body = undefined) {
   return data;
 }
 
+/** An error about one field: `busy` ties it to that field (a selector or the element). */
+export class FieldError extends Error {
+  constructor(field, message) {
+    super(message);
+    this.field = field;
+  }
+}
+
 /**
  * Enable the submit buttons of forms whose handlers are now attached. The pages ship them
  * disabled (and their fields without `name`), so that pressing one before the script has
- * loaded, or with JavaScript off, cannot send anything.
+ * loaded, or with JavaScript off, cannot send anything. The browser's own validation bubbles
+ * are turned off for those forms: `busy` checks the fields and says what is wrong in the
+ * form's error paragraph, tied to the field (aria-invalid, aria-describedby, focus).
  */
 export function ready(...buttons) {
-  for (const button of buttons) if (button) button.disabled = false;
+  for (const button of buttons) {
+    if (!button) continue;
+    button.disabled = false;
+    const form = button.form;
+    if (form && !form.noValidate) {
+      form.noValidate = true;
+      form.addEventListener("input", (event) => unmark(event.target));
+      form.addEventListener("change", (event) => unmark(event.target));
+    }
+  }
 }
 
-/** Busy state for a form while an async step runs: disables the button, reports errors. */
+/** The first field of `form` that its constraints (required, min, maxlength...) refuse. */
+function invalidField(form) {
+  const field = [...form.elements].find((e) => e.willValidate && !e.checkValidity());
+  if (!field) return null;
+  const label = field.labels?.[0]?.textContent.trim().replace(/\s+/g, " ");
+  return new FieldError(field, label ? `${label}: ${field.validationMessage}` : field.validationMessage);
+}
+
+/** Mark `field` invalid, described by the form's error paragraph, and move the focus to it. */
+export function markInvalid(field, errorArea) {
+  const node = typeof field === "string" ? $(field) : field;
+  if (!node) return;
+  node.setAttribute("aria-invalid", "true");
+  if (errorArea?.id) {
+    const ids = (node.getAttribute("aria-describedby") ?? "").split(/\s+/).filter(Boolean);
+    if (!ids.includes(errorArea.id)) node.setAttribute("aria-describedby", [...ids, errorArea.id].join(" "));
+    node.dataset.describedByError = errorArea.id;
+  }
+  node.focus();
+}
+
+function unmark(node) {
+  if (!node?.hasAttribute?.("aria-invalid")) return;
+  node.removeAttribute("aria-invalid");
+  const added = node.dataset.describedByError;
+  if (added) {
+    const ids = (node.getAttribute("aria-describedby") ?? "").split(/\s+/).filter((id) => id && id !== added);
+    if (ids.length) node.setAttribute("aria-describedby", ids.join(" "));
+    else node.removeAttribute("aria-describedby");
+    delete node.dataset.describedByError;
+  }
+}
+
+/**
+ * Busy state for a form while an async step runs: disables the button, reports errors. The
+ * form's fields are checked first; an error about one field (FieldError) is tied to it.
+ */
 export async function busy(button, errorArea, work) {
+  const form = button.form;
+  for (const node of form ? [...form.elements] : []) unmark(node);
   button.disabled = true;
   button.setAttribute("aria-busy", "true");
   say(errorArea, "");
   try {
+    const bad = form ? invalidField(form) : null;
+    if (bad) throw bad;
     return await work();
   } catch (error) {
     say(errorArea, error?.message ?? String(error));
+    if (error instanceof FieldError) markInvalid(error.field, errorArea);
     return undefined;
   } finally {
     button.disabled = false;

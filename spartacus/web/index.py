@@ -260,6 +260,7 @@ def summary(
         "threshold": terms.threshold,
         "deadline": terms.deadline,
         "graceEnd": history.grace_end(),
+        "lateJoining": terms.late_joining,  # a revealed campaign still takes (admitted) joiners
         "url": f"/c/{history.campaign_id}",
         "hidden": hidden,
         "block": head.block,

@@ -213,7 +213,14 @@ def report(campaign_id: int) -> Any:
     except TooManyReports as exc:
         raise RequestRefused(str(exc), 429) from None
     except UsageError as exc:
-        raise RequestRefused(str(exc), 400) from None
+        # The form again, its text kept, the refused field marked and focused (no script
+        # needed): {"field": "reason" | "details", "message": ...}.
+        error = {"field": "reason" if reason not in REASONS else "details", "message": str(exc)}
+        page = render_template(
+            "report.html", c=c, done=False, reasons=REASONS, max_details=MAX_DETAILS,
+            page=_page(), error=error, details=details, reason=reason,
+        )  # fmt: skip
+        return page, 400
     return render_template(
         "report.html", c=c, done=True, reasons=REASONS, max_details=MAX_DETAILS, page=_page()
     )

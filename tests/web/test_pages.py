@@ -108,6 +108,31 @@ def test_reports_are_taken_without_identity(web: Web, create_campaign: Any) -> N
     assert len(web.state.store.reports(campaign_id)) == 1
 
 
+def test_a_refused_report_ties_its_error_to_the_field(web: Web, create_campaign: Any) -> None:
+    """Without a script, the server's answer is the form again: the refused field marked
+    invalid, described by the message and focused, the text kept."""
+    campaign_id, _ = create_campaign()
+    web.get(f"/c/{campaign_id}/report")  # once the site has read the campaign
+    long = web.client.post(
+        f"/c/{campaign_id}/report", data={"reason": "other", "details": "x" * 2001}
+    )
+    page = long.get_data(as_text=True)
+    assert long.status_code == 400
+    assert re.search(r'<p id="report-error" class="error" role="alert">[^<]*longer than 2000', page)
+    details = re.search(r"<textarea id=\"report-details\"[^>]*>", page)
+    assert details is not None
+    for attribute in ('aria-invalid="true"', 'aria-describedby="report-error"', "autofocus"):
+        assert attribute in details.group(0)
+    assert "x" * 2001 in page
+    reason = re.search(r'<select id="report-reason"[^>]*>', page)
+    assert reason is not None and "aria-invalid" not in reason.group(0)
+    bad = web.client.post(f"/c/{campaign_id}/report", data={"reason": "boring"}).get_data(
+        as_text=True
+    )
+    reason = re.search(r'<select id="report-reason"[^>]*>', bad)
+    assert reason is not None and 'aria-invalid="true"' in reason.group(0)
+
+
 def test_create_page_offers_the_configured_custodians(web_config: dict[str, Any]) -> None:
     from spartacus.web import create_app
 
