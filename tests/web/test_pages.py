@@ -112,7 +112,7 @@ def test_a_refused_report_ties_its_error_to_the_field(web: Web, create_campaign:
     """Without a script, the server's answer is the form again: the refused field marked
     invalid, described by the message and focused, the text kept."""
     campaign_id, _ = create_campaign()
-    web.get(f"/c/{campaign_id}/report")  # once the site has read the campaign
+    web.sync()
     long = web.client.post(
         f"/c/{campaign_id}/report", data={"reason": "other", "details": "x" * 2001}
     )
