@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect
 
 from .conftest import Site
 from .test_accessibility import AXE, violations
 from .test_browser import TIMEOUT, join, person
 
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 DESCRIPTION = (
     "The third floor has been cold since October. Facilities answer one person at a time; "
     "they will have to answer all of us."
