@@ -53,11 +53,14 @@ def on_first_screen(locator: Locator) -> None:
     assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], (box, viewport)
 
 
-def phone(browser: Browser, site: Site, third_party: list[str]) -> Page:
+def phone(browser: Browser, site: Site, third_party: list[str], url: str | None = None) -> Page:
+    """A new person's page on a phone (axe at hand), at ``url`` if given."""
     context = person(browser, site, third_party)
     context.add_init_script(path=str(AXE))
     page = context.new_page()
     page.set_viewport_size(PHONE)
+    if url:
+        page.goto(url)
     return page
 
 
@@ -69,8 +72,7 @@ def test_the_phone_page_shows_count_and_join_first_and_only_the_actions_that_app
     campaign_url = create(phone(browser, site, third_party), site, "Fix the heating")
 
     # Open, seen by a visitor: title, count and Join on the first screen at 390 px.
-    visitor = phone(browser, site, third_party)
-    visitor.goto(campaign_url)
+    visitor = phone(browser, site, third_party, campaign_url)
     expect(visitor.locator("#status")).to_have_attribute("data-status", "open")
     for selector in ("h1", "#count", "#join-now"):
         on_first_screen(visitor.locator(selector))
@@ -91,8 +93,7 @@ def test_the_phone_page_shows_count_and_join_first_and_only_the_actions_that_app
     visitor.set_viewport_size(PHONE)
 
     # A member keeps her receipt here: Withdraw applies to her, unfolded.
-    alice = phone(browser, site, third_party)
-    alice.goto(campaign_url)
+    alice = phone(browser, site, third_party, campaign_url)
     join(alice, "alice", keep=True)
     alice.reload()
     expect(alice.locator("#withdraw-submit")).to_be_visible()
@@ -102,8 +103,7 @@ def test_the_phone_page_shows_count_and_join_first_and_only_the_actions_that_app
 
     # Bob's pledge reveals it on the chain while Alice's page stays open: the banner and
     # her roster (both members) appear by themselves, with no reload and no click.
-    bob = phone(browser, site, third_party)
-    bob.goto(campaign_url)
+    bob = phone(browser, site, third_party, campaign_url)
     join(bob, "bob")
     expect(alice.locator("#revealed-banner")).to_be_visible(timeout=TIMEOUT)
     expect(alice.locator("#status")).to_have_attribute("data-status", "revealed")
@@ -115,8 +115,7 @@ def test_the_phone_page_shows_count_and_join_first_and_only_the_actions_that_app
     found += violations(alice, "phone page, member's roster after the reveal")
 
     # Revealed, seen afresh: the banner first, no Join, no Withdraw, the roster form.
-    visitor = phone(browser, site, third_party)
-    visitor.goto(campaign_url)
+    visitor = phone(browser, site, third_party, campaign_url)
     on_first_screen(visitor.locator("#revealed-banner"))
     expect(visitor.locator("#join-now")).to_be_hidden()
     expect(visitor.locator("#join-section")).to_be_hidden()
@@ -127,8 +126,7 @@ def test_the_phone_page_shows_count_and_join_first_and_only_the_actions_that_app
     # Expired: nothing to do but read why.
     expiring = create(phone(browser, site, third_party), site, "Ask for a bike shed", days="1")
     travel(2 * 86_400)
-    visitor = phone(browser, site, third_party)
-    visitor.goto(expiring)
+    visitor = phone(browser, site, third_party, expiring)
     expect(visitor.locator("#status")).to_have_attribute("data-status", "expired")
     on_first_screen(visitor.locator("#count"))
     expect(visitor.locator("#join-closed")).to_be_visible()
