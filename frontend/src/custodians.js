@@ -74,6 +74,9 @@ export function showKeyCheck(page, campaign) {
   } catch (error) {
     area.textContent = error.message;
     area.className = "error";
+    // A key that fails the check is no detail: the folded custodians' box opens on it.
+    const fold = area.closest("details");
+    if (fold) fold.open = true;
   }
   area.hidden = false;
 }

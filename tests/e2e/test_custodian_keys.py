@@ -73,6 +73,7 @@ def test_a_page_with_swapped_custodian_keys_refuses_to_seal(
     check = page.locator("#custodian-check")
     # The check waits for the page's script and an API answer: slow on a loaded CI machine.
     expect(check).to_contain_text("was not signed by this custodian", timeout=CHECK_TIMEOUT)
+    expect(check).to_be_visible()  # the folded custodians' box opens on a failed check
     _join(page)
     error = page.locator("#join-error")
     expect(error).to_contain_text(f"Custodian 1 ({custodian})")
