@@ -321,3 +321,38 @@ def test_mail_me_box_is_hidden_where_no_custodian_reads_alone(
     web.sync()
     refused = re.search(MAIL_FIELD, web.get(f"/c/{shared}").get_data(as_text=True))
     assert refused and refused.group(1) == "hidden"  # t = 2: no custodian can read it alone
+
+
+def _shown(html: str, element_id: str) -> bool:
+    """Whether the element with ``element_id`` is in the page and not ``hidden``."""
+    tag = re.search(rf'<[a-z0-9]+ id="{element_id}"[^>]*>', html)
+    return tag is not None and not re.search(r"\shidden(\s|>|=)", tag.group(0))
+
+
+def test_the_campaign_page_shows_only_the_actions_that_apply_without_a_script(
+    web: Web, spartacus: Any, create_campaign: Any
+) -> None:
+    """As served (before any script, or without one): Join first while it takes pledges;
+    terms and custodians folded; the roster form and the Revealed banner only once revealed,
+    and then no Join and no Withdraw (expired: tests/e2e/test_phone_page.py)."""
+    from tests.cli.conftest import pledge
+
+    campaign_id, _ = create_campaign(threshold=2)
+    web.sync()
+    page = web.get(f"/c/{campaign_id}").get_data(as_text=True)
+    assert page.index('id="join-now"') < page.index('id="terms"') < page.index('id="join-form"')
+    for shown in ("join-now", "join-section", "withdraw-section"):
+        assert _shown(page, shown), shown
+    for hidden in ("revealed-banner", "roster-section", "join-closed"):
+        assert not _shown(page, hidden), hidden
+    for fold in ("terms", "custodians", "withdraw-details"):
+        tag = re.search(rf'<details id="{fold}"[^>]*>', page)
+        assert tag is not None and " open" not in tag.group(0), fold
+
+    pledge(spartacus, campaign_id, "Alice", 2)
+    pledge(spartacus, campaign_id, "Bob", 3)
+    web.sync()
+    page = web.get(f"/c/{campaign_id}").get_data(as_text=True)
+    assert _shown(page, "revealed-banner") and _shown(page, "roster-section")
+    for hidden in ("join-now", "join-section", "withdraw-section"):
+        assert not _shown(page, hidden), hidden
