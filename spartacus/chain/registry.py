@@ -10,7 +10,6 @@ campaign closed on a date, the account has no active pledge) checks first with
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, NamedTuple
 
@@ -36,6 +35,7 @@ from ..protocol import (
 from ..protocol.groups import membership_message, membership_scope
 from ..semaphore import Proof
 from .artifact import abi_signature, load_artifact
+from .batches import GATED, PLEDGE, WITHDRAW, BatchOutcome, batch_call, outcomes
 from .events import EventDecoder, apply_log, decode_receipt, plain_log
 from .fees import FeeCaps
 from .groups import Groups
@@ -50,16 +50,6 @@ class SignedMessage(NamedTuple):
 
     valid_until: int
     signature: bytes
-
-
-@dataclass(frozen=True)
-class BatchOutcome:
-    """One item of a batch: its pledge index if it was recorded, else the custom error
-    (by name) it was refused with (``BatchItemRefused``)."""
-
-    item: int
-    index: int | None = None
-    refused: str | None = None
 
 
 # ---------------------------------------------------------------------- client
@@ -78,7 +68,7 @@ class Registry:
         self._created: dict[int, int] = {}  # campaign id -> creation block, once found
         # A gated pledge's proof refused by the groups contract reverts with its error, so
         # both contracts' errors are decoded (UnknownGroup is the same in both).
-        self._errors = {
+        self.errors = {  # 4-byte selector -> the ABI of a custom error
             keccak(text=abi_signature(item))[:4]: item
             for item in [*load_artifact("SpartacusGroups")["abi"], *artifact["abi"]]
             if item["type"] == "error"
@@ -356,33 +346,31 @@ class Registry:
         """Send ``pledgeWithSigBatch`` for ``(campaign id, account, sealed, signed)`` items, or
         ``pledgeGatedWithSigBatch`` with ``proofs`` (one per item); returns each item's
         outcome, in order. The registry skips a failing item (``BatchItemRefused``) rather
-        than reverting the batch."""
-        signed_items = [
+        than reverting the batch (``spartacus.chain.batches``)."""
+        args = [
             (cid, account, sealed.as_abi(), signed.valid_until, signed.signature)
             for cid, account, sealed, signed in items
         ]
-        fn = (
-            self.contract.functions.pledgeWithSigBatch(signed_items)
-            if proofs is None
-            else self.contract.functions.pledgeGatedWithSigBatch(
-                signed_items, [p.abi() for p in proofs]
-            )
-        )
-        receipt = self._send(fn, sender)
-        refused: dict[int, str] = {}
-        indices: list[int] = []
-        for name, args in decode_receipt(self, receipt):
-            if name == "BatchItemRefused":
-                selector = bytes(args["errorSelector"])
-                error = self._errors.get(selector)
-                refused[int(args["index"])] = error["name"] if error else "0x" + selector.hex()
-            elif name == "Pledged":
-                indices.append(int(args["index"]))
-        accepted = iter(indices)
-        return [
-            BatchOutcome(i, refused=refused[i]) if i in refused else BatchOutcome(i, next(accepted))
-            for i in range(len(items))
-        ]
+        kind = PLEDGE
+        if proofs is not None:
+            kind = GATED
+            args = [(*a, p.abi()) for a, p in zip(args, proofs, strict=True)]
+        receipt = self._send(batch_call(self, kind, args), sender)
+        return outcomes(self, kind, receipt, len(items))
+
+    def withdraw_with_sig_batch(
+        self, sender: LocalAccount, items: list[tuple[int, str, SignedMessage]]
+    ) -> list[BatchOutcome]:
+        """Send ``withdrawWithSigBatch`` for ``(campaign id, account, signed)`` items;
+        returns each item's outcome, in order (as ``pledge_with_sig_batch``)."""
+        args = [(cid, account, s.valid_until, s.signature) for cid, account, s in items]
+        receipt = self._send(batch_call(self, WITHDRAW, args), sender)
+        return outcomes(self, WITHDRAW, receipt, len(items))
+
+    def error_name(self, selector: bytes) -> str:
+        """The name of the registry's custom error with this selector (else its hex)."""
+        error = self.errors.get(bytes(selector))
+        return str(error["name"]) if error else "0x" + bytes(selector).hex()
 
     # ------------------------------------------------------------ gated pledges
 
@@ -445,7 +433,7 @@ class Registry:
     def sender(self, account: LocalAccount) -> Sender:
         """The one sender (``spartacus.chain.sender``) for ``account``'s transactions to this
         registry: its reverts are decoded with the registry's custom errors."""
-        return Sender(self.w3, account, self._errors, caps=self.caps)
+        return Sender(self.w3, account, self.errors, caps=self.caps)
 
     def _send(self, fn: ContractFunction, sender: LocalAccount) -> Any:
         return self.sender(sender).transact(fn)

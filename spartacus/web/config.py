@@ -46,6 +46,13 @@ DEFAULTS: dict[str, Any] = {
     # free pledges from fresh accounts cannot force a reveal at once (0 turns this off).
     "RELAY_NEAR_FRACTION": 0.2,
     "RELAY_NEAR_PER_HOUR": 2,
+    # The relayer's mixing window (web/mixer.py, docs/web.md "Mixing"): relayed pledges and
+    # withdrawals wait a random half-window to a window, then go shuffled in one batch.
+    # None: 120 s, or 2 s on a local chain (`make up`, the tests); 0 sends at once, batched.
+    "RELAY_MIX_SECONDS": None,
+    "RELAY_BATCH_MAX": 50,  # items per batch transaction (the registry takes up to 100)
+    # Tests only, never from the environment: a seed makes the delays and order predictable.
+    "RELAY_MIX_SEED": None,
     "RELAY_MIN_BALANCE_WEI": 10**15,  # below this the relayer says it is out of funds
     # Kept for withdrawals: pledges and new campaigns are refused once the balance is below
     # minimum + reserve, so a flood of relayed pledges cannot spend what members need to
@@ -74,6 +81,8 @@ _ENV = (
     "RELAY_PER_HOUR",
     "RELAY_NEAR_FRACTION",
     "RELAY_NEAR_PER_HOUR",
+    "RELAY_MIX_SECONDS",
+    "RELAY_BATCH_MAX",
     "RPC_TIMEOUT",
     "RELAY_MIN_BALANCE_WEI",
     "RELAY_WITHDRAW_RESERVE_WEI",
@@ -87,7 +96,7 @@ def from_environment(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     for name in _ENV:
         value = env.get(f"SPARTACUS_{name}")
         if value:
-            kind = type(DEFAULTS[name])
+            kind = float if name == "RELAY_MIX_SECONDS" else type(DEFAULTS[name])
             if kind not in (int, float):
                 config[name] = value
                 continue
@@ -111,6 +120,23 @@ class CustodianEntry:
 
     def as_json(self) -> dict[str, Any]:
         return {"index": self.index, "name": self.name, "url": self.url}
+
+
+def mix_seconds(config: Mapping[str, Any], chain_id: int) -> float:
+    """The relayer's mixing window in seconds: RELAY_MIX_SECONDS, else the default for the
+    chain (a short one on a local chain, where nobody is watching)."""
+    from .mixer import DEFAULT_WINDOW, LOCAL_WINDOW
+
+    value = config.get("RELAY_MIX_SECONDS")
+    if value is None or value == "":
+        return LOCAL_WINDOW if chain_id in LOCAL_CHAIN_IDS else DEFAULT_WINDOW
+    seconds = float(value)
+    if not 0 <= seconds <= 1800:
+        raise UsageError(
+            f"SPARTACUS_RELAY_MIX_SECONDS must be 0 to 1800 (signatures are valid for an hour), "
+            f"not {value!r}"
+        )
+    return seconds
 
 
 def parse_custodians(text: str) -> list[CustodianEntry]:

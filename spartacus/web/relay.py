@@ -6,15 +6,17 @@ deadline, the account's active pledge, the EIP-712 signature against the nonce t
 expects, and finally an ``eth_estimateGas`` that runs the very call. What fails is refused
 with the registry's reason in words (its HTTP status from ``errors``); nothing doomed is mined.
 
-Sending, and what its outcome means for the page, is ``submit.Submitter``'s (through
-the chain's one sender). Rate limits are per campaign and for everyone together.
-No request log is kept, and no client address is read.
+Checked pledges and withdrawals are not sent at once: they join the mixer (``mixer``),
+which holds them for a random delay, shuffles them and sends each batch in one transaction;
+the request is answered once its item's outcome is known. Sending, and what its outcome
+means for the page, is ``submit.Submitter``'s (through the chain's one sender). Rate limits
+are per campaign and for everyone together. No request log is kept, and no client address
+is read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -22,6 +24,7 @@ from hexbytes import HexBytes
 
 from .. import protocol
 from ..chain import rules
+from ..chain.batches import GATED, PLEDGE, WITHDRAW, BatchKind
 from ..chain.events import decode_receipt
 from ..chain.registry import Registry
 from ..exceptions import ContractRevert, NotAMember, RequestRefused
@@ -30,6 +33,8 @@ from ..ratelimit import RateLimiter
 from ..semaphore import Proof
 from . import bodies
 from .index import CampaignIndex
+from .mixer import BATCH_MAX, Item, Mined, Mixer
+from .relay_queue import RelayQueue
 from .slowdown import NearThreshold
 from .submit import Submitter
 
@@ -37,6 +42,36 @@ from .submit import Submitter
 # (one hour) plus ten minutes for a clock ahead of the chain's. A relayer holds nothing that
 # could be sent much later, and a page's receipt is spent once its validUntil has passed.
 MAX_VALIDITY = protocol.SIGNATURE_VALIDITY + 600
+
+
+def pledge_item(body: dict[str, Any]) -> tuple[int, str, tuple[Any, ...], int]:
+    """A pledge request's campaign, account, ``pledgeWithSig`` arguments and validUntil."""
+    campaign_id = bodies.uint(body, "campaignId", 256)
+    account = bodies.address(body, "account")
+    valid_until = bodies.uint(body, "validUntil", 64)
+    signature = bodies.hex_bytes(body, "signature")
+    args = (campaign_id, account, bodies.sealed(body).as_abi(), valid_until, signature)
+    return campaign_id, account, args, valid_until
+
+
+def gated_item(body: dict[str, Any]) -> tuple[int, str, tuple[Any, ...], int]:
+    """A gated pledge request's campaign, account, ``pledgeGatedWithSig`` arguments (the
+    membership proof last) and validUntil."""
+    campaign_id, account, args, valid_until = pledge_item(body)
+    proof = bodies.membership_proof(body)
+    if proof is None:
+        raise RequestRefused("a gated pledge carries a membership proof")
+    return campaign_id, account, (*args, proof.abi()), valid_until
+
+
+def withdraw_item(body: dict[str, Any]) -> tuple[int, str, tuple[Any, ...], int]:
+    """A withdrawal request's campaign, account, ``withdrawWithSig`` arguments and
+    validUntil."""
+    campaign_id = bodies.uint(body, "campaignId", 256)
+    account = bodies.address(body, "account")
+    valid_until = bodies.uint(body, "validUntil", 64)
+    signature = bodies.hex_bytes(body, "signature")
+    return campaign_id, account, (campaign_id, account, valid_until, signature), valid_until
 
 
 class Relayer:
@@ -55,6 +90,10 @@ class Relayer:
         near_fraction: float = 0.0,
         near_per_hour: int = 0,
         is_hidden: Callable[[int], bool],
+        queue: RelayQueue,
+        mix_seconds: float,
+        batch_max: int = BATCH_MAX,
+        mix_seed: int | None = None,
     ) -> None:
         self.registry = registry
         self.index = index
@@ -65,14 +104,32 @@ class Relayer:
         self._limiter = RateLimiter(per_campaign_per_minute, per_hour)
         self.near = NearThreshold(near_fraction, near_per_hour)  # see ``slowdown``
         self._submitter = Submitter(registry.sender(account))
+        self.mixer = Mixer(
+            registry,
+            self._submitter,
+            queue,
+            {PLEDGE.name: pledge_item, GATED.name: gated_item, WITHDRAW.name: withdraw_item},
+            window=mix_seconds,
+            batch_max=batch_max,
+            seed=mix_seed,
+            funds=lambda leaving: self._funds(leaving),
+            on_mined=self._mined,
+        )
+
+    def start(self) -> None:
+        """Start mixing (what a previous run left queued goes first)."""
+        self.mixer.start()
 
     @property
     def closed(self) -> bool:
-        """Set when the app stops: nothing more is sent."""
+        """Set when the app stops: the mixer stops (its queue kept for the next run), and
+        nothing more is sent."""
         return self._submitter.closed
 
     @closed.setter
     def closed(self, value: bool) -> None:
+        if value:
+            self.mixer.stop()
         self._submitter.closed = value
 
     @property
@@ -95,53 +152,55 @@ class Relayer:
                 403,
             )
         assert history.terms is not None
-        sealed = bodies.sealed(body)
-        valid_until = bodies.uint(body, "validUntil", 64)
-        signature = bodies.hex_bytes(body, "signature")
-        rules.check_sealed_pledge(
-            sealed, len(history.custodians), history.terms.custodian_threshold
-        )
-        rules.check_signature(signature)
-        now = self.registry.latest_timestamp()
-        rules.check_valid_until(valid_until, now, most=MAX_VALIDITY)
-        active, _, nonce = self.registry.pledge_of(campaign_id, account)
-        rules.check_pledge(
-            campaign_id,
-            account,
-            status=history.status(now),
-            deadline=history.terms.deadline,
-            now=now,
-            active=active,
-            late_joining=history.terms.late_joining,
-        )
-        typed = protocol.pledge_typed_data(
-            self.registry.chain_id, self.registry.address, campaign_id, sealed, nonce, valid_until
-        )
-        rules.check_signer(typed, signature, account, nonce)
-        proof = bodies.membership_proof(body)
-        group = history.terms.group
-        rules.check_gate(campaign_id, group, proof_given=proof is not None)
-        if proof is not None:
-            self._check_membership(campaign_id, group, account, sealed, nonce, valid_until, proof)
-        self._limit(f"campaign:{campaign_id}")
-        if proof is None:
-            fn = self.registry.contract.functions.pledgeWithSig(
-                campaign_id, account, sealed.as_abi(), valid_until, signature
+        _, _, _, valid_until = pledge_item(body)
+        item = self.mixer.join(campaign_id, account, body)  # the same request again
+        if item is None:
+            sealed = bodies.sealed(body)
+            signature = bodies.hex_bytes(body, "signature")
+            rules.check_sealed_pledge(
+                sealed, len(history.custodians), history.terms.custodian_threshold
             )
-        else:
-            fn = self.registry.contract.functions.pledgeGatedWithSig(
-                campaign_id, account, sealed.as_abi(), valid_until, signature, proof.abi()
+            rules.check_signature(signature)
+            now = self.registry.latest_timestamp()
+            rules.check_valid_until(valid_until, now, most=MAX_VALIDITY)
+            active, _, nonce = self.registry.pledge_of(campaign_id, account)
+            rules.check_pledge(
+                campaign_id,
+                account,
+                status=history.status(now),
+                deadline=history.terms.deadline,
+                now=now,
+                active=active,
+                late_joining=history.terms.late_joining,
             )
-        with self.near.slot(history, self.index.head.block), self._claim(campaign_id, account):
-            receipt = self._submit(fn)
-            args = dict(decode_receipt(self.registry, receipt)).get("Pledged", {})
-            if args:
-                self.near.seen(campaign_id, int(receipt["blockNumber"]), int(args["active"]))
+            typed = protocol.pledge_typed_data(
+                self.registry.chain_id, self.registry.address, campaign_id, sealed, nonce,
+                valid_until,
+            )  # fmt: skip
+            rules.check_signer(typed, signature, account, nonce)
+            proof = bodies.membership_proof(body)
+            group = history.terms.group
+            rules.check_gate(campaign_id, group, proof_given=proof is not None)
+            if proof is not None:
+                self._check_membership(
+                    campaign_id, group, account, sealed, nonce, valid_until, proof
+                )
+            self._limit(f"campaign:{campaign_id}")
+            self._node_up()
+            self._funds()
+            give_back = self.near.take(history, self.index.head.block)
+            try:
+                kind = PLEDGE if proof is None else GATED
+                item = self.mixer.add(kind, body, on_settled=lambda _: give_back())
+            except BaseException:
+                give_back()
+                raise
+        mined = self.mixer.wait(item)
         return {
             "campaignId": campaign_id,
-            "txHash": HexBytes(receipt["transactionHash"]).to_0x_hex(),
-            "index": int(args.get("index", 0)),
-            "active": int(args.get("active", history.active_count())),
+            "txHash": mined.tx_hash,
+            "index": int(mined.event.get("index", 0)),
+            "active": int(mined.event.get("active", 0)),
         }
 
     def _check_membership(
@@ -177,35 +236,38 @@ class Relayer:
         campaign_id = bodies.uint(body, "campaignId", 256)
         account = bodies.address(body, "account")
         history = self._campaign(campaign_id)
-        valid_until = bodies.uint(body, "validUntil", 64)
-        signature = bodies.hex_bytes(body, "signature")
-        rules.check_signature(signature)
-        active, _, nonce = self.registry.pledge_of(campaign_id, account)
-        now = self.registry.latest_timestamp()
-        rules.check_valid_until(valid_until, now, most=MAX_VALIDITY)
-        status = history.status(now)
-        rules.check_withdraw(campaign_id, account, status=status, active=active)
-        typed = protocol.withdraw_typed_data(
-            self.registry.chain_id, self.registry.address, campaign_id, nonce, valid_until
-        )
-        rules.check_signer(typed, signature, account, nonce)
-        # Not rate-limited: a burst of pledges (a Sybil push in the grace period) filling the
-        # campaign's or the relayer's budget must not stop members from withdrawing, which
-        # is how such a burst is undone. Withdrawals cannot be sent without limit anyway:
-        # each needs an active pledge (checked above), one in flight per account.
-        fn = self.registry.contract.functions.withdrawWithSig(
-            campaign_id, account, valid_until, signature
-        )
-        with self._claim(campaign_id, account):
-            receipt = self._submit(fn, leaving=True)
-        withdrawn = dict(decode_receipt(self.registry, receipt)).get("Withdrawn")
-        if withdrawn:
-            self.near.seen(campaign_id, int(receipt["blockNumber"]), int(withdrawn["active"]))
+        _, _, _, valid_until = withdraw_item(body)
+        item = self.mixer.join(campaign_id, account, body)
+        if item is None:
+            signature = bodies.hex_bytes(body, "signature")
+            rules.check_signature(signature)
+            active, _, nonce = self.registry.pledge_of(campaign_id, account)
+            now = self.registry.latest_timestamp()
+            rules.check_valid_until(valid_until, now, most=MAX_VALIDITY)
+            status = history.status(now)
+            rules.check_withdraw(campaign_id, account, status=status, active=active)
+            typed = protocol.withdraw_typed_data(
+                self.registry.chain_id, self.registry.address, campaign_id, nonce, valid_until
+            )
+            rules.check_signer(typed, signature, account, nonce)
+            # Not rate-limited: a burst of pledges (a Sybil push in the grace period) filling
+            # the campaign's or the relayer's budget must not stop members from withdrawing,
+            # which is how such a burst is undone. Withdrawals cannot be sent without limit
+            # anyway: each needs an active pledge (checked above), one in flight per account.
+            self._node_up()
+            self._funds(leaving=True)
+            item = self.mixer.add(WITHDRAW, body)
+        mined = self.mixer.wait(item)
         return {
             "campaignId": campaign_id,
-            "txHash": HexBytes(receipt["transactionHash"]).to_0x_hex(),
-            "active": int(withdrawn["active"]) if withdrawn else history.active_count(),
+            "txHash": mined.tx_hash,
+            "active": int(mined.event.get("active", 0)),
         }
+
+    def _mined(self, kind: BatchKind, item: Item, mined: Mined) -> None:
+        """A relayed item was mined: its event's active count feeds the slow-down."""
+        if "active" in mined.event:
+            self.near.seen(item.campaign_id, mined.block, int(mined.event["active"]))
 
     def check_create(self, body: dict[str, Any]) -> dict[str, Any]:
         """Everything about a new campaign that can be checked before any custodian is asked
@@ -278,15 +340,11 @@ class Relayer:
                 f"the relayer is busy with this campaign; try again in {wait} s", 429, wait
             )
 
-    def _claim(self, campaign_id: int, account: str) -> AbstractContextManager[None]:
-        return self._submitter.claim(campaign_id, account)
-
-    def _submit(self, fn: Any, *, leaving: bool = False) -> Any:
-        """Send through the ``Submitter`` (see ``submit``) while the node is up and the
-        funds allow. Only a withdrawal (``leaving``) may spend the reserve kept above the
-        minimum."""
+    def _submit(self, fn: Any) -> Any:
+        """Send a new campaign through the ``Submitter`` (see ``submit``) while the node is
+        up and the funds allow."""
         self._node_up()
-        self._funds(leaving)
+        self._funds()
         return self._submitter.submit(fn)
 
     def _funds(self, leaving: bool = False) -> None:

@@ -10,15 +10,16 @@ The count must not be the web index's alone: the index follows the chain a poll 
 and requests checked at the same moment all see the same count. So the count used is the
 newest of the index's and the relayer's own receipts' (a ``Pledged`` or ``Withdrawn``
 event carries the active count after it), plus every pledge of this relayer still on its
-way; the check and the claim of a slot happen under one lock. A restart forgets the
-budget and the receipts (the index then has them within a poll).
+way (waiting in the mixer or sent); the check and the claim of a slot happen under one
+lock. A restart forgets the budget and the receipts (the index then has them within a
+poll).
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from ..chain.records import History
@@ -52,8 +53,17 @@ class NearThreshold:
 
     @contextmanager
     def slot(self, history: History, index_block: int) -> Iterator[None]:
-        """Hold a place for one pledge to ``history``'s campaign while it is sent; refused
-        (429) when the campaign is near its threshold and the hour's budget is spent."""
+        """``take`` as a context: the place is given back when the block ends."""
+        give_back = self.take(history, index_block)
+        try:
+            yield
+        finally:
+            give_back()
+
+    def take(self, history: History, index_block: int) -> Callable[[], None]:
+        """Hold a place for one pledge to ``history``'s campaign while it waits in the
+        mixer and is sent; refused (429) when the campaign is near its threshold and the
+        hour's budget is spent. Returns the function that gives the place back (once)."""
         assert history.terms is not None
         campaign, threshold = history.campaign_id, history.terms.threshold
         start = self.start(threshold)
@@ -73,10 +83,15 @@ class NearThreshold:
                         wait,
                     )
             self._on_the_way[campaign] = self._on_the_way.get(campaign, 0) + 1
-        try:
-            yield
-        finally:
+        given = threading.Event()
+
+        def give_back() -> None:
+            if given.is_set():
+                return
+            given.set()
             with self._lock:
                 self._on_the_way[campaign] -= 1
                 if not self._on_the_way[campaign]:
                     del self._on_the_way[campaign]
+
+        return give_back

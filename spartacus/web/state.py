@@ -25,11 +25,12 @@ from ..chain.networks import explorer_for
 from ..chain.registry import Registry
 from ..files import resolve_home
 from ..ratelimit import RateLimiter
-from .config import CustodianEntry, parse_custodians, public_url
+from .config import CustodianEntry, mix_seconds, parse_custodians, public_url
 from .index import CampaignIndex
 from .live import LiveCounts
 from .moderation import ModerationStore
 from .relay import Relayer
+from .relay_queue import RelayQueue
 
 
 class WebState:
@@ -120,6 +121,10 @@ class WebState:
             near_fraction=float(self.config["RELAY_NEAR_FRACTION"]),
             near_per_hour=int(self.config["RELAY_NEAR_PER_HOUR"]),
             is_hidden=self.is_hidden,
+            queue=RelayQueue(self.home / "web"),
+            mix_seconds=mix_seconds(self.config, self.registry.chain_id),
+            batch_max=int(self.config["RELAY_BATCH_MAX"]),
+            mix_seed=self.config.get("RELAY_MIX_SEED"),
         )
 
     @cached_property
@@ -160,7 +165,11 @@ class WebState:
             try:
                 _ = self.registry.chain_id
             except Exception:  # noqa: BLE001 - node down at start: the first use reads it
-                pass
+                return
+            # The mixer starts with the app, so that what a previous run left queued is sent
+            # without waiting for a new request.
+            if self.relayer is not None and not self.relayer.closed:
+                self.relayer.start()
 
     def stop(self) -> None:
         """Stop polling and relaying (a stopping server must not start new transactions)."""

@@ -16,14 +16,13 @@ the lock. What a status tells the page:
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import requests
 from web3.exceptions import Web3Exception
 
-from ..chain.sender import RECEIPT_TIMEOUT, Sender
+from ..chain.sender import RECEIPT_TIMEOUT, Sender, Signed
 from ..exceptions import (
     ContractRevert,
     FeeAboveCap,
@@ -38,40 +37,27 @@ CHECK_FIRST = "check the campaign page before trying again"
 
 
 class Submitter:
-    """One wallet's submissions, and the requests in flight for each (campaign, account)."""
+    """One wallet's submissions (relayed items through the mixer, campaigns directly)."""
 
     def __init__(self, sender: Sender) -> None:
         self.sender = sender
         self.closed = False  # set when the app stops: nothing more is sent
         self._send_lock = threading.Lock()
-        self._in_flight: set[tuple[int, str]] = set()
-        self._in_flight_lock = threading.Lock()
-
-    @contextmanager
-    def claim(self, campaign_id: int, account: str) -> Iterator[None]:
-        """Marks (campaign, account) as in flight, so a duplicate is refused, not mined to
-        revert."""
-        key = (campaign_id, account.lower())
-        with self._in_flight_lock:
-            if key in self._in_flight:
-                raise RequestRefused(
-                    f"a request for {key[1]} in campaign {campaign_id} is already on its way", 409
-                )
-            self._in_flight.add(key)
-        try:
-            yield
-        finally:
-            with self._in_flight_lock:
-                self._in_flight.discard(key)
 
     def submit(self, fn: Any) -> Any:
         """Send ``fn`` (its gas estimate runs the call: a revert is refused unmined) and
         wait for it to be mined; returns the receipt of a transaction that succeeded."""
+        return self.wait(self.send(fn))
+
+    def send(self, fn: Any, *, before_send: Callable[[Signed], None] | None = None) -> Signed:
+        """Sign and send ``fn`` (one at a time: one nonce sequence); what went wrong is a
+        ``RequestRefused`` with its status (504: it may have left, ``before_send`` was
+        given its hash and bytes)."""
         with self._send_lock:
             if self.closed:
                 raise RequestRefused("the relayer is restarting; try again in a moment", 503, 1)
             try:
-                signed = self.sender.send(fn)
+                return self.sender.send(fn, before_send=before_send)
             except ContractRevert as exc:
                 raise RequestRefused(str(exc), 409) from None
             except FeeAboveCap:
@@ -97,6 +83,9 @@ class Submitter:
                     f"sent; {CHECK_FIRST}",
                     504,
                 ) from None
+
+    def wait(self, signed: Signed) -> Any:
+        """Wait for a sent transaction; its receipt if it succeeded, else ``RequestRefused``."""
         tx = signed.tx_hash
         try:
             receipt = self.sender.wait(tx, RECEIPT_TIMEOUT, raw=signed.raw)

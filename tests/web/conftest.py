@@ -58,6 +58,9 @@ def web_config(spartacus: Spartacus, tmp_path: Path) -> dict[str, Any]:  # noqa:
         "RELAYER_KEY": dev_account(RELAYER),
         "POLL_INTERVAL": 3600.0,  # tests call web.sync() instead of waiting
         "HEARTBEAT": 0.2,
+        # Relayed items go through the mixer's batches at once (tests/web/test_mixer.py
+        # tests the window itself).
+        "RELAY_MIX_SECONDS": 0,
         "TESTING": True,
     }
 

@@ -1,0 +1,468 @@
+"""The relayer's mixer: relayed items wait a random time, then go on-chain shuffled, in batches.
+
+Sent one by one at once, a relayed pledge lands seconds after its page was visited: whoever
+sees the site's traffic (a network observer, a proxy's log) and the chain can pair them.
+Here every item (a signed pledge or withdrawal, or any ``batches.BatchKind``) is first
+written to the durable queue (``relay_queue``), then waits: when an item arrives to an
+empty queue, the next batch is due after a random delay between half the window and the
+window (``RELAY_MIX_SECONDS``), and whatever arrived meanwhile goes with it. The items are
+shuffled (``secrets``), split by kind (withdrawals first, so leaving is never overtaken by
+the pledges of the same round) and into batches of at most ``RELAY_BATCH_MAX``, and each
+batch is one transaction through the registry's batch entry point.
+
+Just before a batch is built every item is checked again, alone, against the latest state
+(``batches.check_alone``) and its ``validUntil``: what would now be refused is answered
+409 and never sent. What the registry still refuses in the batch (an item overtaken by
+another of the same batch) is skipped on-chain (``BatchItemRefused``) and answered 409 with
+the reason in words.
+
+The requester's HTTP request is held until its item's outcome is known (``Mixer.wait``): 200
+with the transaction, 409 refused (nothing recorded), 503 nothing sent (the node, fees,
+funds; the item is dropped), or 504 when no outcome came within the window plus the
+receipt timeout: the item may still be sent, so the page keeps the receipt code. An
+identical request (a retry after a broken connection) waits for the same item; another
+request for the same (campaign, account) is refused while one is in flight.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from hexbytes import HexBytes
+from web3.exceptions import Web3Exception
+
+from ..chain.batches import (
+    KINDS,
+    PLEDGE,
+    WITHDRAW,
+    BatchKind,
+    batch_call,
+    check_alone,
+    explain_refusal,
+    outcomes,
+)
+from ..chain.records import iso
+from ..chain.registry import Registry
+from ..chain.sender import RECEIPT_TIMEOUT
+from ..exceptions import ContractRevert, RequestRefused, TransactionDropped
+from .relay_queue import RelayQueue, StoredBatch
+from .submit import CHECK_FIRST, Submitter
+
+log = logging.getLogger(__name__)
+
+# The window on a public network: see docs/web.md, "Mixing". On a local chain (``make
+# up``, the tests) a short one keeps pages quick; RELAY_MIX_SECONDS overrides both.
+DEFAULT_WINDOW = 120.0
+LOCAL_WINDOW = 2.0
+# Items per transaction: half the registry's MAX_BATCH, about 5 M gas of pledges.
+BATCH_MAX = 50
+# An item whose validUntil is nearer than this when its batch is built is not sent: it
+# could expire before it is mined (and the registry would refuse it, in a mined batch).
+EXPIRY_MARGIN = 30
+# Seconds between attempts to learn the fate of a batch whose node went away.
+RETRY = 5.0
+
+Parser = Callable[[dict[str, Any]], tuple[int, str, tuple[Any, ...], int]]
+
+
+@dataclass(frozen=True)
+class Mined:
+    """An accepted item: its batch's transaction and block, and its event's arguments."""
+
+    tx_hash: str
+    block: int
+    event: dict[str, Any]
+
+
+@dataclass(eq=False)
+class Item:
+    id: int
+    kind: BatchKind
+    campaign_id: int
+    account: str
+    body: dict[str, Any]
+    args: tuple[Any, ...]  # the single call's arguments, as its batch struct holds them
+    valid_until: int
+    waiting: int = 0  # requests held for its outcome
+    settled: threading.Event = field(default_factory=threading.Event)
+    result: Mined | None = None
+    error: RequestRefused | None = None
+    on_settled: list[Callable[[Item], None]] = field(default_factory=list)
+
+    @property
+    def key(self) -> tuple[int, str]:
+        return (self.campaign_id, self.account.lower())
+
+
+class Mixer:
+    """Collects, shuffles and batches one relayer's items, on one thread of its own."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        submitter: Submitter,
+        queue: RelayQueue,
+        parsers: dict[str, Parser],
+        *,
+        window: float,
+        batch_max: int = BATCH_MAX,
+        seed: int | None = None,
+        funds: Callable[[bool], None] = lambda leaving: None,
+        on_mined: Callable[[BatchKind, Item, Mined], None] = lambda kind, item, mined: None,
+    ) -> None:
+        self.registry = registry
+        self.submitter = submitter
+        self.queue = queue
+        self.parsers = parsers
+        self.window = max(0.0, window)
+        self.batch_max = max(1, min(batch_max, 100))
+        # A seed makes the delays and the order predictable: tests only (never from env).
+        self.rng: random.Random = secrets.SystemRandom() if seed is None else random.Random(seed)
+        self.funds = funds
+        self.on_mined = on_mined
+        self.sender_address = str(submitter.sender.account.address)
+        self._cond = threading.Condition()
+        self._pending: dict[tuple[int, str], Item] = {}
+        self._by_id: dict[int, Item] = {}
+        self._queued: list[Item] = []
+        self._due: float | None = None
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self.batches_sent = 0  # transactions sent (for /api/health and the tests)
+
+    @property
+    def hold(self) -> float:
+        """Seconds a request is held for its item's outcome before a 504."""
+        return self.window + RECEIPT_TIMEOUT + 30
+
+    # ------------------------------------------------------------ life
+
+    def start(self) -> None:
+        """Reload what a previous run left in the queue, then start mixing."""
+        with self._cond:
+            if self._thread is not None:
+                return
+            for stored in self.queue.items():
+                try:
+                    item = self._item(KINDS[stored.kind], stored.id, stored.body)
+                except Exception:  # noqa: BLE001 - a row this version cannot read: dropped
+                    log.warning("relay queue: dropping unreadable item %s", stored.id)
+                    self.queue.remove([stored.id])
+                    continue
+                self._pending[item.key] = item
+                self._by_id[item.id] = item
+                if stored.batch is None:
+                    self._enqueue(item)
+            self._thread = threading.Thread(target=self._run, name="relay-mixer", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop after the current step. What is queued stays in the file for the next run;
+        requests still held are told so (504: it may yet be sent)."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+        restarting = RequestRefused(
+            "the relayer is restarting; your request is kept and will be sent when it is "
+            f"back: {CHECK_FIRST}",
+            504,
+        )
+        with self._cond:
+            for item in self._pending.values():
+                if not item.settled.is_set():
+                    item.error = restarting
+                    item.settled.set()
+
+    # ------------------------------------------------------------ requests
+
+    def join(self, campaign_id: int, account: str, body: dict[str, Any]) -> Item | None:
+        """The item in flight for (campaign, account), to be waited for, if ``body`` is the
+        very request it was made from (a retry); None if there is none. Another request
+        while one is in flight is refused (409), as it would revert once mined."""
+        with self._cond:
+            item = self._pending.get((campaign_id, account.lower()))
+            if item is None:
+                return None
+            if item.body != body:
+                raise RequestRefused(
+                    f"a request for {account} in campaign {campaign_id} is already on its way",
+                    409,
+                )
+            item.waiting += 1
+            return item
+
+    def add(
+        self,
+        kind: BatchKind,
+        body: dict[str, Any],
+        on_settled: Callable[[Item], None] | None = None,
+    ) -> Item:
+        """Queue a checked request (written to the file first); the caller then ``wait``s."""
+        with self._cond:
+            if self._stopping:
+                raise RequestRefused("the relayer is restarting; try again in a moment", 503, 1)
+            item = self._item(kind, 0, body)
+            if item.key in self._pending:
+                raise RequestRefused(
+                    f"a request for {item.account} in campaign {item.campaign_id} is already "
+                    "on its way",
+                    409,
+                )
+            item.id = self.queue.add(kind.name, body)
+            item.waiting = 1
+            if on_settled is not None:
+                item.on_settled.append(on_settled)
+            self._pending[item.key] = item
+            self._by_id[item.id] = item
+            self._enqueue(item)
+            return item
+
+    def wait(self, item: Item) -> Mined:
+        """Hold the request until ``item`` is settled, or ``hold`` seconds (504)."""
+        done = item.settled.wait(self.hold)
+        with self._cond:
+            item.waiting -= 1
+        if not done:
+            raise RequestRefused(
+                f"your request is queued or on its way but not mined yet; it may still be "
+                f"recorded until {iso(item.valid_until)}: {CHECK_FIRST}",
+                504,
+            )
+        if item.error is not None:
+            raise item.error
+        assert item.result is not None
+        return item.result
+
+    def queued(self) -> int:
+        with self._cond:
+            return len(self._pending)
+
+    def _item(self, kind: BatchKind, item_id: int, body: dict[str, Any]) -> Item:
+        campaign_id, account, args, valid_until = self.parsers[kind.name](body)
+        return Item(item_id, kind, campaign_id, account, body, args, valid_until)
+
+    def _enqueue(self, item: Item, delay: float | None = None) -> None:
+        """(Under the lock.) The next batch is due a random delay after the first item."""
+        self._queued.append(item)
+        now = time.monotonic()
+        if delay is not None:
+            self._due = min(self._due or now + delay, now + delay)
+        elif self._due is None:
+            self._due = now + self.rng.uniform(self.window / 2, self.window)
+        if len(self._queued) >= self.batch_max:
+            self._due = now
+        self._cond.notify_all()
+
+    # ------------------------------------------------------------ the mixing thread
+
+    def _run(self) -> None:
+        retry_at = 0.0 if self.queue.batches() else None
+        while True:
+            with self._cond:
+                while not self._stopping:
+                    now = time.monotonic()
+                    wake = [t for t in (self._due, retry_at) if t is not None]
+                    if wake and min(wake) <= now:
+                        break
+                    self._cond.wait(min(wake) - now if wake else None)
+                if self._stopping:
+                    return
+            try:
+                if not self._resolve_all():
+                    retry_at = time.monotonic() + RETRY
+                    continue
+                self._round()
+                # A batch sent but not known mined (its node went away) is looked up again.
+                retry_at = time.monotonic() + RETRY if self.queue.batches() else None
+            except Exception:  # noqa: BLE001 - the thread must outlive any one failure
+                log.exception("relay mixer: round failed; trying again")
+                retry_at = time.monotonic() + RETRY
+
+    def _resolve_all(self) -> bool:
+        """Settle the batches already signed (by this run or one before a restart); False
+        while one's fate cannot be known yet (nothing new is sent before it is)."""
+        for stored in self.queue.batches():
+            if not self._resolve(stored):
+                return False
+        return True
+
+    def _round(self) -> None:
+        with self._cond:
+            items, self._queued, self._due = self._queued, [], None
+        self.rng.shuffle(items)
+        for kind in (WITHDRAW, *(k for k in KINDS.values() if k is not WITHDRAW)):
+            group = [item for item in items if item.kind is kind]
+            for start in range(0, len(group), self.batch_max):
+                if self._stopping:  # the rest waits in the file for the next run
+                    return
+                self._send(kind, group[start : start + self.batch_max])
+
+    def _send(self, kind: BatchKind, chunk: list[Item]) -> None:
+        try:
+            live = self._still_good(kind, chunk)
+            if not live:
+                return
+            self.funds(kind.leaving)
+        except RequestRefused as exc:
+            self._not_sent(chunk, exc)
+            return
+        except (requests.RequestException, Web3Exception):
+            self._not_sent(chunk, _node_down())
+            return
+        batch = self.queue.bind(kind.name, [item.id for item in live])
+        fn = batch_call(self.registry, kind, [item.args for item in live])
+        try:
+            signed = self.submitter.send(
+                fn, before_send=lambda s: self.queue.signed(batch, s.tx_hash, s.raw)
+            )
+        except RequestRefused as exc:
+            if exc.status == 504:  # it may have left: its fate is read like a restart's
+                self._resolve_all()
+                return
+            self.queue.unbind(batch)
+            if exc.status == 409:
+                for item in live:
+                    self._settle(item, error=exc)
+            else:
+                self._not_sent(live, exc)
+            return
+        except (requests.RequestException, Web3Exception):
+            self.queue.unbind(batch)
+            self._not_sent(live, _node_down())
+            return
+        self.batches_sent += 1
+        ids = tuple(item.id for item in live)
+        self._resolve(StoredBatch(batch, kind.name, signed.tx_hash, signed.raw, ids))
+
+    def _still_good(self, kind: BatchKind, chunk: list[Item]) -> list[Item]:
+        """The items that would pass alone now; the others are answered and dropped."""
+        now = self.registry.latest_timestamp()
+        live = []
+        for item in chunk:
+            if item.valid_until < now + EXPIRY_MARGIN:
+                message = (
+                    f"the signature is valid until {iso(item.valid_until)}, too soon for it to "
+                    "be mined; nothing was sent: sign again"
+                )
+                self._settle(item, error=RequestRefused(message, 409))
+                continue
+            try:
+                check_alone(self.registry, kind, item.args, self.sender_address)
+            except ContractRevert as exc:
+                self._settle(item, error=RequestRefused(f"{exc}; nothing was sent", 409))
+                continue
+            live.append(item)
+        return live
+
+    def _not_sent(self, items: list[Item], error: RequestRefused) -> None:
+        """Nothing was sent: a held request is told so (503 and the like) and its item
+        dropped; an item nobody waits for (reloaded after a restart) waits for the next
+        attempt."""
+        for item in items:
+            if item.waiting > 0:
+                self._settle(item, error=error)
+            else:
+                with self._cond:
+                    self._enqueue(item, delay=max(self.window, RETRY))
+
+    def _resolve(self, stored: StoredBatch) -> bool:
+        """Settle a signed batch from its receipt; False while it is not known."""
+        kind = KINDS[stored.kind]
+        items = [self._by_id[i] for i in stored.items if i in self._by_id]
+        if stored.tx_hash is None or stored.raw is None:  # never signed, so never sent
+            self.queue.unbind(stored.id)
+            with self._cond:
+                for item in items:
+                    self._enqueue(item)
+            return True
+        sender = self.submitter.sender
+        deadline = time.monotonic() + RECEIPT_TIMEOUT
+        receipt = None
+        try:
+            while receipt is None and not self._stopping and time.monotonic() < deadline:
+                receipt = sender.wait(stored.tx_hash, 2.0, raw=stored.raw)
+        except TransactionDropped:
+            # Its nonce went to another transaction: it will never be mined. The items
+            # are checked again and sent in the next batch.
+            self.queue.unbind(stored.id)
+            with self._cond:
+                for item in items:
+                    self._enqueue(item)
+            return True
+        except (requests.RequestException, Web3Exception):
+            return False
+        if receipt is None:
+            return False
+        self._settle_batch(kind, stored, items, receipt)
+        return True
+
+    def _settle_batch(
+        self, kind: BatchKind, stored: StoredBatch, items: list[Item], receipt: Any
+    ) -> None:
+        tx = HexBytes(receipt["transactionHash"]).to_0x_hex()
+        block = int(receipt["blockNumber"])
+        if receipt["status"] != 1:
+            reason = self.submitter.sender.explain(tx, receipt)
+            error = RequestRefused(f"{reason}; nothing was recorded", 409)
+            for item in items:
+                self._settle(item, error=error, forget=False)
+        else:
+            by_position = {item.id: item for item in items}
+            ordered = [by_position.get(i) for i in stored.items]
+            for item, outcome in zip(
+                ordered, outcomes(self.registry, kind, receipt, len(ordered)), strict=True
+            ):
+                if item is None:
+                    continue
+                if outcome.refused is not None:
+                    reason = explain_refusal(
+                        self.registry, kind, item.args, outcome.refused, self.sender_address,
+                        block,
+                    )  # fmt: skip
+                    error = RequestRefused(f"{reason}; nothing was recorded", 409)
+                    self._settle(item, error=error, forget=False)
+                else:
+                    mined = Mined(tx, block, outcome.event)
+                    self.on_mined(kind, item, mined)
+                    self._settle(item, result=mined, forget=False)
+        self.queue.finish(stored.id)
+
+    def _settle(
+        self,
+        item: Item,
+        *,
+        result: Mined | None = None,
+        error: RequestRefused | None = None,
+        forget: bool = True,
+    ) -> None:
+        """``item``'s outcome is known: tell whoever waits, and forget it."""
+        if forget:
+            self.queue.remove([item.id])
+        with self._cond:
+            if self._pending.get(item.key) is item:
+                del self._pending[item.key]
+            self._by_id.pop(item.id, None)
+            item.result, item.error = result, error
+            item.settled.set()
+        for callback in item.on_settled:
+            callback(item)
+
+
+def _node_down() -> RequestRefused:
+    return RequestRefused(
+        "the node cannot be reached right now; nothing was sent, try again in a moment", 503, 5
+    )
+
+
+__all__ = ["PLEDGE", "WITHDRAW", "Item", "Mined", "Mixer"]
