@@ -54,6 +54,7 @@ class LoadReport:
     unexpected: int  # a malformed or re-targeted request taken, or a refusal without reason
     seconds: float
     active: int
+    transactions: int  # distinct transactions the pledges landed in (batches)
     outcomes: list[Outcome] = field(default_factory=list, repr=False)
 
 
@@ -129,6 +130,14 @@ def _send(url: str, body: dict[str, Any], bad: bool) -> Outcome:
         if response.status_code in (429, 503):  # busy, or restarting: wait and try again
             time.sleep(float(response.headers.get("Retry-After", "1")))
             continue
+        if response.status_code == 504 and not bad:
+            # No outcome yet (the relayer restarted with it queued, say): it may still land.
+            # As the page does, keep it, check, and send the very same request again: the
+            # relayer then waits for the same queued item rather than making another.
+            time.sleep(0.5 * (attempt + 1))
+            if _active(url, body):
+                return Outcome(account, 200, retried=attempt + 1)
+            continue
         if not response.ok and attempt and not bad and _active(url, body):
             return Outcome(account, 200, retried=attempt)  # the broken attempt had landed
         error = "" if response.ok else str(response.json().get("error", ""))
@@ -195,6 +204,7 @@ def run(
         + sum(1 for a in landed if a not in good_accounts),
         seconds=seconds,
         active=registry.info(campaign_id).active,
+        transactions=len({p.tx_hash for p in history.pledges}),
         outcomes=outcomes,
     )
 
