@@ -256,7 +256,9 @@ async function join(source, page, info, slot) {
         [body.memberKey, body.ciphertext, body.boxes, body.commitment], body.validUntil, body.signature,
       ]);
     } else {
-      say(progress, "Sending the sealed pledge through the relayer...");
+      // The relayer holds pledges for a random time (its mixing window, up to a few minutes)
+      // and sends them together: the answer comes once the batch is mined.
+      say(progress, "Sending the sealed pledge through the relayer. It waits up to a few minutes and sends pledges together, so that the time of your visit does not point to yours; your receipt code is already shown above.");
       await source.relay("pledge", body);
     }
     // A mined transaction is not a pledge (a wallet on another chain mines one too): the
