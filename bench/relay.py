@@ -306,6 +306,60 @@ def measure(count: int = 1000) -> dict[str, Any]:
     return figures
 
 
+def measure_batches(sizes: tuple[int, ...] = (1, 10, 50)) -> dict[str, int]:
+    """Gas per relayed pledge when the relayer's mixer sends batches of each size: that many
+    pledges POSTed at once to the web app (window long, batch size the number sent, so the
+    batch is cut when the last one is queued), the batch transaction's gas divided by it."""
+    import tempfile
+    import threading
+
+    from spartacus.cli.context import dev_account
+    from spartacus.web import create_app
+
+    from .node import anvil
+    from .world import World
+
+    import logging
+
+    logging.getLogger("waitress").setLevel(logging.CRITICAL)  # its noise on close
+    out: dict[str, int] = {}
+    with anvil() as node, tempfile.TemporaryDirectory(prefix="spartacus-mix-") as home:
+        world = World.build(node)
+        campaign = world.create(threshold=1_000_000)
+        world.pledge(campaign)  # none of the measured pledges is the campaign's first
+        for size in sizes:
+            config = {
+                "RPC": node.rpc,
+                "REGISTRY": world.registry.address,
+                "HOME": f"{home}/{size}",
+                "RELAYER_KEY": dev_account(8),
+                "RELAY_PER_CAMPAIGN_PER_MINUTE": 100_000,
+                "RELAY_NEAR_FRACTION": 0,
+                "RELAY_MIX_SECONDS": 600,
+                "RELAY_BATCH_MAX": size,
+                "POLL_INTERVAL": 0.5,
+            }
+            app = create_app(config)
+            state = app.extensions["spartacus"]
+            state.start()
+            server = listen(app, 0, threads=size + 8)
+            threading.Thread(target=server.run, daemon=True).start()
+            url = f"http://127.0.0.1:{server.effective_port}"
+            bodies = pledge_bodies(world.registry, campaign.id, campaign.keys, campaign.t, size)
+            with ThreadPoolExecutor(size) as pool:
+                answers = list(pool.map(lambda b: requests.post(
+                    f"{url}/api/relay/pledge", json=b, timeout=TIMEOUT), bodies))  # fmt: skip
+            server.close()
+            state.stop()
+            hashes = {a.json()["txHash"] for a in answers if a.ok}
+            if len(hashes) != 1 or not all(a.ok for a in answers):
+                raise RuntimeError(f"batch of {size}: {[a.text[:200] for a in answers]}")
+            receipt = world.registry.w3.eth.get_transaction_receipt(hashes.pop())
+            out[str(size)] = round(int(receipt["gasUsed"]) / size)
+        world.close()
+    return out
+
+
 def main() -> int:
     """``python -m bench.relay [COUNT]``: COUNT (1,000) concurrent pledges, a restart midway."""
     import json

@@ -140,6 +140,10 @@ def _web_rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 f"duplicated {relay['duplicated']}, {relay['seconds']:.0f} s",
             )
         )
+    for size, per in results.get("relay_batches", {}).items():
+        rows.append(
+            ("relay", f"gas per relayed pledge, through the mixer in a batch of {size}", f"{per:,}")
+        )
     return rows  # fmt: skip
 
 

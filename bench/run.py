@@ -88,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     results["web"] = web.measure(viewers, quick=args.quick)
     _progress("relay: concurrent pledges with a restart midway")
     results["relay"] = relay.measure(100 if args.quick else 1000)
+    _progress("relay: gas per pledge in the mixer's batches of 1, 10 and 50")
+    results["relay_batches"] = relay.measure_batches()
     results["aims"] = report.aims(results)
     results["bench_seconds"] = round(time.monotonic() - started, 1)
     print(report.table(results))
