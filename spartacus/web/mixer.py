@@ -92,9 +92,13 @@ class Item:
     args: tuple[Any, ...]  # the single call's arguments, as its batch struct holds them
     valid_until: int
     waiting: int = 0  # requests held for its outcome
-    settled: threading.Event = field(default_factory=threading.Event)
+    done: bool = False  # settled: ``result`` or ``error`` is its outcome
     result: Mined | None = None
     error: RequestRefused | None = None
+    # What the requests held now are told when no outcome can be known for a while (504:
+    # the node went away with the batch, the relayer stops); the item itself stays queued.
+    notice: RequestRefused | None = None
+    notices: int = 0
     on_settled: list[Callable[[Item], None]] = field(default_factory=list)
 
     @property
@@ -179,26 +183,18 @@ class Mixer:
             504,
         )
         with self._cond:
-            for item in self._pending.values():
-                if not item.settled.is_set():
-                    item.error = restarting
-                    item.settled.set()
+            self._tell(list(self._pending.values()), restarting)
 
     # ------------------------------------------------------------ requests
 
     def join(self, campaign_id: int, account: str, body: dict[str, Any]) -> Item | None:
         """The item in flight for (campaign, account), to be waited for, if ``body`` is the
-        very request it was made from (a retry); None if there is none. Another request
-        while one is in flight is refused (409), as it would revert once mined."""
+        very request it was made from (a retry); else None: the request is checked as new,
+        and ``add`` refuses it (409) while another for the account is in flight."""
         with self._cond:
             item = self._pending.get((campaign_id, account.lower()))
-            if item is None:
+            if item is None or item.body != body:
                 return None
-            if item.body != body:
-                raise RequestRefused(
-                    f"a request for {account} in campaign {campaign_id} is already on its way",
-                    409,
-                )
             item.waiting += 1
             return item
 
@@ -229,20 +225,37 @@ class Mixer:
             return item
 
     def wait(self, item: Item) -> Mined:
-        """Hold the request until ``item`` is settled, or ``hold`` seconds (504)."""
-        done = item.settled.wait(self.hold)
+        """Hold the request until ``item`` is settled; 504 after ``hold`` seconds, or at
+        once when the mixer says no outcome can be known for now (the item stays queued)."""
+        deadline = time.monotonic() + self.hold
         with self._cond:
+            seen = item.notices
+            while not item.done and item.notices == seen:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._cond.wait(left)
             item.waiting -= 1
-        if not done:
-            raise RequestRefused(
-                f"your request is queued or on its way but not mined yet; it may still be "
-                f"recorded until {iso(item.valid_until)}: {CHECK_FIRST}",
-                504,
-            )
-        if item.error is not None:
-            raise item.error
-        assert item.result is not None
-        return item.result
+            if item.done:
+                if item.error is not None:
+                    raise item.error
+                assert item.result is not None
+                return item.result
+            if item.notices != seen and item.notice is not None:
+                raise item.notice
+        raise RequestRefused(
+            f"your request is queued or on its way but not mined yet; it may still be "
+            f"recorded until {iso(item.valid_until)}: {CHECK_FIRST}",
+            504,
+        )
+
+    def _tell(self, items: list[Item], notice: RequestRefused) -> None:
+        """(Under the lock.) Answer the requests held for ``items`` with ``notice`` now."""
+        for item in items:
+            if not item.done:
+                item.notice = notice
+                item.notices += 1
+        self._cond.notify_all()
 
     def queued(self) -> int:
         with self._cond:
@@ -328,6 +341,8 @@ class Mixer:
             )
         except RequestRefused as exc:
             if exc.status == 504:  # it may have left: its fate is read like a restart's
+                with self._cond:
+                    self._tell(live, exc)
                 self._resolve_all()
                 return
             self.queue.unbind(batch)
@@ -401,11 +416,22 @@ class Mixer:
                     self._enqueue(item)
             return True
         except (requests.RequestException, Web3Exception):
+            self._unsure(items, f"transaction {stored.tx_hash} was sent, but the node stopped "
+                                "answering before it was mined")  # fmt: skip
             return False
         if receipt is None:
+            if not self._stopping:
+                self._unsure(items, f"transaction {stored.tx_hash} was sent but not mined "
+                                    f"within {RECEIPT_TIMEOUT} s")  # fmt: skip
             return False
         self._settle_batch(kind, stored, items, receipt)
         return True
+
+    def _unsure(self, items: list[Item], what: str) -> None:
+        """The batch may land or not: held requests are answered 504 (the page keeps the
+        receipt code), and the mixer keeps looking."""
+        with self._cond:
+            self._tell(items, RequestRefused(f"{what}; {CHECK_FIRST}", 504))
 
     def _settle_batch(
         self, kind: BatchKind, stored: StoredBatch, items: list[Item], receipt: Any
@@ -453,8 +479,8 @@ class Mixer:
             if self._pending.get(item.key) is item:
                 del self._pending[item.key]
             self._by_id.pop(item.id, None)
-            item.result, item.error = result, error
-            item.settled.set()
+            item.result, item.error, item.done = result, error, True
+            self._cond.notify_all()
         for callback in item.on_settled:
             callback(item)
 

@@ -397,9 +397,10 @@ def test_relayed_pledges_during_an_outage_are_refused_with_a_reason_and_not_lock
     assert "0x" in reason and "check" in reason, reason
     node.start()
     until_health(app, 200)
-    # What a client does after an unsure answer: ask first. The pool did not survive.
-    account = f"/api/campaigns/{campaign_id}/account"
-    assert app.post(account, {"account": second["account"]}).json()["active"] is False
+    # What a client does after an unsure answer: ask first, then send the same request
+    # again. The pool did not survive, but the relayer kept the batch's signed bytes and
+    # sends them again itself (mixer): the retry waits for that same item, never a second
+    # pledge, and is told it was recorded.
     response = app.post("/api/relay/pledge", second)  # not "already on its way"
     assert response.status_code == 200, response.text
 
@@ -416,8 +417,12 @@ def test_relayed_pledges_during_an_outage_are_refused_with_a_reason_and_not_lock
     until_health(app, 200)
     account = f"/api/campaigns/{campaign_id}/account"
     assert app.post(account, {"account": third["account"]}).json()["active"] is True
+    # Sending it anyway waits for the same item (200, its transaction) or, once the relayer
+    # has read the receipt, is refused as already active: never mined twice.
     again = app.post("/api/relay/pledge", third)
-    assert again.status_code == 409 and "already has an active pledge" in again.text, again.text
+    assert again.status_code == 200 or (
+        again.status_code == 409 and "already has an active pledge" in again.text
+    ), again.text
     print(f"\nmined, then the node stopped: the relayer answered {answer[0].status_code}")
 
     chain = landed(registry, campaign_id)
@@ -456,8 +461,9 @@ def test_a_relayed_pledge_the_node_forgot_is_sent_again_not_waited_for(
     assert time.monotonic() - started < 10
 
     # Dropped, and its nonce taken meanwhile by another transaction from the relayer's
-    # wallet (another process sharing it): it can never be mined. The relayer says so
-    # with "check first" (504), the pledge is not active, and sending it again works.
+    # wallet (another process sharing it): it can never be mined. The relayer still holds
+    # the item in its queue: it checks it again and sends it in a new batch, and the
+    # requester is told it was recorded (before the mixer: 504, and the client sent again).
     answer = send_while_the_pool_is_dropped(second)
     wallet = dev_account(RELAYER)
     transfer = wallet.sign_transaction(
@@ -473,13 +479,8 @@ def test_a_relayed_pledge_the_node_forgot_is_sent_again_not_waited_for(
     node.call("eth_sendRawTransaction", ["0x" + transfer.raw_transaction.hex()])
     node.call("evm_mine", [])
     node.mine_every(None)
-    wait_until(lambda: answer, "the relayer's answer", timeout=15)
-    assert answer[0].status_code == 504, answer[0].text
-    assert "check" in answer[0].json()["error"], answer[0].text
-    account = f"/api/campaigns/{campaign_id}/account"
-    assert app.post(account, {"account": second["account"]}).json()["active"] is False
-    response = app.post("/api/relay/pledge", second)
-    assert response.status_code == 200, response.text
+    wait_until(lambda: answer, "the relayer's answer", timeout=30)
+    assert answer[0].status_code == 200, answer[0].text
 
     chain = landed(registry, campaign_id)
     assert chain == Counter({first["account"].lower(): 1, second["account"].lower(): 1})
