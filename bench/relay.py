@@ -306,10 +306,15 @@ def measure(count: int = 1000) -> dict[str, Any]:
     return figures
 
 
+def _post(endpoint: str, body: dict[str, Any]) -> requests.Response:
+    return requests.post(endpoint, json=body, timeout=TIMEOUT)
+
+
 def measure_batches(sizes: tuple[int, ...] = (1, 10, 50)) -> dict[str, int]:
     """Gas per relayed pledge when the relayer's mixer sends batches of each size: that many
     pledges POSTed at once to the web app (window long, batch size the number sent, so the
     batch is cut when the last one is queued), the batch transaction's gas divided by it."""
+    import logging
     import tempfile
     import threading
 
@@ -318,8 +323,6 @@ def measure_batches(sizes: tuple[int, ...] = (1, 10, 50)) -> dict[str, int]:
 
     from .node import anvil
     from .world import World
-
-    import logging
 
     logging.getLogger("waitress").setLevel(logging.CRITICAL)  # its noise on close
     out: dict[str, int] = {}
@@ -346,9 +349,9 @@ def measure_batches(sizes: tuple[int, ...] = (1, 10, 50)) -> dict[str, int]:
             threading.Thread(target=server.run, daemon=True).start()
             url = f"http://127.0.0.1:{server.effective_port}"
             bodies = pledge_bodies(world.registry, campaign.id, campaign.keys, campaign.t, size)
+            endpoint = f"{url}/api/relay/pledge"
             with ThreadPoolExecutor(size) as pool:
-                answers = list(pool.map(lambda b: requests.post(
-                    f"{url}/api/relay/pledge", json=b, timeout=TIMEOUT), bodies))  # fmt: skip
+                answers = list(pool.map(_post, [endpoint] * size, bodies))
             server.close()
             state.stop()
             hashes = {a.json()["txHash"] for a in answers if a.ok}

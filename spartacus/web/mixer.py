@@ -441,11 +441,11 @@ class Mixer:
         if receipt["status"] != 1:
             reason = self.submitter.sender.explain(tx, receipt)
             error = RequestRefused(f"{reason}; nothing was recorded", 409)
-            for item in items:
-                self._settle(item, error=error, forget=False)
+            for each in items:
+                self._settle(each, error=error, forget=False)
         else:
-            by_position = {item.id: item for item in items}
-            ordered = [by_position.get(i) for i in stored.items]
+            by_id = {each.id: each for each in items}
+            ordered = [by_id.get(i) for i in stored.items]
             for item, outcome in zip(
                 ordered, outcomes(self.registry, kind, receipt, len(ordered)), strict=True
             ):

@@ -108,7 +108,9 @@ class RelayQueue:
     def signed(self, batch: int, tx_hash: str, raw: bytes) -> None:
         """The batch's transaction, about to leave."""
         with self._transaction() as db:
-            db.execute("UPDATE batches SET tx_hash = ?, raw = ? WHERE id = ?", (tx_hash, raw, batch))
+            db.execute(
+                "UPDATE batches SET tx_hash = ?, raw = ? WHERE id = ?", (tx_hash, raw, batch)
+            )
 
     def unbind(self, batch: int) -> None:
         """The batch was not sent (or was dropped): its items wait again."""

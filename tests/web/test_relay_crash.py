@@ -137,4 +137,3 @@ def test_a_killed_relayer_sends_every_queued_pledge_once_after_a_restart(
 def _pending(w3: Web3) -> int:
     status = w3.provider.make_request("txpool_status", [])  # type: ignore[arg-type]
     return int(status["result"]["pending"], 16)
-
