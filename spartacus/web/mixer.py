@@ -193,7 +193,7 @@ class Mixer:
         and ``add`` refuses it (409) while another for the account is in flight."""
         with self._cond:
             item = self._pending.get((campaign_id, account.lower()))
-            if item is None or item.body != body:
+            if item is None or item.body != body or self._stopping:
                 return None
             item.waiting += 1
             return item
@@ -365,17 +365,17 @@ class Mixer:
         now = self.registry.latest_timestamp()
         live = []
         for item in chunk:
+            try:
+                check_alone(self.registry, kind, item.args, self.sender_address)
+            except ContractRevert as exc:
+                self._settle(item, error=RequestRefused(f"{exc}; nothing was sent", 409))
+                continue
             if item.valid_until < now + EXPIRY_MARGIN:
                 message = (
                     f"the signature is valid until {iso(item.valid_until)}, too soon for it to "
                     "be mined; nothing was sent: sign again"
                 )
                 self._settle(item, error=RequestRefused(message, 409))
-                continue
-            try:
-                check_alone(self.registry, kind, item.args, self.sender_address)
-            except ContractRevert as exc:
-                self._settle(item, error=RequestRefused(f"{exc}; nothing was sent", 409))
                 continue
             live.append(item)
         return live
@@ -385,6 +385,8 @@ class Mixer:
         dropped; an item nobody waits for (reloaded after a restart) waits for the next
         attempt."""
         for item in items:
+            if item.done:  # answered already (refused when checked again)
+                continue
             if item.waiting > 0:
                 self._settle(item, error=error)
             else:

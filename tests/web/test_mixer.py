@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Flask
 
+from spartacus.chain.events import decode_receipt
 from spartacus.web import WebState, create_app
 
 from .conftest import Web, new_pledger, pledge_body
@@ -108,5 +109,61 @@ def test_an_item_the_registry_skips_in_a_batch_is_refused_with_its_reason(
         assert f"campaign {campaign_id} no longer takes pledges (revealed" in refused
         assert "nothing was recorded" in refused
         assert web.state.registry.info(campaign_id).active == 2
+    finally:
+        web.state.stop()
+
+
+def test_an_item_that_would_now_fail_is_refused_before_its_batch_is_sent(
+    web_config: dict[str, Any], create_campaign: Any, travel: Any, spartacus: Any
+) -> None:
+    # A pledge waits in the mixer while its campaign's deadline passes; the batch is cut by
+    # a pledge to another campaign. Checked again alone just before the batch is built, the
+    # first is refused (nothing sent) and the batch holds the second only: nothing doomed
+    # is mined, not even as a skipped item.
+    closing, (custodian,) = create_campaign(threshold=5, deadline="2d")
+    path = spartacus.home(custodian.role) / "second.json"
+    spartacus.ok(
+        "custodian", "endorse", "--out", str(path), role=custodian.role,
+        passphrase=custodian.passphrase, dev=None,
+    )  # fmt: skip
+    open_one = spartacus.ok(
+        "create", "--title", "Other", "--instructions", "x", "--threshold", "5",
+        "--deadline", "30d", "--grace", "0", "--endorsement", str(path), role="creator", dev=1,
+    )["campaign"]  # fmt: skip
+    web = mixing_web(web_config, batch=2)
+    try:
+        web.sync()
+        late = new_pledger("Late", "late@example.org")
+        on_time = new_pledger("On time", "on-time@example.org")
+        late_body = pledge_body(web, closing, late)
+        app: Flask = web.app
+        answers: list[Any] = []
+        waiting = threading.Thread(
+            target=lambda: answers.append(
+                app.test_client().post("/api/relay/pledge", json=late_body)
+            )
+        )
+        waiting.start()
+        relayer = web.state.relayer
+        assert relayer is not None
+        for _ in range(600):
+            if relayer.mixer.queued() == 1 or answers:
+                break
+            time.sleep(0.1)
+        travel(3 * 86_400)
+        web.sync()
+        taken = web.post("/api/relay/pledge", pledge_body(web, open_one, on_time))
+        waiting.join(300)
+
+        assert taken.status_code == 200, taken.get_json()
+        (refused,) = answers
+        assert refused.status_code == 409, refused.get_json()
+        assert "no longer takes pledges" in refused.get_json()["error"]
+        assert "nothing was sent" in refused.get_json()["error"]
+        registry = web.state.registry
+        receipt = registry.w3.eth.get_transaction_receipt(taken.get_json()["txHash"])
+        names = [name for name, _ in decode_receipt(registry, receipt)]
+        assert "BatchItemRefused" not in names and names.count("Pledged") == 1
+        assert registry.history(closing).pledges == []
     finally:
         web.state.stop()
