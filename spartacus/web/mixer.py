@@ -16,7 +16,7 @@ Just before a batch is built every item is checked again, alone, against the lat
 another of the same batch) is skipped on-chain (``BatchItemRefused``) and answered 409 with
 the reason in words.
 
-The requester's HTTP request is held until its item's outcome is known (``Mixer.wait``): 200
+The requester's HTTP request is held until its item's outcome is known (``in_flight``): 200
 with the transaction, 409 refused (nothing recorded), 503 nothing sent (the node, fees,
 funds; the item is dropped), or 504 when no outcome came within the window plus the
 receipt timeout: the item may still be sent, so the page keeps the receipt code. An
@@ -32,7 +32,6 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -41,7 +40,6 @@ from web3.exceptions import Web3Exception
 
 from ..chain.batches import (
     KINDS,
-    PLEDGE,
     WITHDRAW,
     BatchKind,
     batch_call,
@@ -53,6 +51,7 @@ from ..chain.records import iso
 from ..chain.registry import Registry
 from ..chain.sender import RECEIPT_TIMEOUT
 from ..exceptions import ContractRevert, RequestRefused, TransactionDropped
+from .in_flight import InFlight, Item, Mined
 from .relay_queue import RelayQueue, StoredBatch
 from .submit import CHECK_FIRST, Submitter
 
@@ -71,39 +70,6 @@ EXPIRY_MARGIN = 30
 RETRY = 5.0
 
 Parser = Callable[[dict[str, Any]], tuple[int, str, tuple[Any, ...], int]]
-
-
-@dataclass(frozen=True)
-class Mined:
-    """An accepted item: its batch's transaction and block, and its event's arguments."""
-
-    tx_hash: str
-    block: int
-    event: dict[str, Any]
-
-
-@dataclass(eq=False)
-class Item:
-    id: int
-    kind: BatchKind
-    campaign_id: int
-    account: str
-    body: dict[str, Any]
-    args: tuple[Any, ...]  # the single call's arguments, as its batch struct holds them
-    valid_until: int
-    waiting: int = 0  # requests held for its outcome
-    done: bool = False  # settled: ``result`` or ``error`` is its outcome
-    result: Mined | None = None
-    error: RequestRefused | None = None
-    # What the requests held now are told when no outcome can be known for a while (504:
-    # the node went away with the batch, the relayer stops); the item itself stays queued.
-    notice: RequestRefused | None = None
-    notices: int = 0
-    on_settled: list[Callable[[Item], None]] = field(default_factory=list)
-
-    @property
-    def key(self) -> tuple[int, str]:
-        return (self.campaign_id, self.account.lower())
 
 
 class Mixer:
@@ -133,9 +99,8 @@ class Mixer:
         self.funds = funds
         self.on_mined = on_mined
         self.sender_address = str(submitter.sender.account.address)
-        self._cond = threading.Condition()
-        self._pending: dict[tuple[int, str], Item] = {}
-        self._by_id: dict[int, Item] = {}
+        self.in_flight = InFlight()
+        self._cond = self.in_flight.cond  # one lock: the mixer wakes when an item is added
         self._queued: list[Item] = []
         self._due: float | None = None
         self._stopping = False
@@ -161,8 +126,7 @@ class Mixer:
                     log.warning("relay queue: dropping unreadable item %s", stored.id)
                     self.queue.remove([stored.id])
                     continue
-                self._pending[item.key] = item
-                self._by_id[item.id] = item
+                self.in_flight.register(item)
                 if stored.batch is None:
                     self._enqueue(item)
             self._thread = threading.Thread(target=self._run, name="relay-mixer", daemon=True)
@@ -182,8 +146,7 @@ class Mixer:
             f"back: {CHECK_FIRST}",
             504,
         )
-        with self._cond:
-            self._tell(list(self._pending.values()), restarting)
+        self.in_flight.tell_all(restarting)
 
     # ------------------------------------------------------------ requests
 
@@ -192,11 +155,7 @@ class Mixer:
         very request it was made from (a retry); else None: the request is checked as new,
         and ``add`` refuses it (409) while another for the account is in flight."""
         with self._cond:
-            item = self._pending.get((campaign_id, account.lower()))
-            if item is None or item.body != body or self._stopping:
-                return None
-            item.waiting += 1
-            return item
+            return None if self._stopping else self.in_flight.join(campaign_id, account, body)
 
     def add(
         self,
@@ -209,57 +168,22 @@ class Mixer:
             if self._stopping:
                 raise RequestRefused("the relayer is restarting; try again in a moment", 503, 1)
             item = self._item(kind, 0, body)
-            if item.key in self._pending:
-                raise RequestRefused(
-                    f"a request for {item.account} in campaign {item.campaign_id} is already "
-                    "on its way",
-                    409,
-                )
+            self.in_flight.check_free(item)
             item.id = self.queue.add(kind.name, body)
             item.waiting = 1
             if on_settled is not None:
                 item.on_settled.append(on_settled)
-            self._pending[item.key] = item
-            self._by_id[item.id] = item
+            self.in_flight.register(item)
             self._enqueue(item)
             return item
 
     def wait(self, item: Item) -> Mined:
-        """Hold the request until ``item`` is settled; 504 after ``hold`` seconds, or at
-        once when the mixer says no outcome can be known for now (the item stays queued)."""
-        deadline = time.monotonic() + self.hold
-        with self._cond:
-            seen = item.notices
-            while not item.done and item.notices == seen:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                self._cond.wait(left)
-            item.waiting -= 1
-            if item.done:
-                if item.error is not None:
-                    raise item.error
-                assert item.result is not None
-                return item.result
-            if item.notices != seen and item.notice is not None:
-                raise item.notice
-        raise RequestRefused(
-            f"your request is queued or on its way but not mined yet; it may still be "
-            f"recorded until {iso(item.valid_until)}: {CHECK_FIRST}",
-            504,
-        )
-
-    def _tell(self, items: list[Item], notice: RequestRefused) -> None:
-        """(Under the lock.) Answer the requests held for ``items`` with ``notice`` now."""
-        for item in items:
-            if not item.done:
-                item.notice = notice
-                item.notices += 1
-        self._cond.notify_all()
+        """Hold the request until ``item`` is settled (``InFlight.wait``)."""
+        return self.in_flight.wait(item, self.hold)
 
     def queued(self) -> int:
-        with self._cond:
-            return len(self._pending)
+        """Items in flight: waiting, or in a batch not yet settled."""
+        return len(self.in_flight)
 
     def _item(self, kind: BatchKind, item_id: int, body: dict[str, Any]) -> Item:
         campaign_id, account, args, valid_until = self.parsers[kind.name](body)
@@ -341,8 +265,7 @@ class Mixer:
             )
         except RequestRefused as exc:
             if exc.status == 504:  # it may have left: its fate is read like a restart's
-                with self._cond:
-                    self._tell(live, exc)
+                self.in_flight.tell(live, exc)
                 self._resolve_all()
                 return
             self.queue.unbind(batch)
@@ -396,7 +319,7 @@ class Mixer:
     def _resolve(self, stored: StoredBatch) -> bool:
         """Settle a signed batch from its receipt; False while it is not known."""
         kind = KINDS[stored.kind]
-        items = [self._by_id[i] for i in stored.items if i in self._by_id]
+        items = self.in_flight.by_ids(stored.items)
         if stored.tx_hash is None or stored.raw is None:  # never signed, so never sent
             self.queue.unbind(stored.id)
             with self._cond:
@@ -432,8 +355,7 @@ class Mixer:
     def _unsure(self, items: list[Item], what: str) -> None:
         """The batch may land or not: held requests are answered 504 (the page keeps the
         receipt code), and the mixer keeps looking."""
-        with self._cond:
-            self._tell(items, RequestRefused(f"{what}; {CHECK_FIRST}", 504))
+        self.in_flight.tell(items, RequestRefused(f"{what}; {CHECK_FIRST}", 504))
 
     def _settle_batch(
         self, kind: BatchKind, stored: StoredBatch, items: list[Item], receipt: Any
@@ -474,23 +396,14 @@ class Mixer:
         error: RequestRefused | None = None,
         forget: bool = True,
     ) -> None:
-        """``item``'s outcome is known: tell whoever waits, and forget it."""
+        """``item``'s outcome is known: forget it (its row too, unless its batch's row goes
+        with it) and tell whoever waits."""
         if forget:
             self.queue.remove([item.id])
-        with self._cond:
-            if self._pending.get(item.key) is item:
-                del self._pending[item.key]
-            self._by_id.pop(item.id, None)
-            item.result, item.error, item.done = result, error, True
-            self._cond.notify_all()
-        for callback in item.on_settled:
-            callback(item)
+        self.in_flight.settle(item, result, error)
 
 
 def _node_down() -> RequestRefused:
     return RequestRefused(
         "the node cannot be reached right now; nothing was sent, try again in a moment", 503, 5
     )
-
-
-__all__ = ["PLEDGE", "WITHDRAW", "Item", "Mined", "Mixer"]

@@ -32,8 +32,9 @@ from ..protocol.groups import membership_message, membership_scope
 from ..ratelimit import RateLimiter
 from ..semaphore import Proof
 from . import bodies
+from .in_flight import Item, Mined
 from .index import CampaignIndex
-from .mixer import BATCH_MAX, Item, Mined, Mixer
+from .mixer import BATCH_MAX, Mixer
 from .relay_queue import RelayQueue
 from .slowdown import NearThreshold
 from .submit import Submitter
