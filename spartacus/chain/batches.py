@@ -6,11 +6,12 @@ The registry takes signed pledges and withdrawals one by one (``pledgeWithSig``,
 its own is skipped with ``BatchItemRefused(index, errorSelector)`` and the others go on.
 
 A ``BatchKind`` names one such pair of entry points and the event an accepted item emits.
-Each batch struct has the single call's arguments in the same order (a gated pledge's proof,
-the last one, goes in an array of its own next to the structs), so an item is one tuple of
-arguments whichever way it is sent, and each kind is one ``BatchKind``. Sending is the caller's (``Registry.pledge_with_sig_batch``, the
-web relayer's mixer): this module builds the calls, checks an item alone against the latest
-state, and reads each item's outcome from a mined batch's receipt.
+Each batch struct has the single call's arguments in the same order (a gated pledge's
+proof, the last one, goes in an array of its own next to the structs), so an item is one
+tuple of arguments whichever way it is sent, and each kind is one ``BatchKind``. Sending
+is the caller's (``Registry.pledge_with_sig_batch``, the web relayer's mixer): this module
+builds the calls, checks an item alone against the latest state, and reads each item's
+outcome from a mined batch's receipt.
 """
 
 from __future__ import annotations

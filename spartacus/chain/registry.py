@@ -347,7 +347,7 @@ class Registry:
         ``pledgeGatedWithSigBatch`` with ``proofs`` (one per item); returns each item's
         outcome, in order. The registry skips a failing item (``BatchItemRefused``) rather
         than reverting the batch (``spartacus.chain.batches``)."""
-        args = [
+        args: list[tuple[Any, ...]] = [
             (cid, account, sealed.as_abi(), signed.valid_until, signed.signature)
             for cid, account, sealed, signed in items
         ]
