@@ -13,11 +13,14 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from web3 import HTTPProvider, Web3
 
+from spartacus.chain.checkpoint import Checkpoints
+from spartacus.chain.quorum import Quorum
 from spartacus.chain.registry import Registry
 from spartacus.chain.walk import scan
 from spartacus.exceptions import ChainError
@@ -188,3 +191,38 @@ def test_other_log_errors_are_reported(spartacus: Spartacus, create_campaign: An
             _registry(node.url, spartacus.registry).history(campaign_id)
     finally:
         node.close()
+
+
+def test_a_daemon_restart_reads_only_events_after_the_agreed_checkpoint(
+    spartacus: Spartacus, create_campaign: Any, w3: Web3, limited: LimitedNode, tmp_path: Path
+) -> None:
+    """The custodian daemon's quorum keeps what its sources agreed at the confirmed block
+    (``<home>/watcher/checkpoints.json``); after a restart only newer events are read."""
+    campaign_id, _ = _aged_campaign(spartacus, create_campaign, w3)
+    mine(w3, GAP)  # anvil's safe block is 32 behind the head: past the withdrawal now
+    path = tmp_path / "checkpoints.json"
+
+    def quorum() -> Quorum:
+        chosen = Quorum([_registry(limited.url, spartacus.registry)], tag="safe")
+        chosen.checkpoints = Checkpoints(chosen.primary, path)
+        return chosen
+
+    first = quorum()
+    first.confirm()
+    assert [p.record.index for p in first.history(campaign_id).pledges] == [1, 2, 3, 4]
+    assert first.checkpoints is not None
+    first.checkpoints.save()
+    mine(w3, GAP)
+    spartacus.ok(
+        "pledge", str(campaign_id), "--name", "eve", "--contact", "e@x.org", role="eve", dev=6
+    )
+    mine(w3, GAP)
+
+    limited.reset()
+    second = quorum()
+    second.confirm()
+    history = second.history(campaign_id)
+
+    assert [p.record.index for p in history.pledges] == [1, 2, 3, 4, 5]
+    assert [r.index for r in history.active_records()] == [1, 3, 4, 5]
+    assert limited.reads()["eth_getLogs"] == 1  # eve's block only
