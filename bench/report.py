@@ -8,7 +8,7 @@ from typing import Any
 
 from spartacus.dev.build import write_atomic
 
-from . import groups
+from . import groups, reading
 
 PLEDGE_DIRECT_AIM = 72_000
 PLEDGE_SIGNED_AIM = 78_000
@@ -251,6 +251,7 @@ def table(results: dict[str, Any]) -> str:
     rows += _crypto_rows(results["crypto"])
     rows += _latency_rows(results.get("latency"))
     rows += _web_rows(results)
+    rows += reading.rows(results)
     rows += [("later", k, v) for k, v in results["not_measured"].items()]
     rows += [("skipped", k, v) for k, v in results.get("skipped", {}).items()]
     width = max(len(r[1]) for r in rows)

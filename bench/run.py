@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import cryptobench, gas, groups, l2fees, latency, relay, report, scale, web
+from . import cryptobench, gas, groups, l2fees, latency, reading, relay, report, scale, web
 from .node import anvil, machine
 from .world import World, workers
 
@@ -54,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
             _progress("gas")
             results["gas"] = gas.measure(world, quick=args.quick, workers=cores)
             results["l2_costs"] = l2fees.price(results["gas"])
+            _progress("reading a campaign under a 10-block eth_getLogs cap, old and new")
+            results["reading"] = reading.measure(world, quick=args.quick)
             results["scale"] = {}
             sizes = (100,) if args.quick else (1_000, 10_000)
             for size in sizes:

@@ -56,10 +56,14 @@ contract Spartacus is ISpartacus, EIP712 {
     uint256 private constant MAX_BATCH = 100;
     uint256 private constant ADMIT_WINDOW = 7 days;
 
-    /// @dev The fields of a campaign a pledge reads and writes: 8+8+4+4+4+1+1+1+1 = 32 bytes.
+    /// @dev The fields of a campaign a pledge reads and writes: 5+5+6+4+4+4+1+1+1+1 = 32 bytes.
+    /// Times are uint40 seconds (good until the year 36812). `lastEventBlock` is the block of
+    /// the campaign's latest event, written with the other fields by every call that emits one
+    /// (the same slot, so no new storage write) and carried by the next event as `previousBlock`.
     struct Hot {
-        uint64 deadline;
-        uint64 graceEnd;
+        uint40 deadline;
+        uint40 graceEnd;
+        uint48 lastEventBlock;
         uint32 threshold;
         uint32 active;
         uint32 pledges;
@@ -143,9 +147,12 @@ contract Spartacus is ISpartacus, EIP712 {
             campaignId = ++_campaignCount;
         }
         Campaign storage c = _campaigns[campaignId];
+        uint48 here = uint48(block.number);
         c.hot = Hot({
-            deadline: terms.deadline,
+            // Fits: `_checkTerms` bounds the deadline by type(uint40).max.
+            deadline: uint40(terms.deadline),
             graceEnd: 0,
+            lastEventBlock: here,
             threshold: terms.threshold,
             active: 0,
             pledges: 0,
@@ -163,14 +170,14 @@ contract Spartacus is ISpartacus, EIP712 {
             c.custodians[i] = endorsements[i].custodian;
         }
 
-        emit CampaignCreated(campaignId, msg.sender, terms, metadataHash);
+        emit CampaignCreated(campaignId, msg.sender, terms, metadataHash, 0);
         for (uint256 i; i < n; ++i) {
             Endorsement calldata e = endorsements[i];
             emit CustodianAssigned(
-                campaignId, e.custodian, uint8(i), e.campaignKey, e.expiry, e.signature
+                campaignId, e.custodian, uint8(i), e.campaignKey, e.expiry, e.signature, here
             );
         }
-        emit InstructionsSealed(campaignId, instructions);
+        emit InstructionsSealed(campaignId, instructions, here);
     }
 
     /// @inheritdoc ISpartacus
@@ -277,8 +284,8 @@ contract Spartacus is ISpartacus, EIP712 {
         if (h.status == Status.None) revert UnknownCampaign(campaignId);
         if (msg.sender != c.creator) revert NotCreator(campaignId, msg.sender);
         if (h.status != Status.Revealed) revert WrongStatus(campaignId, h.status);
-        // Cannot overflow: a uint64 deadline plus seven days fits in 64 bits for 500 billion years.
-        uint64 closesAt = h.deadline + uint64(ADMIT_WINDOW);
+        // Cannot overflow: a uint40 deadline plus seven days fits in 64 bits.
+        uint64 closesAt = uint64(h.deadline) + uint64(ADMIT_WINDOW);
         if (block.timestamp > closesAt) {
             revert AdmissionClosed(campaignId, closesAt, block.timestamp);
         }
@@ -298,9 +305,11 @@ contract Spartacus is ISpartacus, EIP712 {
             unchecked {
                 h.active += 1;
             }
-            emit Admitted(campaignId, index, h.active);
+            emit Admitted(campaignId, index, h.active, h.lastEventBlock);
+            h.lastEventBlock = uint48(block.number);
         }
         c.hot.active = h.active;
+        c.hot.lastEventBlock = h.lastEventBlock;
     }
 
     /// @inheritdoc ISpartacus
@@ -314,14 +323,16 @@ contract Spartacus is ISpartacus, EIP712 {
         if (block.timestamp < h.graceEnd) {
             revert GraceNotOver(campaignId, h.graceEnd, block.timestamp);
         }
+        Hot storage hot = c.hot;
+        hot.lastEventBlock = uint48(block.number);
         if (h.active >= h.threshold) {
-            c.hot.status = Status.Revealed;
+            hot.status = Status.Revealed;
             if (c.lateJoining) c.revealPledges = h.pledges;
-            emit ThresholdReached(campaignId, h.active, h.pledges);
+            emit ThresholdReached(campaignId, h.active, h.pledges, h.lastEventBlock);
         } else {
             // Past the deadline the reopened campaign reads as Expired; `expire` records it.
-            c.hot.status = Status.Open;
-            emit Reopened(campaignId, h.active);
+            hot.status = Status.Open;
+            emit Reopened(campaignId, h.active, h.lastEventBlock);
         }
     }
 
@@ -336,13 +347,14 @@ contract Spartacus is ISpartacus, EIP712 {
             revert DeadlineNotPassed(campaignId, h.deadline, block.timestamp);
         }
         c.hot.status = Status.Expired;
-        emit Expired(campaignId, h.active);
+        c.hot.lastEventBlock = uint48(block.number);
+        emit Expired(campaignId, h.active, h.lastEventBlock);
     }
 
     /// @inheritdoc ISpartacus
     /// @dev Checks in order: the campaign is Revealed (`WrongStatus`), the caller is one of its
-    /// custodians (`NotCustodian`), the data is 1 to 98,304 bytes (`BadLength`). Storage is
-    /// not written; the data lives in the `Released` event only.
+    /// custodians (`NotCustodian`), the data is 1 to 98,304 bytes (`BadLength`). The data lives
+    /// in the `Released` event only; storage records the block of this event, nothing else.
     function release(uint256 campaignId, bytes calldata data) external {
         Campaign storage c = _campaigns[campaignId];
         Hot memory h = c.hot;
@@ -353,7 +365,8 @@ contract Spartacus is ISpartacus, EIP712 {
         if (data.length == 0 || data.length > MAX_RELEASE) {
             revert BadLength(Field.ReleaseData, data.length, MAX_RELEASE);
         }
-        emit Released(campaignId, msg.sender, uint8(index), data);
+        c.hot.lastEventBlock = uint48(block.number);
+        emit Released(campaignId, msg.sender, uint8(index), data, h.lastEventBlock);
     }
 
     // ---------------------------------------------------------------- views
@@ -388,7 +401,8 @@ contract Spartacus is ISpartacus, EIP712 {
             lateJoining: c.lateJoining,
             revealPledges: c.revealPledges,
             custodians: custodians,
-            group: c.group
+            group: c.group,
+            lastEventBlock: h.lastEventBlock
         });
     }
 
@@ -563,7 +577,8 @@ contract Spartacus is ISpartacus, EIP712 {
         private
     {
         _nullifiers[campaignId][nullifier] = NullifierSlot(account, index);
-        emit MemberPledged(campaignId, index, nullifier);
+        // Right after the pledge's `Pledged`, in the same block.
+        emit MemberPledged(campaignId, index, nullifier, uint48(block.number));
     }
 
     /// @dev The index of the active pledge that holds `nullifier` in the campaign, 0 if none.
@@ -601,6 +616,7 @@ contract Spartacus is ISpartacus, EIP712 {
         Hot storage hot = c.hot;
         hot.pledges = h.pledges;
         hot.active = h.active;
+        hot.lastEventBlock = uint48(block.number); // `h` keeps the previous one for the events
         bool reached = h.status == Status.Open && h.active >= h.threshold;
         uint32 gracePeriod = 0;
         if (reached) {
@@ -609,8 +625,8 @@ contract Spartacus is ISpartacus, EIP712 {
                 hot.status = Status.Revealed;
                 if (c.lateJoining) c.revealPledges = h.pledges;
             } else {
-                // Fits in uint64: a uint64 timestamp plus a uint32 period, for 500 billion years.
-                h.graceEnd = uint64(block.timestamp + gracePeriod);
+                // Fits in uint40 until the year 36812 (a block time plus a uint32 period).
+                h.graceEnd = uint40(block.timestamp + gracePeriod);
                 hot.status = Status.Pending;
                 hot.graceEnd = h.graceEnd;
             }
@@ -619,14 +635,17 @@ contract Spartacus is ISpartacus, EIP712 {
         slot.index = h.pledges;
         slot.nonce = nonce + 1;
 
-        _emitPledged(campaignId, account, h.pledges, sealedPledge, h.active);
+        _emitPledged(campaignId, account, h.pledges, sealedPledge, h.active, h.lastEventBlock);
         if (reached) {
-            if (gracePeriod == 0) emit ThresholdReached(campaignId, h.active, h.pledges);
-            else emit GraceStarted(campaignId, h.graceEnd, h.active);
+            if (gracePeriod == 0) {
+                emit ThresholdReached(campaignId, h.active, h.pledges, uint48(block.number));
+            } else {
+                emit GraceStarted(campaignId, h.graceEnd, h.active, uint48(block.number));
+            }
         }
         if (late && member) {
             _admitted[campaignId][h.pledges >> 8] |= 1 << (h.pledges & 255);
-            emit Admitted(campaignId, h.pledges, h.active);
+            emit Admitted(campaignId, h.pledges, h.active, uint48(block.number));
         }
         return h.pledges;
     }
@@ -695,7 +714,8 @@ contract Spartacus is ISpartacus, EIP712 {
         address account,
         uint32 index,
         Sealed calldata sealedPledge,
-        uint32 active
+        uint32 active,
+        uint48 previousBlock
     ) private {
         emit Pledged(
             campaignId,
@@ -705,7 +725,8 @@ contract Spartacus is ISpartacus, EIP712 {
             sealedPledge.ciphertext,
             sealedPledge.boxes,
             sealedPledge.commitment,
-            active
+            active,
+            previousBlock
         );
     }
 
@@ -748,9 +769,10 @@ contract Spartacus is ISpartacus, EIP712 {
             h.active -= 1;
         }
         c.hot.active = h.active;
+        c.hot.lastEventBlock = uint48(block.number);
         slot.active = false;
         slot.nonce = p.nonce + 1;
-        emit Withdrawn(campaignId, account, p.index, h.active);
+        emit Withdrawn(campaignId, account, p.index, h.active, h.lastEventBlock);
         return 0;
     }
 
@@ -764,6 +786,9 @@ contract Spartacus is ISpartacus, EIP712 {
         if (terms.threshold < 2) revert ThresholdTooLow(terms.threshold);
         if (terms.deadline <= block.timestamp) {
             revert DeadlineNotInFuture(terms.deadline, block.timestamp);
+        }
+        if (terms.deadline > type(uint40).max) {
+            revert DeadlineTooLate(terms.deadline, type(uint40).max);
         }
         if (terms.group != 0 && terms.group > ISpartacusGroups(groups).groupCount()) {
             revert UnknownGroup(terms.group);

@@ -95,6 +95,15 @@ class RegistryNotFound(ChainError):
     """No registry address is configured or recorded for this chain."""
 
 
+class StateRefused(ChainError):
+    """The node keeps no state at the block asked (not an archive node): a campaign's
+    ``lastEventBlock`` there is unknown, so its logs are read by scanning block ranges."""
+
+
+class ResultCapped(ChainError):
+    """A provider refused one block's logs for returning too many results."""
+
+
 class TransactionRefused(ChainError):
     """The node would not take a signed transaction; nothing was sent."""
 

@@ -2,12 +2,14 @@
 
 ``RpcProxy`` forwards every POST unchanged; a subclass overrides ``forward`` to hold a
 request (a hung node) or to change the answer (a lying provider). It works with web3.py's
-HTTP provider, batches included.
+HTTP provider, batches included. ``LimitedNode`` enforces a hosted provider's log limits.
 """
 
 from __future__ import annotations
 
+import json
 import threading
+from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -48,3 +50,57 @@ class RpcProxy:
 
     def close(self) -> None:
         self.server.shutdown()
+
+
+class LimitedNode(RpcProxy):
+    """A provider's limits on ``eth_getLogs``, as the free tiers of hosted RPC providers set
+    them: a block range over ``max_range`` blocks is refused, and so is an answer of more than
+    ``max_results`` logs. ``calls`` counts every request by method (batches included), so a
+    test can say what a read cost."""
+
+    def __init__(self, upstream: str, *, max_range: int = 10, max_results: int = 10_000) -> None:
+        super().__init__(upstream)
+        self.max_range = max_range
+        self.max_results = max_results
+        self.calls: Counter[str] = Counter()
+        self.refused: list[tuple[int, int]] = []
+        self._lock = threading.Lock()
+
+    def forward(self, body: bytes) -> tuple[int, bytes] | None:
+        request = json.loads(body)
+        batch = request if isinstance(request, list) else [request]
+        answers = [self._one(item) for item in batch]
+        out = answers if isinstance(request, list) else answers[0]
+        return 200, json.dumps(out).encode()
+
+    def _one(self, item: dict[str, Any]) -> Any:
+        with self._lock:
+            self.calls[item["method"]] += 1
+        if item["method"] == "eth_getLogs":
+            query = item["params"][0]
+            start, end = int(query["fromBlock"], 16), int(query["toBlock"], 16)
+            if end - start + 1 > self.max_range:
+                self.refused.append((start, end))
+                return self._error(item, f"query exceeds max block range {self.max_range}")
+        answer = requests.post(self.upstream, json=item, timeout=30).json()
+        result = answer.get("result")
+        if item["method"] == "eth_getLogs" and isinstance(result, list):
+            if len(result) > self.max_results:
+                self.refused.append((start, end))
+                return self._error(item, f"query returned more than {self.max_results} results")
+        return answer
+
+    @staticmethod
+    def _error(item: dict[str, Any], message: str) -> dict[str, Any]:
+        return {"jsonrpc": "2.0", "id": item["id"], "error": {"code": -32005, "message": message}}
+
+    def get_logs_calls(self) -> int:
+        return self.calls["eth_getLogs"]
+
+    def reads(self) -> dict[str, int]:
+        """The calls that read chain data (web3.py's own ``eth_chainId`` checks left out)."""
+        return {m: n for m, n in self.calls.items() if m != "eth_chainId"}
+
+    def reset(self) -> None:
+        self.calls.clear()
+        self.refused.clear()

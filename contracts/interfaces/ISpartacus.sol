@@ -123,6 +123,8 @@ interface ISpartacus {
     /// @param group The group whose members may pledge; 0 for an open campaign.
     /// @param revealPledges In a late-joining campaign, the highest pledge index at the reveal
     /// (0 before it): later indices are late pledges. 0 in other campaigns.
+    /// @param lastEventBlock The block of the campaign's latest event, where a reader starts
+    /// walking its events back by their `previousBlock`.
     struct CampaignInfo {
         Status status;
         address creator;
@@ -139,6 +141,7 @@ interface ISpartacus {
         uint32 revealPledges;
         address[] custodians;
         uint256 group;
+        uint48 lastEventBlock;
     }
 
     // ---------------------------------------------------------------- errors
@@ -192,6 +195,9 @@ interface ISpartacus {
     error NotLatePledge(uint256 campaignId, uint32 index);
     /// @notice Pledge `index` was already admitted.
     error AlreadyAdmitted(uint256 campaignId, uint32 index);
+    /// @notice The deadline lies past `latest` (2^40 - 1 seconds, the year 36812), beyond
+    /// what the registry stores.
+    error DeadlineTooLate(uint64 deadline, uint64 latest);
     /// @notice Late pledges can be admitted until `closesAt` (the deadline plus the admission
     /// window), which has passed.
     error AdmissionClosed(uint256 campaignId, uint64 closesAt, uint256 timestamp);
@@ -211,9 +217,18 @@ interface ISpartacus {
 
     // ---------------------------------------------------------------- events
 
+    // Every event of a campaign ends with `previousBlock`: the block of the campaign's
+    // previous event (0 for `CampaignCreated`; the same block for later events of one block),
+    // so that a reader walks a campaign's history back from `CampaignInfo.lastEventBlock`,
+    // one block per call, whatever its age (docs/protocol.md, "Reading a campaign").
+
     /// @notice A campaign was created; its texts live here only (storage keeps their hash).
     event CampaignCreated(
-        uint256 indexed campaignId, address indexed creator, Terms terms, bytes32 metadataHash
+        uint256 indexed campaignId,
+        address indexed creator,
+        Terms terms,
+        bytes32 metadataHash,
+        uint48 previousBlock
     );
     /// @notice Custodian `index` of a campaign, with the campaign key it endorsed and the
     /// endorsement itself (`expiry`, `signature`), so that a pledger can check the key against
@@ -226,10 +241,11 @@ interface ISpartacus {
         uint8 index,
         bytes32 campaignKey,
         uint64 expiry,
-        bytes signature
+        bytes signature,
+        uint48 previousBlock
     );
     /// @notice The creator's sealed instructions, released with the roster as pledge index 0.
-    event InstructionsSealed(uint256 indexed campaignId, Sealed instructions);
+    event InstructionsSealed(uint256 indexed campaignId, Sealed instructions, uint48 previousBlock);
     /// @notice A pledge was made. `index` numbers the campaign's pledges from 1.
     /// `active` is the campaign's active count after this pledge; a late pledge (after the
     /// reveal) is not counted until it is admitted.
@@ -241,32 +257,49 @@ interface ISpartacus {
         bytes ciphertext,
         bytes boxes,
         bytes32 commitment,
-        uint32 active
+        uint32 active,
+        uint48 previousBlock
     );
     /// @notice Pledge `index` was withdrawn; its key will never be released.
-    event Withdrawn(uint256 indexed campaignId, address indexed account, uint32 index, uint32 active);
+    event Withdrawn(
+        uint256 indexed campaignId,
+        address indexed account,
+        uint32 index,
+        uint32 active,
+        uint48 previousBlock
+    );
     /// @notice The active count reached N with a grace period: the reveal waits until `graceEnd`.
-    event GraceStarted(uint256 indexed campaignId, uint64 graceEnd, uint32 active);
+    event GraceStarted(
+        uint256 indexed campaignId, uint64 graceEnd, uint32 active, uint48 previousBlock
+    );
     /// @notice The grace period ended with fewer than N active pledges: the campaign is open again.
-    event Reopened(uint256 indexed campaignId, uint32 active);
+    event Reopened(uint256 indexed campaignId, uint32 active, uint48 previousBlock);
     /// @notice The public reveal: custodians now release the keys of the active pledges.
     /// `pledges` is the highest pledge index at the reveal.
-    event ThresholdReached(uint256 indexed campaignId, uint32 active, uint32 pledges);
+    event ThresholdReached(
+        uint256 indexed campaignId, uint32 active, uint32 pledges, uint48 previousBlock
+    );
     /// @notice The deadline passed before the reveal: nothing will ever be released.
-    event Expired(uint256 indexed campaignId, uint32 active);
+    event Expired(uint256 indexed campaignId, uint32 active, uint48 previousBlock);
     /// @notice The creator admitted late pledge `index`: custodians now release its key.
     /// `active` is the campaign's active count after it.
-    event Admitted(uint256 indexed campaignId, uint32 index, uint32 active);
+    event Admitted(uint256 indexed campaignId, uint32 index, uint32 active, uint48 previousBlock);
     /// @notice Pledge `index` was made by a member of the campaign's group, whose per-campaign
-    /// nullifier is `nullifier` (emitted right after its `Pledged`). While that pledge is
-    /// active no other pledge with this nullifier is taken.
-    event MemberPledged(uint256 indexed campaignId, uint32 index, uint256 nullifier);
+    /// nullifier is `nullifier` (emitted right after its `Pledged`, so `previousBlock` is
+    /// its own block). While that pledge is active no other pledge with this nullifier is taken.
+    event MemberPledged(
+        uint256 indexed campaignId, uint32 index, uint256 nullifier, uint48 previousBlock
+    );
     /// @notice Item `index` of a batch was skipped: it would have reverted with the custom
     /// error whose selector is `errorSelector`. The other items were processed.
     event BatchItemRefused(uint256 index, bytes4 errorSelector);
     /// @notice Custodian `index` published release data (format in docs/protocol.md).
     event Released(
-        uint256 indexed campaignId, address indexed custodian, uint8 index, bytes data
+        uint256 indexed campaignId,
+        address indexed custodian,
+        uint8 index,
+        bytes data,
+        uint48 previousBlock
     );
 
     // ---------------------------------------------------------------- calls

@@ -1,8 +1,11 @@
 // The static client's view of the registry, read in this browser straight from a JSON-RPC
 // node (no server of ours): the browser's counterpart of spartacus/web/index.py (the
-// server's index) and spartacus/chain/events.py (its decoder). Logs are read in chunks of
-// CHUNK blocks, and a chunk the node refuses (too many results, range too wide) is halved,
-// as Registry.raw_logs does. Answers have the shapes of the Flask app's /api/campaigns/<id>
+// server's index), spartacus/chain/walk.py (reading a campaign event to event) and
+// spartacus/chain/events.py (its decoder). The first read (and a read after a reorg or a long
+// absence) walks each campaign's events back from its lastEventBlock by their previousBlock,
+// one block per eth_getLogs: events + 1 calls per campaign whatever its age or the node's
+// range cap. New blocks are then read in chunks of CHUNK blocks, and a chunk the node refuses
+// (too many results, range too wide) is halved, as Registry.raw_logs does. Answers have the shapes of the Flask app's /api/campaigns/<id>
 // and /records, so campaign.js runs the same join, withdraw and roster code on either.
 //
 // The node is trusted for what it says happened on the chain (docs/threat-model.md), except
@@ -17,6 +20,9 @@ export const RATE_POINTS = 100; // points in a campaign's pledge-rate series (sp
 const registryAbi = new Interface(abi);
 const IMPLIED_STATUS = { ThresholdReached: "revealed", GraceStarted: "pending", Reopened: "open", Expired: "expired" };
 const ROSTER_MODES = ["members", "public"];
+const EVENT_TOPICS = [];
+registryAbi.forEachEvent((event) => EVENT_TOPICS.push(event.topicHash));
+const hex = (n) => `0x${n.toString(16)}`;
 
 /** A JSON-RPC error, or a node that cannot be reached. */
 export class RpcError extends Error {}
@@ -83,8 +89,10 @@ export class ChainReader {
       this.blockTimes = new Map();
       start = this.fromBlock;
     }
-    for (let low = start; low <= number; low += this.chunk) {
-      for (const log of await this.logs(low, Math.min(number, low + this.chunk - 1))) this.apply(log);
+    if (number - start + 1 > this.chunk) {
+      await this.walkAll(start - 1, number);
+    } else {
+      for (const log of await this.logs(start, number)) this.apply(log);
     }
     this.block = number;
     this.hash = head.hash;
@@ -105,6 +113,41 @@ export class ChainReader {
       if (low === high || !rangeRefused(error)) throw error;
       const middle = Math.floor((low + high) / 2);
       return [...(await this.logs(low, middle)), ...(await this.logs(middle + 1, high))];
+    }
+  }
+
+  /** Every campaign's events in blocks after..number, walked back from its lastEventBlock. */
+  async walkAll(after, number) {
+    const call = async (name, args) => {
+      const data = registryAbi.encodeFunctionData(name, args);
+      return registryAbi.decodeFunctionResult(name, await this.rpc("eth_call", [{ to: this.registry, data }, hex(number)]));
+    };
+    const count = Number((await call("campaignCount", []))[0]);
+    for (let id = 1; id <= count; id += 1) {
+      let block = Number((await call("campaign", [id]))[0].lastEventBlock);
+      const topic = `0x${BigInt(id).toString(16).padStart(64, "0")}`;
+      const found = [];
+      while (block > after && block > 0) {
+        const logs = (await this.blockLogs(block, EVENT_TOPICS, topic)).sort((x, y) => Number(x.logIndex) - Number(y.logIndex));
+        const previous = Math.min(...logs.map((log) => Number(registryAbi.parseLog(log)?.args.previousBlock ?? block)));
+        if (!logs.length || previous >= block) {
+          throw new RpcError(`the node's logs of campaign ${id} at block ${block} do not lead to an earlier event`);
+        }
+        found.push(logs);
+        block = previous;
+      }
+      for (const logs of found.reverse()) for (const log of logs) this.apply(log);
+    }
+  }
+
+  /** One block's logs of a campaign; over a result cap, asked again half the event kinds at a time. */
+  async blockLogs(block, kinds, topic) {
+    try {
+      return await this.rpc("eth_getLogs", [{ address: this.registry, fromBlock: hex(block), toBlock: hex(block), topics: [kinds, topic] }]);
+    } catch (error) {
+      if (kinds.length === 1 || !rangeRefused(error)) throw error;
+      const middle = Math.floor(kinds.length / 2);
+      return [...(await this.blockLogs(block, kinds.slice(0, middle), topic)), ...(await this.blockLogs(block, kinds.slice(middle), topic))];
     }
   }
 

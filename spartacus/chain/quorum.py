@@ -36,6 +36,7 @@ from typing import Any, TypeVar
 from hexbytes import HexBytes
 
 from ..exceptions import Unconfirmed
+from .checkpoint import Checkpoints, history_of
 from .events import custodian_assignments
 from .health import describe_failure
 from .records import Assignment, CampaignInfo, History, Status, iso
@@ -106,6 +107,9 @@ class Quorum:
         self._chain_checked: set[int] = set()
         self._facts: dict[int, CampaignFacts] = {}
         self._pool: ThreadPoolExecutor | None = None
+        # The custodian daemon's checkpoints (its state folder): what was agreed at an earlier
+        # confirmed block is not read again (spartacus.chain.checkpoint).
+        self.checkpoints: Checkpoints | None = None
 
     @property
     def primary(self) -> Registry:
@@ -194,8 +198,16 @@ class Quorum:
         confirmed = self._current()
         histories: dict[int, History] = {}
 
+        logs: dict[int, list[Any]] = {}
+        checkpoints = self.checkpoints
+
         def read(i: int) -> str:
-            histories[i] = self.registries[i].history(campaign_id, to_block=confirmed.number)
+            registry = self.registries[i]
+            if checkpoints is None:
+                histories[i] = registry.history(campaign_id, to_block=confirmed.number)
+            else:  # what was agreed before, then each source's newer events
+                logs[i] = checkpoints.read(campaign_id, confirmed.number, registry)
+                histories[i] = history_of(registry, campaign_id, logs[i])
             return roster_digest(histories[i])
 
         answers = self._ask(read, confirmed.sources)
@@ -208,6 +220,8 @@ class Quorum:
             raise Unconfirmed(
                 f"{label(0)} disagrees with the quorum on the roster of campaign {campaign_id}"
             )
+        if checkpoints is not None:  # agreed at the confirmed (finalized/safe) block
+            checkpoints.keep(campaign_id, confirmed.number, confirmed.hash, logs[0])
         return histories[0]
 
     def assignments(self, custodian: str, from_block: int) -> tuple[list[Assignment], set[int]]:

@@ -65,6 +65,7 @@ class CampaignInfo:
     late_joining: bool = False
     reveal_pledges: int = 0  # late-joining: the highest pledge index at the reveal
     group: int = 0  # gated: the group whose members may pledge; 0 = open
+    last_event_block: int = 0  # the block of its latest event, where a reader starts
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,11 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.exceptions import (
-    Web3Exception,
+    ContractLogicError,
 )
+from web3.types import BlockIdentifier
 
-from ..exceptions import CampaignStateError, ChainError
+from ..exceptions import CampaignStateError, ChainError, ResultCapped, StateRefused
 from ..protocol import (
     SIGNATURE_VALIDITY,
     Deployment,
@@ -41,6 +42,13 @@ from .fees import FeeCaps
 from .groups import Groups
 from .records import CampaignInfo, History, RosterMode, Status
 from .sender import Sender
+from .walk import (
+    CampaignLog,
+    last_event_block,
+    scan,
+    scan_fallback,
+    walk,
+)
 
 # ---------------------------------------------------------------------- signed messages
 
@@ -65,7 +73,6 @@ class Registry:
         self.from_block = from_block
         self.caps = FeeCaps()  # the user's fee caps, for every transaction sent to it
         self.contract = w3.eth.contract(address=self.address, abi=artifact["abi"])
-        self._created: dict[int, int] = {}  # campaign id -> creation block, once found
         # A gated pledge's proof refused by the groups contract reverts with its error, so
         # both contracts' errors are decoded (UnknownGroup is the same in both).
         self.errors = {  # 4-byte selector -> the ABI of a custom error
@@ -124,7 +131,7 @@ class Registry:
     def campaign_count(self) -> int:
         return int(self.contract.functions.campaignCount().call())
 
-    def info(self, campaign_id: int, *, block: int | None = None) -> CampaignInfo:
+    def info(self, campaign_id: int, *, block: BlockIdentifier | None = None) -> CampaignInfo:
         """The campaign's stored state (now, or as of ``block``); ``CampaignStateError`` if it
         does not exist now (as of ``block``, the registry's ``UnknownCampaign`` revert)."""
         if block is None:
@@ -147,6 +154,7 @@ class Registry:
             reveal_pledges=int(raw[12]),
             custodians=tuple(raw[13]),
             group=int(raw[14]),
+            last_event_block=int(raw[15]),
         )
 
     def status_of(self, campaign_id: int) -> Status:
@@ -177,56 +185,39 @@ class Registry:
     # ------------------------------------------------------------ logs
 
     def history(self, campaign_id: int, *, to_block: int | None = None) -> History:
-        """Every event of one campaign, decoded.
-
-        Logs are read in ranges of ``LOG_CHUNK_BLOCKS`` blocks (one ``eth_getLogs`` call on
-        a younger registry), as hosted providers refuse wider queries; a range they still
-        refuse is halved until they answer (``raw_logs``).
-        """
-        self._check_id(campaign_id)
-        end = int(self.w3.eth.block_number) if to_block is None else to_block
-        topics = [None, "0x" + campaign_id.to_bytes(32, "big").hex()]
+        """Every event of one campaign (up to ``to_block``), decoded: read event to event
+        (``campaign_logs``)."""
         history = History(campaign_id)
-        decoders = self._decoders
-        first = self.from_block
-        if end - first + 1 > BISECT_AFTER_CHUNKS * LOG_CHUNK_BLOCKS:
-            first = self.creation_block(campaign_id, end)
-        for start in range(first, end + 1, LOG_CHUNK_BLOCKS):
-            stop = min(end, start + LOG_CHUNK_BLOCKS - 1)
-            for log in self.raw_logs(start, stop, topics):
-                decoder = decoders.get(log["topics"][0])
-                if decoder is not None:
-                    apply_log(history, decoder.name, decoder.decode(log), log)
+        for item in self.campaign_logs(campaign_id, to_block=to_block):
+            apply_log(history, item.decoder.name, item.args, item.log)
         return history
 
-    def creation_block(self, campaign_id: int, head: int) -> int:
-        """The block that created ``campaign_id`` (at or before ``head``), so that its logs
-        are read from there rather than from the registry's deployment: ``campaignCount()``
-        is bisected over past blocks, about log2(registry age) calls instead of one per
-        ``LOG_CHUNK_BLOCKS``. A node that keeps no old state (not an archive node) refuses
-        those calls: then the deployment block it is, which is slower but just as right.
-        """
-        known = self._created.get(campaign_id)
-        if known is not None:
-            return known
-        low, high = self.from_block, head
-        try:
-            while low < high:
-                middle = (low + high) // 2
-                if self._count_at(middle) >= campaign_id:
-                    high = middle
-                else:
-                    low = middle + 1
-        except (Web3Exception, ValueError):
-            return self.from_block
-        self._created[campaign_id] = low
-        return low
+    def campaign_logs(
+        self, campaign_id: int, *, to_block: int | None = None, after: int = -1
+    ) -> list[CampaignLog]:
+        """The campaign's logs in blocks ``after + 1`` to ``to_block`` (default: the latest),
+        oldest first: ``lastEventBlock`` as of ``to_block``, then one ``eth_getLogs`` per
+        block holding its events, back along their ``previousBlock`` (``spartacus.chain.walk``).
 
-    def _count_at(self, block: int) -> int:
-        """``campaignCount()`` as of ``block``; 0 before the registry existed."""
-        data = self.contract.functions.campaignCount()._encode_transaction_data()
-        raw = self.w3.eth.call({"to": self.address, "data": data}, block_identifier=block)
-        return int.from_bytes(raw, "big") if raw else 0
+        Only a node that refuses the state at ``to_block`` makes it scan block ranges instead
+        (``_scan``), which it says in a log line. ``CampaignStateError`` if the campaign does
+        not exist now; no logs if it did not exist yet at ``to_block``.
+        """
+        try:
+            start = last_event_block(self, campaign_id, "latest" if to_block is None else to_block)
+        except ContractLogicError:  # UnknownCampaign
+            if to_block is None:
+                raise CampaignStateError(
+                    f"campaign {campaign_id} does not exist on this registry"
+                ) from None
+            return []
+        except StateRefused as refused:
+            self._check_id(campaign_id)
+            end = int(self.w3.eth.block_number) if to_block is None else to_block
+            first = max(after + 1, self.from_block)
+            scan_fallback(refused, campaign_id, first, end)
+            return scan(self, campaign_id, first, end)
+        return walk(self, campaign_id, start, after=after)
 
     def raw_logs(
         self, from_block: int, to_block: int, topics: list[Any] | None = None
@@ -249,6 +240,8 @@ class Registry:
             params["topics"] = topics
         answer = self.w3.provider.make_request("eth_getLogs", [params])  # type: ignore[arg-type]
         if "error" in answer:
+            if to_block == from_block and range_refused(answer["error"]):
+                raise ResultCapped(f"eth_getLogs failed: {answer['error']}")
             if to_block == from_block or not range_refused(answer["error"]):
                 raise ChainError(f"eth_getLogs failed: {answer['error']}")
             middle = (from_block + to_block) // 2
@@ -438,13 +431,6 @@ class Registry:
     def _send(self, fn: ContractFunction, sender: LocalAccount) -> Any:
         return self.sender(sender).transact(fn)
 
-
-# Blocks per eth_getLogs call in Registry.history: the widest range most hosted providers
-# accept (narrower caps are met by halving on their refusal).
-LOG_CHUNK_BLOCKS = 10_000
-# A campaign's history is read from its creation block (found by bisection) once the
-# registry is older than this many chunks; younger registries are read from deployment.
-BISECT_AFTER_CHUNKS = 8
 
 # What providers say when a log query spans too many blocks or returns too many results.
 _RANGE_WORDS = ("range", "too many", "response size", "query returned more")

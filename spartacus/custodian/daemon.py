@@ -49,6 +49,7 @@ from eth_account.signers.local import LocalAccount
 
 from .. import mail
 from ..chain import rules
+from ..chain.checkpoint import Checkpoints
 from ..chain.health import NODE_UNREACHABLE, is_connection_error
 from ..chain.quorum import Confirmed, Quorum, check_clock
 from ..chain.records import Status
@@ -63,6 +64,7 @@ from .release_plan import plan_release
 from .state import CampaignRecord, KeyDestroyed, PendingRelease, WatchState
 
 RESCAN_BLOCKS = 64  # campaigns are searched again this far back, in case of a reorg
+CHECKPOINTS = "checkpoints.json"  # in <home>/watcher: the logs agreed at the confirmed block
 
 
 @dataclass
@@ -116,6 +118,9 @@ class Watcher:
         with self._lock:  # the HTTP thread may ask first
             if self._quorum is None:
                 self._quorum = self._quorum_factory()
+                self._quorum.checkpoints = Checkpoints(
+                    self._quorum.primary, self.home / "watcher" / CHECKPOINTS
+                )
             return self._quorum
 
     @property
@@ -227,6 +232,8 @@ class Watcher:
                     problem("campaign step failed", campaign=campaign_id, error=str(exc)[:500])
         finally:
             state.save()  # sends, receipts and destroyed keys were saved as they happened
+            if quorum.checkpoints is not None:
+                quorum.checkpoints.save()  # the logs agreed up to the confirmed block
         held = {str(c): r.held for c, r in state.campaigns.items() if r.held}
         self.report = {**quorum.describe(), "confirmed": block.to_json(), "campaignsHeld": held}
         self._sweep_unused_keys(confirmed_time)

@@ -4,6 +4,13 @@ Every page view, API call and live-count stream reads this in-memory index; only
 poller talks to the chain: one ``eth_getBlockByNumber("latest")`` per poll and one
 ``eth_getLogs`` per new block range, however many people are watching. Streams wait on a
 condition that the poller notifies after each new block.
+
+The first read, a read after a reorg and a read after a long outage (more than
+``WALK_AFTER_BLOCKS`` new blocks) walk each campaign's events back from its
+``lastEventBlock`` instead (``Registry.campaign_logs``): events + 1 calls per campaign,
+whatever the node's range cap. With a checkpoint file (``<home>/web/checkpoints.json``) the
+index starts from the logs it held at the chain's ``safe`` block, so a restart walks only the
+newer events (``spartacus.chain.checkpoint``).
 """
 
 from __future__ import annotations
@@ -14,8 +21,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from hexbytes import HexBytes
+
 from ..chain import rules
 from ..chain.activity import recent_pledges
+from ..chain.checkpoint import Checkpoints, history_of
 from ..chain.directory import CustodianDirectory
 from ..chain.events import apply_logs
 from ..chain.health import describe_failure
@@ -29,6 +39,8 @@ log = logging.getLogger("spartacus.web")
 RATE_POINTS = 100  # points in a campaign's pledge-rate series
 KEPT_HEADS = 128  # heads remembered, to tell a lagging node from a reorg
 LAG_TOLERANCE = 30.0  # seconds a node may answer with a head the index has passed
+WALK_AFTER_BLOCKS = 100  # more new blocks than this are read campaign by campaign, event to event
+CHECKPOINT_EVERY = 60.0  # seconds between checkpoint saves
 
 
 @dataclass(frozen=True)
@@ -50,8 +62,12 @@ class CampaignIndex:
         poll_interval: float = 1.0,
         directory: CustodianDirectory | None = None,
         operator: str | None = None,
+        checkpoints: Checkpoints | None = None,
     ) -> None:
         self.registry = registry
+        self.checkpoints = checkpoints
+        self._raw: dict[int, list[Any]] = {}  # each campaign's logs, for the checkpoint
+        self._saved_at = time.monotonic()
         self.poll_interval = poll_interval
         self.directory = directory or CustodianDirectory()
         self.operator = operator  # the site operator's account, named when it is a custodian
@@ -104,7 +120,9 @@ class CampaignIndex:
             if now - self._behind_since < self.lag_tolerance:
                 return False
         self._behind_since = None
-        histories = self._histories
+        if self._hash is None:
+            self._resume()
+        histories, raw = self._histories, self._raw
         start = self._block + 1
         if self._hash is not None and not self._builds_on_head(latest):
             log.warning(
@@ -112,11 +130,18 @@ class CampaignIndex:
                 self._block,
                 number,
             )
-            histories, start = {}, self.registry.from_block
-        logs = self.registry.raw_logs(start, number)
-        self.rpc_calls += 1
+            histories, raw, start = {}, {}, self.registry.from_block
+        if number - start + 1 > WALK_AFTER_BLOCKS:
+            logs = self._walk(start - 1, number)
+        else:
+            logs = self.registry.raw_logs(start, number)
+            self.rpc_calls += 1
+        for item in logs:
+            if len(item["topics"]) > 1:
+                raw.setdefault(int.from_bytes(item["topics"][1], "big"), []).append(item)
         with self._changed:
             apply_logs(self.registry, histories, logs)
+            self._raw = raw
             if histories is not self._histories:
                 self._histories = histories
                 self._block_times = {}
@@ -128,7 +153,55 @@ class CampaignIndex:
             self._block_times[number] = timestamp
             self._version += 1
             self._changed.notify_all()
+        if time.monotonic() - self._saved_at >= CHECKPOINT_EVERY:
+            self.save_checkpoint()
         return True
+
+    def _walk(self, after: int, number: int) -> list[Any]:
+        """Every campaign's logs in blocks ``after + 1..number``, walked event to event."""
+        count = self.registry.contract.functions.campaignCount().call(block_identifier=number)
+        self.rpc_calls += 1
+        logs: list[Any] = []
+        for campaign_id in range(1, int(count) + 1):
+            items = self.registry.campaign_logs(campaign_id, to_block=number, after=after)
+            self.rpc_calls += 1 + len({item.block for item in items})
+            logs += [item.log for item in items]
+        return logs
+
+    def _resume(self) -> None:
+        """Start from the checkpoint, if one is kept and the chain still holds its block."""
+        if self.checkpoints is None or not self.checkpoints.held:
+            return
+        blocks = {held.block for held in self.checkpoints.held.values()}
+        held = [self.checkpoints.trusted(cid) for cid in sorted(self.checkpoints.held)]
+        if len(blocks) != 1 or any(h is None for h in held):
+            return  # not one consistent checkpoint of the whole registry: read it all
+        first = next(h for h in held if h is not None)
+        with self._changed:
+            self._raw = {cid: list(h.logs) for cid, h in self.checkpoints.held.items()}
+            self._histories = {
+                cid: history_of(self.registry, cid, logs) for cid, logs in self._raw.items()
+            }
+            self._block, self._hash = first.block, bytes(HexBytes(first.hash))
+        log.info("resuming from the checkpoint at block %s", first.block)
+
+    def save_checkpoint(self) -> None:
+        """Keep every campaign's logs up to the chain's ``safe`` block (never above it: a
+        reorg there would leave the checkpoint holding events the chain no longer has)."""
+        self._saved_at = time.monotonic()
+        if self.checkpoints is None or self._hash is None:
+            return
+        safe = self.registry.w3.eth.get_block("safe")
+        self.rpc_calls += 1
+        number = min(int(safe["number"]), self._block)
+        if number != int(safe["number"]):
+            return  # the index is behind the safe block: keep the checkpoint it has
+        block_hash = HexBytes(safe["hash"]).to_0x_hex()
+        with self._lock:
+            raw = {cid: list(logs) for cid, logs in self._raw.items()}
+        for cid in self.campaign_ids():
+            self.checkpoints.keep(cid, number, block_hash, raw.get(cid, []))
+        self.checkpoints.save()
 
     def _builds_on_head(self, latest: Any) -> bool:
         """Whether ``latest`` is the block the index has read up to, or a descendant of it."""
@@ -158,6 +231,10 @@ class CampaignIndex:
 
     def stop(self) -> None:
         self._stop.set()
+        try:
+            self.save_checkpoint()
+        except Exception as exc:  # noqa: BLE001 - the node may be gone at shutdown
+            log.warning("checkpoint not saved: %s", exc)
         with self._changed:
             self._changed.notify_all()
 

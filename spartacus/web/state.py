@@ -19,6 +19,7 @@ from flask import current_app
 from web3 import HTTPProvider, Web3
 from web3.providers.rpc.utils import ExceptionRetryConfiguration
 
+from ..chain.checkpoint import Checkpoints
 from ..chain.deployments import find_registry
 from ..chain.directory import CustodianDirectory, load_directory
 from ..chain.networks import explorer_for
@@ -85,6 +86,7 @@ class WebState:
             poll_interval=float(self.config["POLL_INTERVAL"]),
             directory=self.directory,
             operator=self.operator_account,
+            checkpoints=Checkpoints(self.registry, self.home / "web" / "checkpoints.json"),
         )
 
     @cached_property

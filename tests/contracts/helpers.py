@@ -142,8 +142,23 @@ class Campaign:
 
 
 def events(receipt: Any, name: str) -> list[dict[str, Any]]:
-    """The arguments of every ``name`` event in the receipt, in log order."""
-    return [dict(log.event_arguments) for log in receipt.events if log.event_name == name]
+    """The arguments of every ``name`` event in the receipt, in log order, without
+    ``previousBlock``: every campaign event carries it, and tests/contracts/test_event_chain.py
+    asserts it for each kind of event (``links`` below)."""
+    return [
+        {k: v for k, v in log.event_arguments.items() if k != "previousBlock"}
+        for log in receipt.events
+        if log.event_name == name
+    ]
+
+
+def links(receipt: Any) -> list[tuple[str, int, int]]:
+    """(event, its block, its previousBlock) for every campaign event in the receipt."""
+    return [
+        (log.event_name, int(log.block_number), int(log.event_arguments["previousBlock"]))
+        for log in receipt.events
+        if "previousBlock" in log.event_arguments
+    ]
 
 
 def event_names(receipt: Any) -> list[str]:

@@ -193,8 +193,14 @@ def test_gated_pledge_with_valid_proof_counts(world: World, gated: Any) -> None:
     )
     (pledged,) = events(world.registry, receipt, "Pledged")
     assert (pledged["account"], pledged["index"], pledged["active"]) == (a1.account.address, 1, 1)
+    # Right after its Pledged, in the same block: previousBlock is that block (issue #15).
     assert events(world.registry, receipt, "MemberPledged") == [
-        {"campaignId": first, "index": 1, "nullifier": a1.proof.nullifier}
+        {
+            "campaignId": first,
+            "index": 1,
+            "nullifier": a1.proof.nullifier,
+            "previousBlock": receipt["blockNumber"],
+        }
     ]
     assert world.registry.nullifier_holder(first, a1.proof.nullifier) == 1
 
@@ -289,8 +295,14 @@ def test_gated_batch_refuses_a_bad_item_and_late_member_is_admitted_at_once(
     info = world.registry.info(campaign)
     assert info.active == 3 and world.registry.admitted(campaign, 3)
     admitted = world.registry.contract.events.Admitted().get_logs(from_block=0)
+    # Admitted at once, after its Pledged in the same block (issue #15: previousBlock).
     assert [dict(e["args"]) for e in admitted] == [
-        {"campaignId": campaign, "index": 3, "active": 3}
+        {
+            "campaignId": campaign,
+            "index": 3,
+            "active": 3,
+            "previousBlock": admitted[0]["blockNumber"],
+        }
     ]
 
 
