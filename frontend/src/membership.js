@@ -20,7 +20,8 @@ import { api } from "./ui.js";
 export const DEPTH = 16; // SpartacusGroups.DEPTH
 // Written by frontend/build.mjs (esbuild define): the proving files' sha256, so this bundle's
 // hash in the site manifest pins them too.
-const PROVING_SHA256 = __SEMAPHORE_SHA256__; // eslint-disable-line no-undef
+// Outside the bundle (node --test) there is none, and proving refuses to start.
+const PROVING_SHA256 = typeof __SEMAPHORE_SHA256__ === "object" ? __SEMAPHORE_SHA256__ : null; // eslint-disable-line no-undef
 const CODE = /^([1-9][0-9]{0,30})-([A-Za-z0-9_-]{43})$/;
 
 /** An invitation code's group and key; throws an Error saying what is wrong. */
@@ -60,6 +61,7 @@ async function provingFile(url, expected) {
 let files = null;
 /** The depth-16 wasm and zkey, fetched once from this site and checked. */
 export function provingFiles(base = "/static/dist") {
+  if (!PROVING_SHA256) throw new Error("this script was not built with the proving files' hashes (frontend/build.mjs)");
   files ??= Promise.all([
     provingFile(`${base}/semaphore-${DEPTH}.wasm`, PROVING_SHA256.wasm),
     provingFile(`${base}/semaphore-${DEPTH}.zkey`, PROVING_SHA256.zkey),
