@@ -80,10 +80,15 @@ def info(group_id: int) -> Any:
 def members(group_id: int) -> Any:
     """The group's commitments in leaf order (decimal strings) and the root they make."""
     found = _info(group_id)
-    commitments = state().groups.members(group_id)
-    return jsonify(
-        {"group": group_id, "root": str(found.root), "members": [str(c) for c in commitments]}
-    )
+    shared = state()
+    # Rebuilding the list reads the group's logs from the contract's deployment on: do it
+    # once per root (one view call per request), not once per visitor.
+    cached = shared.group_members.get(group_id)
+    if cached is None or cached[0] != found.root:
+        cached = (found.root, [str(c) for c in shared.groups.members(group_id)])
+        if len(cached[1]) == found.size:  # the node had every event of this root
+            shared.group_members[group_id] = cached
+    return jsonify({"group": group_id, "root": str(found.root), "members": cached[1]})
 
 
 @api.post("/<int:group_id>/redeem")

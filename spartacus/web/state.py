@@ -54,6 +54,7 @@ class WebState:
         self._start_lock = threading.Lock()
         self._visitor_key = secrets.token_bytes(32)
         self._hidden: tuple[float, set[int]] = (0.0, set())
+        self.group_members: dict[int, tuple[int, list[str]]] = {}  # group -> (root, members)
 
     @cached_property
     def home(self) -> Path:

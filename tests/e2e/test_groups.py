@@ -84,7 +84,7 @@ def group_site(spartacus: Spartacus, w3: Web3, tmp_path: Path) -> Iterator[Group
     server = waitress.create_server(recorder, host="127.0.0.1", port=0, threads=8)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    yield GroupSite(f"http://127.0.0.1:{server.effective_port}", groups, recorder)  # type: ignore[union-attr]
+    yield GroupSite(f"http://127.0.0.1:{server.effective_port}", groups, recorder)
     state.stop()
     server.close()
 

@@ -79,6 +79,10 @@ def test_group_page_shows_name_size_admin_and_invitations(groups: Groups, web: W
     }  # fmt: skip
     members = web.get(f"/api/groups/{group_id}/members").get_json()
     assert members["members"] == [str(COMMITMENT)]
+    groups.add_members(dev_account(ADMIN), group_id, [OTHER])  # a new root: read again
+    members = web.get(f"/api/groups/{group_id}/members").get_json()
+    assert members["members"] == [str(COMMITMENT), str(OTHER)]
+    assert members["root"] == str(groups.info(group_id).root)
     # The prover's workers need blob: workers; nothing else is opened up.
     assert "worker-src 'self' blob:" in page.headers["Content-Security-Policy"]
 
