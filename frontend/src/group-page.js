@@ -8,11 +8,12 @@
 //   identity: #identity-none #identity-kept #identity-commitment #identity-warning
 //             #identity-download #identity-status #restore-form #restore-file #restore-error
 //   any page: #page-error
-// The page also offers `window.spartacus.proveMembership(groupId, scope, message)` (see
-// membership.js): a proof from the identity kept here, for campaigns gated to the group.
+// The page also offers `window.spartacus.proveMembership(groupId, scope, message)` and
+// `membershipScope(registry, campaignId)` (see membership.js): a proof from the identity kept
+// here, for campaigns gated to the group.
 
 import { BACKUP_FILENAME, backupText, forgetIdentity, keepIdentity, keptIdentity, newRecord, readBackup } from "./identities.js";
-import { groupMembers, parseInvitation, proveMembership, signRedemption } from "./membership.js";
+import { groupMembers, membershipScope, parseInvitation, proveMembership, signRedemption } from "./membership.js";
 import { $, api, busy, download, pageData, ready, refused, say, show } from "./ui.js";
 
 function showIdentity(page) {
@@ -134,6 +135,7 @@ function main() {
     window.spartacus = {
       proveMembership: (groupId, scope, message) =>
         proveMembership({ chainId: page.chainId, groups: page.groups, groupId, scope, message }),
+      membershipScope: (registry, campaignId) => membershipScope(page.chainId, registry, campaignId).toString(),
     };
   } catch (error) {
     say($("#page-error"), `This page could not start: ${error?.message ?? error}`);

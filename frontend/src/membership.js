@@ -12,7 +12,7 @@
 
 import { Group } from "@semaphore-protocol/group";
 import { generateProof } from "@semaphore-protocol/proof";
-import { Wallet, getAddress, hexlify } from "ethers";
+import { AbiCoder, Wallet, getAddress, hexlify, keccak256 } from "ethers";
 
 import { identityOf, keptIdentity } from "./identities.js";
 import { api } from "./ui.js";
@@ -23,6 +23,16 @@ export const DEPTH = 16; // SpartacusGroups.DEPTH
 // Outside the bundle (node --test) there is none, and proving refuses to start.
 const PROVING_SHA256 = typeof __SEMAPHORE_SHA256__ === "object" ? __SEMAPHORE_SHA256__ : null; // eslint-disable-line no-undef
 const CODE = /^([1-9][0-9]{0,30})-([A-Za-z0-9_-]{43})$/;
+
+/** The scope of a campaign's membership proofs (contracts/libraries/MembershipScope.sol,
+ * SpartacusGroups.scopeOf): uint256(keccak256(abi.encode(chainId, registry, campaignId))). */
+export function membershipScope(chainId, registry, campaignId) {
+  const encoded = AbiCoder.defaultAbiCoder().encode(
+    ["uint256", "address", "uint256"],
+    [BigInt(chainId), getAddress(registry), BigInt(campaignId)],
+  );
+  return BigInt(keccak256(encoded));
+}
 
 /** An invitation code's group and key; throws an Error saying what is wrong. */
 export function parseInvitation(code) {

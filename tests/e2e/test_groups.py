@@ -152,6 +152,10 @@ def test_invitation_link_redeem_prove_and_move_the_identity(
 
     # Proving in the browser, checked by the contract: true for its message, refused for another.
     scope = groups.scope_of(spartacus.registry, 7)
+    scope_js = page.evaluate(
+        "([r, c]) => window.spartacus.membershipScope(r, c)", [spartacus.registry, 7]
+    )
+    assert int(scope_js) == scope  # the browser's scope rule is the contract's
     message = 0xC0FFEE
     proof = proof_of(page.evaluate(PROVE, [group_id, str(scope), str(message)]))
     assert_verifies_only_for(groups, group_id, scope, message, proof)
