@@ -9,19 +9,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from web3 import Web3
 
 from spartacus.chain.groups import Groups
 from spartacus.cli.context import dev_account
 from spartacus.protocol.groups import Invitation
 from spartacus.web import WebState, create_app
+from tests.cli.conftest import Spartacus
 
 from .conftest import RELAYER, Web
+from .test_proxy import free_port, wait_for
 
 ADMIN = 0
 COMMITMENT = 424242
@@ -164,3 +170,27 @@ def test_proving_files_are_the_npm_ones_served_and_pinned_by_the_bundle() -> Non
     assert sorted(p.name for p in dist.glob("semaphore-*")) == [
         "semaphore-16.wasm", "semaphore-16.zkey"
     ]  # fmt: skip
+
+
+def test_serve_with_groups_option_serves_that_contracts_groups(
+    groups: Groups, spartacus: Spartacus, tmp_path: Path
+) -> None:
+    group_id, _ = _group(groups)
+    port = free_port()
+    root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ, PYTHONPATH=root, SPARTACUS_GROUPS="", SPARTACUS_RELAYER_KEY="")
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from spartacus.cli import main; main()",
+         "--rpc", spartacus.rpc, "--registry", spartacus.registry, "--groups", groups.address,
+         "--home", str(tmp_path / "served"), "--dev-account", str(RELAYER),
+         "serve", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for(f"{url}/api/health", process, "spartacus serve")
+        answer = requests.get(f"{url}/api/groups/{group_id}", timeout=30)
+        assert answer.status_code == 200 and answer.json()["name"] == "Night shift"
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
