@@ -41,16 +41,14 @@ const common = {
   // so a build here and a build in any other folder give the same bytes.
   preserveSymlinks: true,
   logLevel: "warning",
+  // The proving files' sha256 (checked before proving), so each bundle's own hash in the
+  // manifest pins them too.
+  define: { __SEMAPHORE_SHA256__: JSON.stringify(proving) },
 };
 await build({ ...common, entryPoints: ["frontend/src/app.js"], outfile: `${STATIC}/dist/app.js` });
-// The group pages' bundle carries the proving files' sha256 (checked before proving), so its
-// own hash in the manifest pins them. snarkjs reads `process.browser` to pick fetch over fs.
-await build({
-  ...common,
-  entryPoints: ["frontend/src/group-page.js"],
-  outfile: `${STATIC}/dist/groups.js`,
-  define: { __SEMAPHORE_SHA256__: JSON.stringify(proving) },
-});
+// The group pages (identities, redemption, proving); the campaign pages prove for a gated
+// join with the same code (membership.js), in app.js.
+await build({ ...common, entryPoints: ["frontend/src/group-page.js"], outfile: `${STATIC}/dist/groups.js` });
 
 const files = filesUnder(STATIC)
   .filter((path) => path !== join(MANIFEST))

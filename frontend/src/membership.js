@@ -34,6 +34,14 @@ export function membershipScope(chainId, registry, campaignId) {
   return BigInt(keccak256(encoded));
 }
 
+/** The message a gated pledge's proof carries (spartacus/protocol/groups.py
+ * membership_message): uint256(keccak256(abi.encode(digest, account))), `digest` the EIP-712
+ * digest of the Pledge the account signs (its bytes, nonce and validUntil). */
+export function membershipMessage(pledgeDigest, account) {
+  const encoded = AbiCoder.defaultAbiCoder().encode(["bytes32", "address"], [hexlify(pledgeDigest), getAddress(account)]);
+  return BigInt(keccak256(encoded));
+}
+
 /** An invitation code's group and key; throws an Error saying what is wrong. */
 export function parseInvitation(code) {
   const match = CODE.exec(String(code ?? "").trim());
@@ -101,7 +109,9 @@ export async function groupMembers(groupId) {
  */
 export async function proveMembership({ chainId, groups, groupId, scope, message, storage = localStorage }) {
   const kept = keptIdentity(storage, chainId, groups, groupId);
-  if (!kept) throw new Error(`this browser holds no membership identity for group ${groupId}`);
+  if (!kept) {
+    throw new Error(`only members of group ${groupId} may join, and this browser holds no membership identity for it: open your invitation link, or restore your backup on the group's page (/g/${groupId})`);
+  }
   const identity = identityOf(kept);
   const [group, artifacts] = await Promise.all([groupMembers(groupId), provingFiles()]);
   if (group.indexOf(identity.commitment) < 0) {

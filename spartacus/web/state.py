@@ -85,14 +85,17 @@ class WebState:
     @cached_property
     def _groups(self) -> Groups | str:
         try:
-            return find_groups(self.w3, self.home, self.config["GROUPS"])
+            if self.config["GROUPS"]:
+                return find_groups(self.w3, self.home, self.config["GROUPS"])
+            # The contract the registry's gated campaigns name their groups in.
+            return self.registry.groups
         except (GroupsNotFound, UsageError) as exc:
             return str(exc)
 
     @property
     def groups(self) -> Groups:
-        """The membership groups contract (SPARTACUS_GROUPS, or the one recorded under HOME);
-        404 on every group page of a site that has none."""
+        """The membership groups contract: SPARTACUS_GROUPS, else the registry's own (the one
+        its gated campaigns use); 404 on every group page when there is none."""
         found = self._groups
         if isinstance(found, str):
             # The reason names the operator's folders: it is for `spartacus serve`, not visitors.

@@ -24,6 +24,7 @@ from web3 import Web3
 
 from spartacus import semaphore
 from spartacus.chain.groups import Groups
+from spartacus.chain.registry import Registry
 from spartacus.cli.context import dev_account
 from spartacus.exceptions import ContractRevert
 from spartacus.semaphore import Proof
@@ -32,7 +33,7 @@ from tests.cli.conftest import Spartacus
 
 from .conftest import BodyRecorder
 from .test_accessibility import AXE, violations
-from .test_browser import TIMEOUT
+from .test_browser import TIMEOUT, join
 
 ADMIN = 0
 PROVE = "([g, s, m]) => window.spartacus.proveMembership(g, s, m)"
@@ -67,12 +68,12 @@ class GroupSite:
 
 @pytest.fixture
 def group_site(spartacus: Spartacus, w3: Web3, tmp_path: Path) -> Iterator[GroupSite]:
-    groups = Groups.deploy(w3, dev_account(ADMIN))
+    # The registry's own groups contract (its gated campaigns' groups): the site's default.
+    groups = Registry(w3, spartacus.registry).groups
     app = create_app(
         {
             "RPC": spartacus.rpc,
             "REGISTRY": spartacus.registry,
-            "GROUPS": groups.address,
             "HOME": str(tmp_path / "web"),
             "RELAYER_KEY": dev_account(6),
             "POLL_INTERVAL": 0.3,
@@ -204,3 +205,33 @@ def test_invitation_link_redeem_prove_and_move_the_identity(
     )
     assert group_site.third_party == []
     assert group_site.errors == []
+
+
+def test_gated_campaign_join_proves_membership_in_the_browser(
+    browser: Browser, group_site: GroupSite, spartacus: Spartacus, create_campaign: Any
+) -> None:
+    groups = group_site.groups
+    admin = dev_account(ADMIN)
+    group_id = groups.create_group(admin, "Night shift")
+    (invitation,) = groups.create_invitations(admin, group_id, 1)
+    campaign_id, _ = create_campaign(threshold=3, group=group_id)
+    registry = Registry(groups.w3, spartacus.registry)
+
+    # Someone with no membership is stopped before any code is shown or anything is sent.
+    eve = group_site.open(group_site.context(browser), f"/c/{campaign_id}")
+    eve.fill("#join-name", "Eve")
+    eve.fill("#join-contact", "eve@example.org")
+    eve.click("#join-submit")
+    expect(eve.locator("#join-error")).to_contain_text(f"only members of group {group_id}")
+    expect(eve.locator("#receipt")).to_be_hidden()
+
+    alice = group_site.context(browser)
+    page = group_site.open(alice, f"/g/{group_id}/join#{invitation.code}")
+    page.click("#redeem-submit")
+    expect(page.locator("#redeem-done")).to_be_visible()
+    page = group_site.open(alice, f"/c/{campaign_id}")
+    join(page, "alice")  # proves in the browser, the relayer sends pledgeGatedWithSig
+    expect(page.locator("#count")).to_have_text("1")
+    assert registry.info(campaign_id).active == 1
+    assert not any(b"Alice" in body for body in (r[2] for r in group_site.recorder.requests))
+    assert group_site.third_party == [] and group_site.errors == []

@@ -99,10 +99,14 @@ def test_unknown_group_is_404(groups: Groups, web: Web) -> None:
     assert answer.status_code == 404 and "no group 9" in answer.get_json()["error"]
 
 
-def test_site_without_groups_contract_says_so(web: Web) -> None:
-    answer = web.get("/api/groups/1")
-    assert answer.status_code == 404
-    assert answer.get_json()["error"] == "this site has no membership groups contract"
+def test_site_defaults_to_the_registrys_groups_contract(web: Web) -> None:
+    # Every registry names one groups contract (its gated campaigns' groups): without
+    # SPARTACUS_GROUPS the pages serve that one.
+    registry = web.state.registry
+    groups = Groups(registry.w3, registry.groups_address)
+    group_id = groups.create_group(dev_account(ADMIN), "Registry's own")
+    answer = web.get(f"/api/groups/{group_id}")
+    assert answer.status_code == 200 and answer.get_json()["name"] == "Registry's own"
 
 
 def test_relayed_redemption_adds_the_signed_commitment(groups: Groups, web: Web) -> None:
