@@ -77,8 +77,9 @@ async function provingFile(url, expected) {
 }
 
 let files = null;
-/** The depth-16 wasm and zkey, fetched once from this site and checked. */
-export function provingFiles(base = "/static/dist") {
+/** The depth-16 wasm and zkey, fetched once from this site and checked: they sit beside this
+ * script (static/dist/, where the build puts both). */
+export function provingFiles(base = new URL(".", import.meta.url).href.replace(/\/$/, "")) {
   if (!PROVING_SHA256) throw new Error("this script was not built with the proving files' hashes (frontend/build.mjs)");
   files ??= Promise.all([
     provingFile(`${base}/semaphore-${DEPTH}.wasm`, PROVING_SHA256.wasm),

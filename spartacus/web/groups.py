@@ -54,9 +54,7 @@ def _page_data(info: GroupInfo) -> dict[str, Any]:
         "groups": groups.address,
         "groupId": info.group_id,
         "relayer": shared.relayer.address if shared.relayer else None,
-        "proving": {"depth": 16, "wasm": "/static/dist/semaphore-16.wasm",
-                    "zkey": "/static/dist/semaphore-16.zkey"},
-    }  # fmt: skip
+    }
 
 
 @pages.get("/g/<int:group_id>")
