@@ -6,7 +6,7 @@
 
 import * as protocol from "./protocol/index.js";
 import { pledgeBody, withdrawBody } from "./bodies.js";
-import { membershipMessage, membershipScope, proveMembership } from "./membership.js";
+import { pledgeProof } from "./membership.js";
 import { AutoRoster, readRoster } from "./roster-view.js";
 import { campaignSlot, forgetReceipt, storeReceipt, storedReceipts } from "./receipts.js";
 import { showReceipt } from "./receipt-ui.js";
@@ -250,14 +250,7 @@ async function join(source, page, info, slot) {
     // A gated campaign: prove membership for this very pledge (before any code is shown: a
     // pledge that cannot be proved is never sent).
     say(progress, "Proving in this browser that you are a member of the group (a few seconds)...");
-    const typed = protocol.pledgeTypedData(page.chainId, page.registry, page.campaignId, sealed, 0, validUntil);
-    body.proof = await proveMembership({
-      chainId: page.chainId,
-      groups: page.groups,
-      groupId: page.group,
-      scope: membershipScope(page.chainId, page.registry, page.campaignId),
-      message: membershipMessage(protocol.typedDataDigest(typed), keys.account),
-    });
+    body.proof = await pledgeProof(page, sealed, keys.account, 0, validUntil);
   }
   if ($("#join-store").checked) storeReceipt(localStorage, slot, code, "member", new Date(), validUntil);
   showReceipt(code, { slot, onKept: () => fillStored(slot) });

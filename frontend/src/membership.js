@@ -15,6 +15,7 @@ import { generateProof } from "@semaphore-protocol/proof";
 import { AbiCoder, Wallet, getAddress, hexlify, keccak256 } from "ethers";
 
 import { identityOf, keptIdentity } from "./identities.js";
+import { pledgeTypedData, typedDataDigest } from "./protocol/index.js";
 import { api } from "./ui.js";
 
 export const DEPTH = 16; // SpartacusGroups.DEPTH
@@ -127,4 +128,20 @@ export async function proveMembership({ chainId, groups, groupId, scope, message
     scope: proof.scope.toString(),
     points: proof.points.map((p) => p.toString()),
   };
+}
+
+/**
+ * A gated pledge's proof: membership of the campaign's group (`page`: {chainId, registry,
+ * campaignId, groups, group}) for its scope and the message binding `sealed`, `account`, its
+ * `nonce` and `validUntil` (what the pledge signature signs).
+ */
+export function pledgeProof(page, sealed, account, nonce, validUntil) {
+  const typed = pledgeTypedData(page.chainId, page.registry, page.campaignId, sealed, nonce, validUntil);
+  return proveMembership({
+    chainId: page.chainId,
+    groups: page.groups,
+    groupId: page.group,
+    scope: membershipScope(page.chainId, page.registry, page.campaignId),
+    message: membershipMessage(typedDataDigest(typed), account),
+  });
 }
