@@ -6,6 +6,7 @@
 
 import * as protocol from "./protocol/index.js";
 import { pledgeBody, withdrawBody } from "./bodies.js";
+import { pledgeProof } from "./membership.js";
 import { AutoRoster, readRoster } from "./roster-view.js";
 import { campaignSlot, forgetReceipt, storeReceipt, storedReceipts } from "./receipts.js";
 import { showReceipt } from "./receipt-ui.js";
@@ -243,18 +244,28 @@ async function join(source, page, info, slot) {
   // The signature is valid for SIGNATURE_VALIDITY from the chain's time (as the site last
   // read it): past validUntil a pledge that has not landed never will, and its receipt can go.
   const validUntil = chainNow(info) + protocol.SIGNATURE_VALIDITY;
+  // The pledge account is new, so the registry expects its first nonce: nothing to ask.
+  const body = pledgeBody(page.chainId, page.registry, page.campaignId, keys, sealed, 0, validUntil);
+  if (page.group) {
+    // A gated campaign: prove membership for this very pledge (before any code is shown: a
+    // pledge that cannot be proved is never sent).
+    say(progress, "Proving in this browser that you are a member of the group (a few seconds)...");
+    body.proof = await pledgeProof(page, sealed, keys.account, 0, validUntil);
+  }
   if ($("#join-store").checked) storeReceipt(localStorage, slot, code, "member", new Date(), validUntil);
   showReceipt(code, { slot, onKept: () => fillStored(slot) });
   openWithdraw();
-  // The pledge account is new, so the registry expects its first nonce: nothing to ask.
-  const body = pledgeBody(page.chainId, page.registry, page.campaignId, keys, sealed, 0, validUntil);
   try {
     if (wallet) {
       say(progress, `Asking ${wallet.info.name} to send the pledge...`);
-      await sendFromWallet(wallet, page.chainId, page.registry, "pledgeWithSig", [
+      const args = [
         body.campaignId, body.account,
         [body.memberKey, body.ciphertext, body.boxes, body.commitment], body.validUntil, body.signature,
-      ]);
+      ];
+      const p = body.proof;
+      await sendFromWallet(wallet, page.chainId, page.registry, p ? "pledgeGatedWithSig" : "pledgeWithSig", p
+        ? [...args, [p.merkleTreeDepth, p.merkleTreeRoot, p.nullifier, p.message, p.scope, p.points]]
+        : args);
     } else {
       // The relayer holds pledges for a random time (its mixing window, up to a few minutes)
       // and sends them together: the answer comes once the batch is mined.

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from eth_account import Account
+from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
@@ -22,9 +24,10 @@ from web3.exceptions import ContractCustomError
 from web3.logs import DISCARD
 
 from ..exceptions import ChainError, ContractRevert, UsageError
-from ..protocol.groups import Invitation, check_commitment
+from ..protocol.groups import Invitation, check_commitment, invitation_typed_data
 from ..semaphore import Proof
 from .artifact import abi_signature, load_artifact
+from .fees import FeeCaps
 from .reverts import decode_revert
 from .sender import Sender
 
@@ -227,6 +230,19 @@ class Groups:
         signature = invitation.sign(self.chain_id, self.address, commitment)
         fn = self.contract.functions.redeemInvitation(invitation.group_id, commitment, signature)
         return self.transact(fn, account)
+
+    def sender(self, account: LocalAccount, caps: FeeCaps | None = None) -> Sender:
+        """The chain's one sender for ``account``'s calls to this contract (its custom errors
+        decoded), e.g. for a relayer that serialises this wallet's sends itself."""
+        return Sender(self.w3, account, self._errors, caps=caps)
+
+    def invitation_signer(self, group_id: int, commitment: int, signature: bytes) -> str:
+        """The invitation key that signed a redemption of ``commitment`` (the contract's
+        ``redeemInvitation`` recovers the same address; an unknown one is no invitation)."""
+        data = invitation_typed_data(self.chain_id, self.address, group_id, commitment)
+        return str(
+            Account.recover_message(encode_typed_data(full_message=data), signature=signature)
+        )
 
     def transact(self, fn: Any, account: LocalAccount) -> Any:
         """Send ``fn`` from ``account`` and wait for it; custom errors told in words."""

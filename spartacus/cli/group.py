@@ -1,4 +1,5 @@
-"""Commands for membership groups: deploy, create, invite, redeem (join), add, status.
+"""Commands for membership groups: deploy, create, invite, redeem (join), restore, add,
+status.
 
 A group's admin creates it and invites people (or adds their identity commitments
 directly); an invitee redeems a code, which makes a Semaphore identity on this machine,
@@ -144,6 +145,42 @@ def redeem(ctx: Context, code: str, backup: str | None) -> None:
 
 
 group.add_command(redeem, name="join")
+
+
+@group.command()
+@click.argument("backup_file", metavar="FILE", type=click.Path(exists=True, dir_okay=False))
+@json_option
+@pass_context
+def restore(ctx: Context, backup_file: str) -> None:
+    """Keep the identity of a backup FILE (a web page's "Download a backup", or another
+    home's identity file) under this home, so that this CLI proves membership with it."""
+    data = read_json(Path(backup_file), "identity backup")
+    groups = ctx.groups
+    try:
+        chain_id, group_id, backup = int(data["chainId"]), int(data["group"]), str(data["backup"])
+        address = str(data["groups"])
+    except (KeyError, TypeError, ValueError):
+        raise UsageError(
+            f"{backup_file} is not an identity backup (it needs chainId, groups, group and backup)"
+        ) from None
+    if chain_id != groups.chain_id or address.lower() != groups.address.lower():
+        raise UsageError(
+            f"{backup_file} is for chain {chain_id}, groups contract {address}; this command "
+            f"uses chain {groups.chain_id}, {groups.address} (see --rpc and --groups)"
+        )
+    identity = import_identity(backup)
+    if "commitment" in data and str(data["commitment"]) != str(identity.commitment):
+        raise UsageError(f"{backup_file}: its commitment does not match its backup code")
+    member = groups.is_member(group_id, identity.commitment)
+    path = _identity_path(ctx, groups, group_id)
+    _save_identity(path, groups, group_id, identity)
+    output(
+        ctx,
+        {"group": group_id, "commitment": str(identity.commitment), "identity": str(path),
+         "member": member},
+        f"identity for group {group_id} kept in {path}"
+        + ("" if member else f"\nwarning: it is not a member of group {group_id} (yet)"),
+    )  # fmt: skip
 
 
 @group.command()

@@ -98,6 +98,8 @@ def serve(
     if custodians:
         config["CUSTODIANS"] = ",".join(custodians)
     public_base(config, ctx.chain_id)  # off a local chain PUBLIC_URL must be set: say so now
+    if ctx.groups_address:  # spartacus --groups ADDR serve: the group pages' contract
+        config["GROUPS"] = ctx.groups_address
     if ctx.directory_path:  # spartacus --custodian-directory FILE serve
         config["CUSTODIAN_DIRECTORY"] = ctx.directory_path
     if ctx.chain_id in (31337, 1337):

@@ -25,6 +25,9 @@ from .state import WebState, state
 CSP = (
     "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
     "img-src 'self' data:; connect-src 'self'; font-src 'self'; form-action 'self'; "
+    # The group pages' prover (snarkjs) runs in Web Workers made from blob: URLs; without
+    # this the proof hangs with no error (docs/v2-plan.md §4).
+    "worker-src 'self' blob:; "
     "base-uri 'none'; frame-ancestors 'none'; manifest-src 'self'"
 )
 SECURITY_HEADERS = {
@@ -56,11 +59,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         "%d %b %Y, %H:%M UTC", time.gmtime(int(unix))
     )
 
-    from . import api, feed, pages
+    from . import api, feed, groups, pages
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(feed.bp)
+    app.register_blueprint(groups.pages)
+    app.register_blueprint(groups.api)
 
     @app.before_request
     def connect() -> None:
@@ -70,8 +75,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     @app.before_request
     def need_bundle() -> None:
         # A page without its script cannot seal anything: say so rather than serve it.
-        if (request.endpoint or "").startswith("pages.") and request.endpoint not in NO_SCRIPT:
-            problem = bundle_problem(app.static_folder)
+        endpoint = request.endpoint or ""
+        if endpoint.startswith(("pages.", "group_pages.")) and endpoint not in NO_SCRIPT:
+            problem = bundle_problem(app.static_folder, groups=endpoint.startswith("group_"))
             if problem:
                 raise RequestRefused(problem, 503)
 

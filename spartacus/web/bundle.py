@@ -10,6 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 BUNDLE = Path("dist") / "app.js"  # under the app's static folder; `node frontend/build.mjs`
+# The group pages' script (identities, redemption, proving) and the depth-16 proving files.
+GROUP_FILES = (
+    Path("dist") / "groups.js",
+    Path("dist") / "semaphore-16.wasm",
+    Path("dist") / "semaphore-16.zkey",
+)
 
 MISSING = (
     "the pages' script ({path}) is missing, so nobody could join, withdraw or read a roster "
@@ -18,11 +24,13 @@ MISSING = (
 )
 
 
-def bundle_problem(static_folder: str | Path | None) -> str | None:
-    """Why the bundle under ``static_folder`` cannot be served, or None when it can."""
-    path = Path(static_folder or ".") / BUNDLE
-    if not path.is_file() or path.stat().st_size == 0:
-        return MISSING.format(path=path)
+def bundle_problem(static_folder: str | Path | None, *, groups: bool = False) -> str | None:
+    """Why the bundle under ``static_folder`` cannot be served, or None when it can;
+    ``groups``: the group pages' files too."""
+    for name in (BUNDLE, *GROUP_FILES) if groups else (BUNDLE,):
+        path = Path(static_folder or ".") / name
+        if not path.is_file() or path.stat().st_size == 0:
+            return MISSING.format(path=path)
     return None
 
 

@@ -19,6 +19,7 @@ from ..exceptions import UsageError
 DEFAULTS: dict[str, Any] = {
     "RPC": "http://127.0.0.1:8545",
     "REGISTRY": None,  # address; default: the deployment recorded under HOME
+    "GROUPS": None,  # the membership groups contract; default: the one recorded under HOME
     "HOME": None,  # the app's home folder (deployments.json, the moderation store)
     "RELAYER_KEY": None,  # the operator's hot wallet; None turns the relayer off
     "CUSTODIANS": "",  # "name=url,name=url" or "url,url": custodian daemons for creators
@@ -70,6 +71,7 @@ DEFAULTS: dict[str, Any] = {
 _ENV = (
     "RPC",
     "REGISTRY",
+    "GROUPS",
     "HOME",
     "RELAYER_KEY",
     "CUSTODIANS",

@@ -114,7 +114,17 @@ def campaign(campaign_id: int) -> str:
         share=share,
         explorer=shared.explorer,
         og={"title": c["title"], "description": description, "url": url},
-        page=_page(campaignId=campaign_id, status=c["status"], hidden=hidden is not None),
+        page=_page(
+            campaignId=campaign_id,
+            status=c["status"],
+            hidden=hidden is not None,
+            # A gated campaign's join proves membership in this contract's group c["group"].
+            **(
+                {"group": c["group"], "groups": shared.registry.groups_address}
+                if c["group"]
+                else {}
+            ),
+        ),
     )
 
 

@@ -27,6 +27,7 @@ from ..chain import rules
 from ..chain.batches import GATED, PLEDGE, WITHDRAW, BatchKind
 from ..chain.events import decode_receipt
 from ..chain.registry import Registry
+from ..chain.sender import Sender
 from ..exceptions import ContractRevert, NotAMember, RequestRefused
 from ..protocol.groups import membership_message, membership_scope
 from ..ratelimit import RateLimiter
@@ -186,8 +187,8 @@ class Relayer:
                 self._check_membership(
                     campaign_id, group, account, sealed, nonce, valid_until, proof
                 )
-            self._limit(f"campaign:{campaign_id}")
-            self._node_up()
+            self.limit(f"campaign:{campaign_id}")
+            self.node_up()
             self._funds()
             give_back = self.near.take(history, self.index.head.block)
             try:
@@ -255,7 +256,7 @@ class Relayer:
             # the campaign's or the relayer's budget must not stop members from withdrawing,
             # which is how such a burst is undone. Withdrawals cannot be sent without limit
             # anyway: each needs an active pledge (checked above), one in flight per account.
-            self._node_up()
+            self.node_up()
             self._funds(leaving=True)
             item = self.mixer.add(WITHDRAW, body)
         mined = self.mixer.wait(item)
@@ -277,7 +278,7 @@ class Relayer:
         terms = bodies.campaign_terms(body)
         custodians = bodies.uint(body, "custodians", 8)
         self._check_terms(terms, custodians, self.registry.latest_timestamp())
-        self._node_up()
+        self.node_up()
         self._funds()
         return {"ok": True}
 
@@ -302,11 +303,11 @@ class Relayer:
         for number, endorsement in enumerate(new.endorsements, start=1):
             rules.check_endorsement(f"endorsement {number}", endorsement.expiry, now)
             rules.check_signature(endorsement.signature, f"the signature of endorsement {number}")
-        self._limit("create")
+        self.limit("create")
         fn = self.registry.contract.functions.createCampaign(
             new.terms_abi(), new.instructions.as_abi(), [e.as_abi() for e in new.endorsements]
         )
-        receipt = self._submit(fn)
+        receipt = self.submit(fn)
         created = dict(decode_receipt(self.registry, receipt)).get("CampaignCreated")
         if created is None:
             raise RequestRefused("the campaign was mined but no CampaignCreated was seen", 502)
@@ -320,10 +321,10 @@ class Relayer:
     # ------------------------------------------------------------ internals
 
     def _campaign(self, campaign_id: int) -> Any:
-        self._node_up()
+        self.node_up()
         return self.index.require(campaign_id)
 
-    def _node_up(self) -> None:
+    def node_up(self) -> None:
         """Refuse at once (503: nothing sent) while the poller's last read failed: a node
         that hangs rather than refusing would otherwise hold every relayed request, and
         the server thread serving it, for its full timeout on each of several calls."""
@@ -334,19 +335,20 @@ class Relayer:
                 5,
             )
 
-    def _limit(self, key: str) -> None:
+    def limit(self, key: str, what: str = "campaign") -> None:
         wait = self._limiter.check(key)
         if wait:
             raise RequestRefused(
-                f"the relayer is busy with this campaign; try again in {wait} s", 429, wait
+                f"the relayer is busy with this {what}; try again in {wait} s", 429, wait
             )
 
-    def _submit(self, fn: Any) -> Any:
-        """Send a new campaign through the ``Submitter`` (see ``submit``) while the node is
-        up and the funds allow."""
-        self._node_up()
+    def submit(self, fn: Any, *, sender: Sender | None = None) -> Any:
+        """Send a new campaign (or, with this wallet's ``sender`` for the groups contract, an
+        invitation redemption: ``group_relay``) through the ``Submitter`` while the node is up
+        and the funds allow."""
+        self.node_up()
         self._funds()
-        return self._submitter.submit(fn)
+        return self._submitter.submit(fn, sender=sender)
 
     def _funds(self, leaving: bool = False) -> None:
         balance = self.balance()

@@ -20,13 +20,16 @@ from web3 import HTTPProvider, Web3
 from web3.providers.rpc.utils import ExceptionRetryConfiguration
 
 from ..chain.checkpoint import Checkpoints
-from ..chain.deployments import find_registry
+from ..chain.deployments import find_groups, find_registry
 from ..chain.directory import CustodianDirectory, load_directory
+from ..chain.groups import Groups
 from ..chain.networks import explorer_for
 from ..chain.registry import Registry
+from ..exceptions import GroupsNotFound, RequestRefused, UsageError
 from ..files import resolve_home
 from ..ratelimit import RateLimiter
 from .config import CustodianEntry, mix_seconds, parse_custodians, public_url
+from .group_relay import GroupRelay
 from .index import CampaignIndex
 from .live import LiveCounts
 from .moderation import ModerationStore
@@ -52,6 +55,7 @@ class WebState:
         self._start_lock = threading.Lock()
         self._visitor_key = secrets.token_bytes(32)
         self._hidden: tuple[float, set[int]] = (0.0, set())
+        self.group_members: dict[int, tuple[int, list[str]]] = {}  # group -> (root, members)
 
     @cached_property
     def home(self) -> Path:
@@ -78,6 +82,32 @@ class WebState:
         if self.config.get("FEE_CAPS") is not None:
             registry.caps = self.config["FEE_CAPS"]
         return registry
+
+    @cached_property
+    def _groups(self) -> Groups | str:
+        try:
+            if self.config["GROUPS"]:
+                return find_groups(self.w3, self.home, self.config["GROUPS"])
+            # The contract the registry's gated campaigns name their groups in.
+            return self.registry.groups
+        except (GroupsNotFound, UsageError) as exc:
+            return str(exc)
+
+    @property
+    def groups(self) -> Groups:
+        """The membership groups contract: SPARTACUS_GROUPS, else the registry's own (the one
+        its gated campaigns use); 404 on every group page when there is none."""
+        found = self._groups
+        if isinstance(found, str):
+            # The reason names the operator's folders: it is for `spartacus serve`, not visitors.
+            raise RequestRefused("this site has no membership groups contract", 404)
+        return found
+
+    @cached_property
+    def group_relay(self) -> GroupRelay | None:
+        """Relayed invitation redemptions, by the relayer's wallet (None without a relayer)."""
+        relayer = self.relayer
+        return GroupRelay(self.groups, relayer) if relayer is not None else None
 
     @cached_property
     def index(self) -> CampaignIndex:

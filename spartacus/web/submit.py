@@ -44,12 +44,21 @@ class Submitter:
         self.closed = False  # set when the app stops: nothing more is sent
         self._send_lock = threading.Lock()
 
-    def submit(self, fn: Any) -> Any:
+    def submit(self, fn: Any, *, sender: Sender | None = None) -> Any:
         """Send ``fn`` (its gas estimate runs the call: a revert is refused unmined) and
-        wait for it to be mined; returns the receipt of a transaction that succeeded."""
-        return self.wait(self.send(fn))
+        wait for it to be mined; returns the receipt of a transaction that succeeded.
 
-    def send(self, fn: Any, *, before_send: Callable[[Signed], None] | None = None) -> Signed:
+        ``sender``: the same wallet's sender for another contract (the groups contract, whose
+        custom errors it decodes); it shares this wallet's lock, so nonces never race."""
+        return self.wait(self.send(fn, sender=sender), sender=sender)
+
+    def send(
+        self,
+        fn: Any,
+        *,
+        before_send: Callable[[Signed], None] | None = None,
+        sender: Sender | None = None,
+    ) -> Signed:
         """Sign and send ``fn`` (one at a time: one nonce sequence); what went wrong is a
         ``RequestRefused`` with its status (504: it may have left, ``before_send`` was
         given its hash and bytes)."""
@@ -57,7 +66,7 @@ class Submitter:
             if self.closed:
                 raise RequestRefused("the relayer is restarting; try again in a moment", 503, 1)
             try:
-                return self.sender.send(fn, before_send=before_send)
+                return (sender or self.sender).send(fn, before_send=before_send)
             except ContractRevert as exc:
                 raise RequestRefused(str(exc), 409) from None
             except FeeAboveCap:
@@ -84,11 +93,12 @@ class Submitter:
                     504,
                 ) from None
 
-    def wait(self, signed: Signed) -> Any:
+    def wait(self, signed: Signed, *, sender: Sender | None = None) -> Any:
         """Wait for a sent transaction; its receipt if it succeeded, else ``RequestRefused``."""
+        sender = sender or self.sender
         tx = signed.tx_hash
         try:
-            receipt = self.sender.wait(tx, RECEIPT_TIMEOUT, raw=signed.raw)
+            receipt = sender.wait(tx, RECEIPT_TIMEOUT, raw=signed.raw)
         except TransactionDropped:
             raise RequestRefused(
                 f"transaction {tx} was dropped by the node and its nonce was used by another; "
@@ -113,5 +123,5 @@ class Submitter:
         if receipt["status"] != 1:
             # Mined and refused: nothing was recorded, so a 409 with the registry's reason
             # (e.g. a withdrawal overtaken by the pledge that revealed the campaign).
-            raise RequestRefused(self.sender.explain(tx, receipt), 409)
+            raise RequestRefused(sender.explain(tx, receipt), 409)
         return receipt

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import stat
 from pathlib import Path
 
@@ -103,3 +104,25 @@ def test_group_add_refuses_non_numbers(spartacus: Spartacus, groups: dict[str, s
     spartacus.ok("group", "create", "--name", "Night shift", role="admin", env=groups)
     result = spartacus("group", "add", "1", "0xabc", role="admin", env=groups)
     assert result.exit_code == 1 and "'0xabc' is not an identity commitment" in result.stderr
+
+
+def test_restore_keeps_a_backup_file_and_checks_it(
+    spartacus: Spartacus, groups: dict[str, str], tmp_path: Path
+) -> None:
+    spartacus.ok("group", "create", "--name", "Night shift", role="admin", env=groups)
+    (invitation,) = spartacus.ok("group", "invite", "1", role="admin", env=groups)["invitations"]
+    bob = spartacus.ok("group", "redeem", invitation["code"], role="bob", dev=3, env=groups)
+
+    # Bob's identity file (the browser's backup has the same format) moves to another home.
+    restored = spartacus.ok("group", "restore", bob["identity"], role="laptop", env=groups)
+    assert restored["member"] is True and restored["commitment"] == bob["commitment"]
+    assert Path(restored["identity"]).read_text() == Path(bob["identity"]).read_text()
+
+    altered = json.loads(Path(bob["identity"]).read_text()) | {"commitment": "12345"}
+    (tmp_path / "altered.json").write_text(json.dumps(altered))
+    refused = spartacus("group", "restore", str(tmp_path / "altered.json"), role="x", env=groups)
+    assert refused.exit_code == 1 and "does not match its backup code" in refused.stderr
+    other = json.loads(Path(bob["identity"]).read_text()) | {"chainId": 10}
+    (tmp_path / "other.json").write_text(json.dumps(other))
+    refused = spartacus("group", "restore", str(tmp_path / "other.json"), role="y", env=groups)
+    assert refused.exit_code == 1 and "is for chain 10" in refused.stderr

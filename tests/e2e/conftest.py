@@ -32,6 +32,7 @@ w3 = cli.w3
 spartacus = cli.spartacus
 travel = cli.travel
 make_custodians = cli.make_custodians
+create_campaign = cli.create_campaign
 daemons = watcher.daemons
 
 # Every page step waits on a relayed transaction, the site's poller or the daemon: 5 s (the

@@ -68,6 +68,11 @@ def test_build_twice_in_clean_folders_gives_identical_bytes(tmp_path: Path) -> N
         "dist/app.js",
         "dist/app.js.map",
         "dist/app.js.LEGAL.txt",
+        "dist/groups.js",
+        "dist/groups.js.map",
+        "dist/groups.js.LEGAL.txt",
+        "dist/semaphore-16.wasm",
+        "dist/semaphore-16.zkey",
         "dist/manifest.json",
     }
     assert one == two
