@@ -309,5 +309,13 @@ def test_gated_batch_refuses_a_bad_item_and_late_member_is_admitted_at_once(
 def test_gated_batch_needs_one_proof_per_item(world: World, gated: Any) -> None:
     first, _, a1, a2 = gated
     items = [(p.campaign, p.account.address, p.sealed, p.signed) for p in (a1, a2)]
-    with reverts("BadBatchSize", size=1, max=2):
+    with pytest.raises(ValueError):  # the client pairs items and proofs itself
         world.registry.pledge_with_sig_batch(world.relayer, items, proofs=[a1.proof])
+    # A caller that builds the arrays itself meets the registry's own check.
+    structs = [
+        (p.campaign, p.account.address, p.sealed.as_abi(), p.signed.valid_until, p.signed.signature)
+        for p in (a1, a2)
+    ]
+    call = world.registry.contract.functions.pledgeGatedWithSigBatch(structs, [a1.proof.abi()])
+    with reverts("BadBatchSize", size=1, max=2):
+        world.registry._send(call, world.relayer)
