@@ -1,16 +1,13 @@
 """Gas of membership groups (SpartacusGroups): adding members one by one and in batches,
 redeeming an invitation, verifying a proof, a gated pledge next to a plain one; and the time
-of one proof under Node."""
+of one proof under Node and in headless Chromium (bench/groupsweb.py)."""
 
 from __future__ import annotations
 
-import json
 import random
 import statistics
-import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from eth_account import Account
@@ -23,6 +20,7 @@ from spartacus.chain.registry import Registry
 from spartacus.cli.context import dev_account
 from spartacus.protocol import Sealed
 
+from . import groupsweb
 from .node import Node
 
 INSERT_AIM = 100_000  # issue 12: group insertion under 100,000 gas
@@ -65,7 +63,13 @@ def measure(node: Node, *, quick: bool) -> dict[str, Any]:
     prove_seconds = time.monotonic() - started
     verify = groups.contract.functions.verifyMembership(group_id, scope, message, proof.abi())
     verify_gas = int(verify.estimate_gas())
-    gated = _gated_pledge(node, groups, group_id, identities[1])
+    gated, registry = _gated_pledge(node, groups, group_id, identities[1])
+    member = identities[2]  # its identity file, as `group join` saves it
+    backup = {"chainId": groups.chain_id, "groups": groups.address, "group": group_id,
+              "commitment": str(member.commitment), "backup": member.backup}  # fmt: skip
+    browser = groupsweb.measure(
+        node, registry, group_id, backup, groups.scope_of(registry, 1), runs=3 if quick else 5
+    )
 
     return {
         "add_member": {
@@ -87,16 +91,17 @@ def measure(node: Node, *, quick: bool) -> dict[str, Any]:
         },
         "gated_pledge": gated,
         "prove_seconds_node": round(prove_seconds, 2),
+        "prove_browser": browser,
         "group_size": size + 16 + len(invitations),
-        "proving_files_bytes": _proving_files_bytes(),
     }
 
 
 def _gated_pledge(
     node: Node, groups: Groups, group_id: int, identity: semaphore.Identity
-) -> dict[str, int]:
+) -> tuple[dict[str, int], str]:
     """pledgeWithSig to an open campaign and pledgeGatedWithSig to one gated to the group,
-    same sizes (one custodian, t = 1), both relayed; gas used as mined."""
+    same sizes (one custodian, t = 1), both relayed; gas used as mined. Also the registry's
+    address (its site serves the browser proof)."""
     creator, relayer, custodian = dev_account(7), dev_account(8), dev_account(9)
     registry = Registry.deploy(node.w3, relayer, groups=groups.address)
     rng = random.Random(12)
@@ -131,15 +136,7 @@ def _gated_pledge(
     )  # fmt: skip
     registry.pledge_gated_with_sig(relayer, gated_id, account.address, pledge, signed, proof)
     gated = gas_of_last()
-    return {"plain": plain, "gated": gated, "extra": gated - plain}
-
-
-def _proving_files_bytes() -> int:
-    answer = subprocess.run(
-        ["node", str(semaphore.SCRIPT), "files"], capture_output=True, text=True, check=True
-    )
-    files = json.loads(answer.stdout)
-    return sum(Path(files[k]).stat().st_size for k in ("wasm", "zkey"))
+    return {"plain": plain, "gated": gated, "extra": gated - plain}, registry.address
 
 
 def rows(figures: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -159,8 +156,7 @@ def rows(figures: dict[str, Any]) -> list[tuple[str, str, str]]:
          f"check ~{verify - 21_000:,} of it)")
     )  # fmt: skip
     out.append(("groups", "proof under Node, depth 16", f"{figures['prove_seconds_node']:.2f} s"))
-    out.append(("groups", "proving files (depth 16)", f"{figures['proving_files_bytes']:,} bytes"))
-    return out
+    return out + groupsweb.rows(figures["prove_browser"])
 
 
 def aims(figures: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -178,7 +174,7 @@ def aims(figures: dict[str, Any]) -> dict[str, dict[str, Any]]:
         f"group insertion, addMembers per member (batch of 100): gas < {INSERT_AIM:,}": {
             "value": batch, "met": batch < INSERT_AIM,
         },
-    }  # fmt: skip
+    } | groupsweb.aims(figures["prove_browser"])  # fmt: skip
 
 
 def main() -> int:
