@@ -396,6 +396,24 @@ def who_may_join(group: int, name: str = "", size: int = 0, admin: str = "") -> 
     )
 
 
+def small_group(size: int, threshold: int) -> list[str]:
+    """The warning a gated campaign carries when its group has fewer than twice its threshold
+    of members (none otherwise): the pledges then hide among few people."""
+    if size >= 2 * threshold:
+        return []
+    members = f"{size} member{'s' if size != 1 else ''}"
+    start = f"the group has {members}; with a threshold of {threshold}, "
+    if size < threshold:
+        return [
+            start + "the campaign cannot reveal until the group's admin adds more members, "
+            "and the admin alone decides who they are."
+        ]
+    return [
+        start + "reaching it takes most of the group, so a pledge hides among few people: "
+        "whoever knows the group's members can guess who joined."
+    ]
+
+
 def unsafe_terms(custodian_threshold: int, grace_period: int) -> list[str]:
     """The warnings a campaign with these terms carries (none for safe terms)."""
     out = []

@@ -255,8 +255,10 @@ def _status(ctx: Context, campaign_id: int) -> None:
     recent = recent_pledges(
         history, ctx.chain_now(), lambda block: int(ctx.w3.eth.get_block(block)["timestamp"])
     )
-    warnings = rules.unsafe_terms(info.custodian_threshold, info.grace_period)
     group = registry.groups.info(info.group) if info.group else None
+    warnings = rules.unsafe_terms(info.custodian_threshold, info.grace_period) + (
+        rules.small_group(group.size, info.threshold) if group else []
+    )
     joining = (
         rules.who_may_join(info.group, group.name, group.size, group.admin)
         if group

@@ -369,10 +369,13 @@ def detail(
             "rate": rate_series(index, history),
             "createdAt": index.block_time(terms.block_number),
             "hidden": hidden,
-            # What these terms mean for a pledger, said on the page and in the join form.
-            "warnings": rules.unsafe_terms(terms.custodian_threshold, terms.grace_period),
             **joining(index, terms.group),
         }
+    )
+    # What these terms (and a gated campaign's group) mean for a pledger, said on the page
+    # and in the join form.
+    out["warnings"] = rules.unsafe_terms(terms.custodian_threshold, terms.grace_period) + (
+        rules.small_group(out["groupSize"], terms.threshold) if terms.group else []
     )
     return out
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -126,3 +127,31 @@ def test_restore_keeps_a_backup_file_and_checks_it(
     (tmp_path / "other.json").write_text(json.dumps(other))
     refused = spartacus("group", "restore", str(tmp_path / "other.json"), role="y", env=groups)
     assert refused.exit_code == 1 and "is for chain 10" in refused.stderr
+
+
+def test_status_warns_when_the_group_is_small_for_the_threshold(
+    spartacus: Spartacus, create_campaign: Any
+) -> None:
+    """Fewer than 2N members: a pledge hides among few people (or, under N, the admin alone
+    decides who completes the count). `status` says so, and stops once the group is 2N."""
+    group = spartacus.ok("group", "create", "--name", "Night shift", role="admin")["group"]
+    spartacus.ok("group", "add", str(group), *[str(c) for c in range(1001, 1004)], role="admin")
+    campaign, _ = create_campaign(threshold=4, custodians=2, t=2, grace="72h", group=group)
+
+    under = spartacus.ok("status", str(campaign))["warnings"]
+    assert under == [
+        "the group has 3 members; with a threshold of 4, the campaign cannot reveal until the "
+        "group's admin adds more members, and the admin alone decides who they are."
+    ]
+    spartacus.ok("group", "add", str(group), "1004", "1005", role="admin")
+    few = spartacus.ok("status", str(campaign))["warnings"]
+    assert few == [
+        "the group has 5 members; with a threshold of 4, reaching it takes most of the group, "
+        "so a pledge hides among few people: whoever knows the group's members can guess who "
+        "joined."
+    ]
+    text = spartacus("status", str(campaign)).stdout
+    assert "  warning    the group has 5 members; with a threshold of 4, reaching it" in text
+
+    spartacus.ok("group", "add", str(group), "1006", "1007", "1008", role="admin")
+    assert spartacus.ok("status", str(campaign))["warnings"] == []  # 8 = 2N: enough

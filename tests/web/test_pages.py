@@ -356,3 +356,26 @@ def test_the_campaign_page_shows_only_the_actions_that_apply_without_a_script(
     assert _shown(page, "revealed-banner") and _shown(page, "roster-section")
     for hidden in ("join-now", "join-section", "withdraw-section"):
         assert not _shown(page, hidden), hidden
+
+
+def test_a_gated_campaign_warns_when_its_group_is_small_for_the_threshold(
+    web: Web, spartacus: Any, create_campaign: Any
+) -> None:
+    """Fewer than 2N members in the group: the page and its join form say what it means."""
+    group = spartacus.ok("group", "create", "--name", "Night shift", role="admin")["group"]
+    spartacus.ok("group", "add", str(group), *[str(c) for c in range(1001, 1006)], role="admin")
+    campaign, _ = create_campaign(threshold=4, custodians=2, t=2, grace="72h", group=group)
+    web.sync()
+    html = web.get(f"/c/{campaign}").get_data(as_text=True)
+    terms = re.search(r'<ul id="terms-warnings".*?</ul>', html, re.S)
+    join = re.search(r'<ul id="join-warnings".*?</ul>', html, re.S)
+    assert terms and join
+    said = "the group has 5 members; with a threshold of 4, reaching it takes most of the group"
+    assert f"Warning: T{said[1:]}" in terms.group(0)
+    assert f"Before you join: {said}" in join.group(0)
+    assert web.get(f"/api/campaigns/{campaign}").get_json()["warnings"][0].startswith(said)
+
+    spartacus.ok("group", "add", str(group), "1006", "1007", "1008", role="admin")  # 8 = 2N
+    web.sync()
+    html = web.get(f"/c/{campaign}").get_data(as_text=True)
+    assert "terms-warnings" not in html and "join-warnings" not in html
