@@ -6,6 +6,9 @@ member; the browser then proves membership with the depth-16 files the site serv
 and SpartacusGroups.verifyMembership on the chain accepts the proof for its message and
 refuses it for another. The identity moves between the browser and the CLI in both
 directions with one backup format. axe-core checks the group pages at 390 and 1280 px.
+Issue 12's whole story: two invited people, each in a browser of their own, pledge to a
+gated campaign through the relayer, it reveals and both read the roster, while an
+uninvited browser is stopped before anything is sent.
 """
 
 from __future__ import annotations
@@ -31,9 +34,9 @@ from spartacus.semaphore import Proof
 from spartacus.web import WebState, create_app
 from tests.cli.conftest import Spartacus
 
-from .conftest import BodyRecorder
+from .conftest import BodyRecorder, Site
 from .test_accessibility import AXE, violations
-from .test_browser import TIMEOUT, join
+from .test_browser import CONTACTS, NAMES, TIMEOUT, join, open_page, person
 
 ADMIN = 0
 PROVE = "([g, s, m]) => window.spartacus.proveMembership(g, s, m)"
@@ -235,3 +238,93 @@ def test_gated_campaign_join_proves_membership_in_the_browser(
     assert registry.info(campaign_id).active == 1
     assert not any(b"Alice" in body for body in (r[2] for r in group_site.recorder.requests))
     assert group_site.third_party == [] and group_site.errors == []
+
+
+def test_two_invited_members_pledge_reveal_and_read_while_a_stranger_cannot_pledge(
+    browser: Browser, site: Site, spartacus: Spartacus, w3: Web3
+) -> None:
+    """Issue 12's browser test: the admin invites two people, each redeems in their own
+    browser, both pledge through the relayer to a campaign gated to the group with threshold
+    2, the campaign reveals and both read the roster; an uninvited browser is stopped before
+    any receipt code is shown, with nothing sent."""
+    groups = Registry(w3, spartacus.registry).groups
+    admin = dev_account(ADMIN)
+    group_id = groups.create_group(admin, "Night shift")
+    invited = groups.create_invitations(admin, group_id, 2)
+    invitations = dict(zip(("alice", "bob"), invited, strict=True))
+    campaign_id = _gated_campaign(spartacus, site, group_id, threshold=2)
+    third_party: list[str] = []
+    errors: list[str] = []
+
+    pages = {}
+    for who, invitation in invitations.items():  # each in a browser of their own
+        context = person(browser, site, third_party)
+        page = open_page(context, f"{site.url}/g/{group_id}/join#{invitation.code}", errors)
+        page.click("#redeem-submit")
+        expect(page.locator("#redeem-done")).to_be_visible()
+        pages[who] = open_page(context, f"{site.url}/c/{campaign_id}", errors)
+    expect(pages["alice"].locator("#count")).to_have_text("0")
+    join(pages["alice"], "alice", keep=True)  # proves in the browser; the relayer sends it
+    expect(pages["alice"].locator("#count")).to_have_text("1")
+
+    # A stranger, never invited: refused in the page, before any code is shown or sent.
+    relayed, posts = _relayed_pledges(site), _posts(site)
+    eve = open_page(person(browser, site, third_party), f"{site.url}/c/{campaign_id}", errors)
+    eve.fill("#join-name", "Eve")
+    eve.fill("#join-contact", "eve@example.org")
+    eve.click("#join-submit")
+    expect(eve.locator("#join-error")).to_contain_text(f"only members of group {group_id}")
+    expect(eve.locator("#receipt")).to_be_hidden()
+    assert _relayed_pledges(site) == relayed and _posts(site) == posts  # nothing at all
+    assert site.state.registry.info(campaign_id).active == 1
+
+    join(pages["bob"], "bob", keep=True)
+    for page in pages.values():
+        expect(page.locator("#status")).to_have_attribute("data-status", "revealed")
+    rosters = {who: _roster(page, 2) for who, page in pages.items()}
+    expected = sorted((NAMES[w], CONTACTS[w], f"{w} is in") for w in ("alice", "bob"))
+    assert sorted(rosters["alice"]) == sorted(rosters["bob"]) == expected
+    assert _relayed_pledges(site) == relayed + 1
+    bodies = b"\n".join(site.bodies())
+    assert not any(
+        secret.encode() in bodies for who in pages for secret in (NAMES[who], CONTACTS[who])
+    )
+    assert third_party == [] and errors == []
+
+
+def _gated_campaign(spartacus: Spartacus, site: Site, group_id: int, threshold: int) -> int:
+    """A campaign gated to `group_id`, endorsed by the site's custodian (its daemon releases),
+    no grace: it reveals as soon as `threshold` members have pledged."""
+    custodian = site.daemon.custodian
+    endorsement = spartacus.home(custodian.role) / "endorsement.json"
+    spartacus.ok("custodian", "endorse", "--out", str(endorsement), role=custodian.role,
+                 passphrase=custodian.passphrase, dev=None)  # fmt: skip
+    created = spartacus.ok(
+        "create", "--title", "Fix the heating", "--description", "The office is cold",
+        "--plan", "We write to facilities together", "--instructions", "Monday 9:00",
+        "--threshold", str(threshold), "--deadline", "7d", "--grace", "0",
+        "--custodian-threshold", "1", "--endorsement", str(endorsement),
+        "--group", str(group_id), role="creator", dev=1,
+    )  # fmt: skip
+    return int(created["campaign"])
+
+
+def _relayed_pledges(site: Site) -> int:
+    return sum(1 for m, p, _ in site.recorder.requests if (m, p) == ("POST", "/api/relay/pledge"))
+
+
+def _posts(site: Site) -> int:
+    return sum(1 for m, _, _ in site.recorder.requests if m == "POST")
+
+
+def _roster(page: Page, members: int) -> list[tuple[str, ...]]:
+    """Read the roster with the code kept in this browser, until every member's row is there
+    (the custodian's daemon releases on its own schedule)."""
+    rows = page.locator("#roster-table tbody tr")
+    for _ in range(60):
+        page.click("#roster-submit")
+        expect(page.locator("#roster-result")).to_be_visible()
+        if page.locator("#roster-missing").is_hidden() and rows.count() == members:
+            break
+        page.wait_for_timeout(1000)
+    return [tuple(cell.inner_text() for cell in row.locator("td").all()) for row in rows.all()]
