@@ -69,7 +69,7 @@ EIP170_LIMIT = 24_576
 _WHOLE_NUMBER = re.compile(r"t_rational_(\d+)_by_1")
 
 
-def _sources() -> dict[str, dict[str, str]]:
+def project_sources() -> dict[str, dict[str, str]]:
     """Every source under contracts/, keyed by its path relative to the repository root.
 
     Hidden folders are skipped: ``ape compile`` unpacks its dependencies into
@@ -121,7 +121,7 @@ VERIFIED = ("Spartacus",)
 def compile_contracts() -> dict[str, dict[str, Any]]:
     """Compile contracts/ and return ``{name: {"abi", "bytecode", ..., "constants"}}`` for
     SHIPPED, and ``{name + ".verify": ...}`` for VERIFIED: what block explorers need."""
-    sources = _sources()
+    sources = project_sources()
     standard_input = {"language": "Solidity", "sources": sources, "settings": SETTINGS}
     output = compile_standard(standard_input)
     artifacts = {}

@@ -21,10 +21,10 @@ def test_artifact_check_fails_on_changed_source(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     shipped = (build.ARTIFACTS / "Spartacus.json").read_text()
-    sources = build._sources()
+    sources = build.project_sources()
     edited = {path: dict(source) for path, source in sources.items()}
     edited["contracts/Spartacus.sol"]["content"] += "\n// an edit the artifact does not have\n"
-    monkeypatch.setattr(build, "_sources", lambda: edited)
+    monkeypatch.setattr(build, "project_sources", lambda: edited)
 
     assert build.main(["--check"]) == 1
     assert "out of date: Spartacus" in capsys.readouterr().err

@@ -25,7 +25,7 @@ from spartacus.chain.artifact import load_artifact
 from tests.rpc_proxy import RpcProxy
 
 CUSTODIAN_ASSIGNED = (
-    "0x" + keccak(text="CustodianAssigned(uint256,address,uint8,bytes32,uint64,bytes)").hex()
+    "0x" + keccak(text="CustodianAssigned(uint256,address,uint8,bytes32,uint64,bytes,uint48)").hex()
 )
 ELSEWHERE = "0x000000000000000000000000000000000000dEaD"
 

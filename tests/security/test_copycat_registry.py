@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import solcx
 from web3 import HTTPProvider, Web3
 from web3.contract import Contract
 
@@ -39,12 +38,11 @@ from spartacus.chain.sender import Sender
 from spartacus.cli.context import dev_account
 from spartacus.custodian.keystore import Keystore
 from spartacus.custodian.release_plan import plan_release
-from spartacus.dev.build import ROOT, SOLC_VERSION
+from spartacus.dev import build
 from spartacus.exceptions import KeyNotForThisRegistry
 from tests.cli.conftest import CustodianRole, Spartacus, pledge
 from tests.custodian.conftest import Daemon, wait_until
 
-INTERFACE = "contracts/interfaces/ISpartacus.sol"
 COPYCAT = """// SPDX-License-Identifier: AGPL-3.0-or-later
 pragma solidity 0.8.37;
 
@@ -55,20 +53,23 @@ contract Copycat {
     uint256 public campaignCount;
     address internal custodian;
     ISpartacus.Status internal status = ISpartacus.Status.Revealed;
+    uint48 internal last;  // chains its events like the registry, so readers walk them
+
+    modifier chained() { _; last = uint48(block.number); }
 
     function assign(uint256 id, address who, bytes32 key, ISpartacus.Sealed calldata s)
-        external
+        external chained
     {
         (campaignCount, custodian) = (id, who);
-        emit ISpartacus.CustodianAssigned(id, who, 0, key, 0, "");
-        emit ISpartacus.InstructionsSealed(id, s);
+        emit ISpartacus.CustodianAssigned(id, who, 0, key, 0, "", last);
+        emit ISpartacus.InstructionsSealed(id, s, uint48(block.number));
     }
 
     function replay(uint256 id, address account, uint32 index, ISpartacus.Sealed calldata s)
-        external
+        external chained
     {
         emit ISpartacus.Pledged(
-            id, account, index, s.memberKey, s.ciphertext, s.boxes, s.commitment, index
+            id, account, index, s.memberKey, s.ciphertext, s.boxes, s.commitment, index, last
         );
     }
 
@@ -84,10 +85,11 @@ contract Copycat {
         c.rosterMode = ISpartacus.RosterMode.Public;
         c.custodians = new address[](1);
         c.custodians[0] = custodian;
+        c.lastEventBlock = last;
     }
 
-    function release(uint256 id, bytes calldata data) external {
-        emit ISpartacus.Released(id, msg.sender, 0, data);
+    function release(uint256 id, bytes calldata data) external chained {
+        emit ISpartacus.Released(id, msg.sender, 0, data, last);
     }
 }
 """
@@ -96,20 +98,19 @@ contract Copycat {
 @pytest.fixture(scope="module")
 def copycat_artifact() -> dict[str, Any]:
     """The copycat compiled with the project's own compiler (py-solc-x, solc 0.8.37)."""
-    sources = {
-        "Copycat.sol": {"content": COPYCAT},
-        INTERFACE: {"content": (ROOT / INTERFACE).read_text()},
-    }
-    output = solcx.compile_standard(
+    # The interface imports Semaphore's (gated pledges): the build's own source list brings
+    # it and everything it imports from node_modules.
+    sources = {"Copycat.sol": {"content": COPYCAT}, **build.project_sources()}
+    output = build.compile_standard(
         {
             "language": "Solidity",
             "sources": sources,
             "settings": {
                 "evmVersion": "cancun",
+                "remappings": build.REMAPPINGS,
                 "outputSelection": {"Copycat.sol": {"Copycat": ["abi", "evm.bytecode.object"]}},
             },
-        },
-        solc_version=SOLC_VERSION,
+        }
     )
     compiled = output["contracts"]["Copycat.sol"]["Copycat"]
     return {"abi": compiled["abi"], "bytecode": "0x" + compiled["evm"]["bytecode"]["object"]}

@@ -55,7 +55,8 @@ FORK_CHAIN_ID = 4242
 
 def _terms(registry: Registry, threshold: int) -> tuple[object, ...]:
     deadline = registry.latest_timestamp() + 7 * 86400
-    return ("Copy", "", "", threshold, deadline, 0, 1, 1, False)  # grace 0, t = 1, public roster
+    # grace 0, t = 1, public roster, no late joining, open (group 0)
+    return ("Copy", "", "", threshold, deadline, 0, 1, 1, False, 0)
 
 
 def _fake_pledges(registry: Registry, campaign: int, custodian_key: bytes, count: int) -> None:
