@@ -46,6 +46,18 @@ class Proof:
     def abi(self) -> tuple[int, int, int, int, int, list[int]]:
         return (self.depth, self.root, self.nullifier, self.message, self.scope, list(self.points))
 
+    @classmethod
+    def from_json(cls, answer: dict[str, Any]) -> Proof:
+        """The proof from @semaphore-protocol/proof's JSON (numbers as decimal strings)."""
+        return cls(
+            depth=int(answer["merkleTreeDepth"]),
+            root=int(answer["merkleTreeRoot"]),
+            nullifier=int(answer["nullifier"]),
+            message=int(answer["message"]),
+            scope=int(answer["scope"]),
+            points=tuple(int(p) for p in answer["points"]),
+        )
+
 
 def _run(args: Sequence[str], request: dict[str, Any] | None = None) -> dict[str, Any]:
     node = shutil.which("node")
@@ -95,12 +107,4 @@ def prove(backup: str, members: Sequence[int], scope: int, message: int) -> Proo
         "scope": str(scope),
         "message": str(message),
     }
-    answer = _run(["prove"], request)
-    return Proof(
-        depth=int(answer["merkleTreeDepth"]),
-        root=int(answer["merkleTreeRoot"]),
-        nullifier=int(answer["nullifier"]),
-        message=int(answer["message"]),
-        scope=int(answer["scope"]),
-        points=tuple(int(p) for p in answer["points"]),
-    )
+    return Proof.from_json(_run(["prove"], request))

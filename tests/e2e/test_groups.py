@@ -93,17 +93,6 @@ def group_site(spartacus: Spartacus, w3: Web3, tmp_path: Path) -> Iterator[Group
     server.close()
 
 
-def proof_of(answer: dict[str, Any]) -> Proof:
-    return Proof(
-        depth=int(answer["merkleTreeDepth"]),
-        root=int(answer["merkleTreeRoot"]),
-        nullifier=int(answer["nullifier"]),
-        message=int(answer["message"]),
-        scope=int(answer["scope"]),
-        points=tuple(int(p) for p in answer["points"]),
-    )
-
-
 def assert_verifies_only_for(
     groups: Groups, group_id: int, scope: int, message: int, proof: Proof
 ) -> None:
@@ -161,7 +150,7 @@ def test_invitation_link_redeem_prove_and_move_the_identity(
     )
     assert int(scope_js) == scope  # the browser's scope rule is the contract's
     message = 0xC0FFEE
-    proof = proof_of(page.evaluate(PROVE, [group_id, str(scope), str(message)]))
+    proof = Proof.from_json(page.evaluate(PROVE, [group_id, str(scope), str(message)]))
     assert_verifies_only_for(groups, group_id, scope, message, proof)
 
     # Browser -> CLI: the downloaded backup is the CLI's identity file.
@@ -196,7 +185,7 @@ def test_invitation_link_redeem_prove_and_move_the_identity(
     expect(page.locator("#identity-kept")).to_be_visible()
     expect(page.locator("#identity-commitment")).to_have_text(carol["commitment"])
     expect(page.locator("#restore-error")).to_be_hidden()
-    proof = proof_of(page.evaluate(PROVE, [group_id, str(scope), str(message)]))
+    proof = Proof.from_json(page.evaluate(PROVE, [group_id, str(scope), str(message)]))
     assert_verifies_only_for(groups, group_id, scope, message, proof)
     # Same member, same scope: the same nullifier whichever client proves.
     cli_again = semaphore.prove(carol["backup"], groups.members(group_id), scope, message)
