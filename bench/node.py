@@ -15,7 +15,7 @@ from typing import Any
 import requests
 from web3 import HTTPProvider, Web3
 
-from spartacus.chain.anvil import anvil_path
+from spartacus.chain.anvil import anvil_command, anvil_path
 
 START_TIMEOUT = 30.0
 BATCH = 250
@@ -73,18 +73,7 @@ def anvil(*extra: str) -> Iterator[Node]:
     """
     port = free_port()
     process = subprocess.Popen(
-        [
-            anvil_path(),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--silent",
-            "--auto-impersonate",
-            "--accounts",
-            "10",
-            *extra,
-        ],  # fmt: skip
+        anvil_command(port, "--silent", "--auto-impersonate", "--accounts", "10", *extra),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 from web3 import HTTPProvider, Web3
 
-from spartacus.chain.anvil import anvil_path
+from spartacus.chain.anvil import anvil_command
 
 
 @contextmanager
@@ -20,7 +20,7 @@ def anvil() -> Iterator[Web3]:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
     process = subprocess.Popen(
-        [anvil_path(), "--host", "127.0.0.1", "--port", str(port), "--silent"],
+        anvil_command(port, "--silent"),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

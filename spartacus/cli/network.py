@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import click
 from web3 import Web3
 
-from ..chain.anvil import anvil_path
+from ..chain.anvil import anvil_command
 from ..chain.deployments import publish_deployment
 from ..chain.networks import explorer_for
 from ..chain.registry import Registry
@@ -37,7 +37,7 @@ def node(ctx: Context, port: int | None, host: str, block_time: int | None) -> N
     """Run a local anvil chain (from node_modules, or anvil on PATH) until Ctrl-C."""
     if port is None:
         port = urlsplit(ctx.rpc).port or 8545
-    args = [anvil_path(), "--host", host, "--port", str(port)]
+    args = anvil_command(port, host=host)
     if block_time:
         args += ["--block-time", str(block_time)]
     os.execv(args[0], args)

@@ -25,7 +25,7 @@ from pathlib import Path
 import requests
 from web3 import HTTPProvider, Web3
 
-from ..chain.anvil import anvil_path
+from ..chain.anvil import anvil_command
 from ..chain.groups import Groups
 from ..chain.registry import Registry
 from ..chain.sender import transfer
@@ -57,18 +57,10 @@ def wait_for_chain(rpc: str, process: subprocess.Popen[bytes], timeout: float = 
     raise SystemExit(f"anvil did not answer on {rpc} within {timeout:.0f} s")
 
 
-def anvil_command(port: int) -> list[str]:
+def devnet_anvil(port: int) -> list[str]:
     """The demo chain: a block every second, as on a real network. Without traffic anvil
     mines nothing, its clock stands still, and a grace period or a deadline never ends."""
-    return [
-        anvil_path(),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--block-time",
-        str(BLOCK_TIME),
-    ]
+    return anvil_command(port, "--block-time", str(BLOCK_TIME))
 
 
 def main() -> int:
@@ -90,7 +82,7 @@ def main() -> int:
         print(f"moved the previous run's files to {previous}")
     ROOT.mkdir(parents=True)
     log = open(ROOT / "anvil.log", "wb")  # noqa: SIM115 - lives as long as the chain
-    anvil = subprocess.Popen(anvil_command(PORT), stdout=log, stderr=log)
+    anvil = subprocess.Popen(devnet_anvil(PORT), stdout=log, stderr=log)
     children: list[subprocess.Popen[bytes]] = []
     try:
         w3 = wait_for_chain(rpc, anvil)

@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner
 from web3 import HTTPProvider, Web3
 
-from spartacus.chain.anvil import anvil_path
+from spartacus.chain.anvil import anvil_command
 from spartacus.cli import cli
 
 
@@ -36,7 +36,7 @@ def running_anvil(*extra: str) -> Iterator[str]:
     """An anvil on a free loopback port (``extra``: more options, e.g. ``--optimism``)."""
     port = _free_port()
     process = subprocess.Popen(
-        [anvil_path(), "--host", "127.0.0.1", "--port", str(port), "--silent", *extra],
+        anvil_command(port, "--silent", *extra),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from web3 import HTTPProvider, Web3
 
-from spartacus.chain.anvil import anvil_path
+from spartacus.chain.anvil import anvil_command
 from tests.cli.conftest import _free_port
 
 from .conftest import Daemon, Spartacus, names, pledge, wait_until
@@ -29,7 +29,7 @@ class RestartableAnvil:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [anvil_path(), "--port", str(self.port), "--state", str(self.state), "--silent"],
+            anvil_command(self.port, "--state", str(self.state), "--silent"),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

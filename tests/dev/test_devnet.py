@@ -9,7 +9,7 @@ import time
 
 from web3 import HTTPProvider, Web3
 
-from spartacus.dev.devnet import anvil_command
+from spartacus.dev.devnet import devnet_anvil
 
 
 def _free_port() -> int:
@@ -21,7 +21,7 @@ def _free_port() -> int:
 def test_the_demo_chain_mines_blocks_without_transactions() -> None:
     port = _free_port()
     anvil = subprocess.Popen(
-        anvil_command(port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        devnet_anvil(port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
         w3 = Web3(HTTPProvider(f"http://127.0.0.1:{port}", request_kwargs={"timeout": 2}))

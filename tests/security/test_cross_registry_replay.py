@@ -39,7 +39,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import HTTPProvider, Web3
 
 from spartacus import protocol
-from spartacus.chain.anvil import anvil_path
+from spartacus.chain.anvil import anvil_command
 from spartacus.chain.records import Status
 from spartacus.chain.registry import Registry
 from spartacus.cli.context import dev_account
@@ -109,7 +109,7 @@ def _fork(rpc: str, chain_id: int) -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [anvil_path(), "--port", str(port), "--silent", "--chain-id", str(chain_id)]
+    command = anvil_command(port, "--silent", "--chain-id", str(chain_id))
     process = subprocess.Popen([*command, "--fork-url", rpc])
     url = f"http://127.0.0.1:{port}"
     try:

@@ -34,7 +34,7 @@ import pytest
 import requests
 from web3 import HTTPProvider, Web3
 
-from spartacus.chain.anvil import anvil_path
+from spartacus.chain.anvil import anvil_command
 from tests.cli.conftest import CustodianRole, Spartacus, _free_port, pledge
 from tests.custodian.conftest import Daemon, release_parts, wait_until
 
@@ -47,7 +47,7 @@ class Node:
     def __init__(self, fork: tuple[str, int] | None = None) -> None:
         self.port = _free_port()
         self.rpc = f"http://127.0.0.1:{self.port}"
-        command = [anvil_path(), "--port", str(self.port), "--silent", "--slots-in-an-epoch", "1"]
+        command = anvil_command(self.port, "--silent", "--slots-in-an-epoch", "1")
         if fork is not None:
             command += ["--fork-url", fork[0], "--fork-block-number", str(fork[1])]
         self.process = subprocess.Popen(
