@@ -6,7 +6,7 @@
 // one block per eth_getLogs: events + 1 calls per campaign whatever its age or the node's
 // range cap. New blocks are then read in chunks of CHUNK blocks, and a chunk the node refuses
 // (too many results, range too wide) is halved, as Registry.raw_logs does. Answers have the shapes of the Flask app's /api/campaigns/<id>
-// and /records, so campaign.js runs the same join, withdraw and roster code on either.
+// and /records, so the campaign page runs the same join, withdraw and roster code on either.
 //
 // The node is trusted for what it says happened on the chain (docs/threat-model.md), except
 // custodian keys: those are checked against the custodians' signatures (custodians.js).

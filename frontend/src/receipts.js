@@ -22,7 +22,7 @@ export function storedReceipts(storage, slot) {
 }
 
 /** Keep a receipt; `validUntil` (a pledge's signature expiry) lets the page drop it once the
- * pledge can no longer land (see campaign.js, dropUnlanded). */
+ * pledge can no longer land (see pledge-check.js, dropUnlanded). */
 export function storeReceipt(storage, slot, code, role, now = new Date(), validUntil = undefined) {
   const data = load(storage);
   const list = storedReceipts(storage, slot).filter((r) => r.code !== code);

@@ -20,9 +20,9 @@ from ..chain.records import History
 from ..custodian.client import request_endorsement
 from ..exceptions import NotPublicAddress, RequestRefused, SpartacusError
 from . import bodies
-from .index import detail, records, summary
 from .live import HEARTBEAT_COMMENT, RETRY
 from .state import WebState, state
+from .summaries import detail, records, summary
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

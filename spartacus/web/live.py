@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .index import summary
+from .summaries import summary
 
 log = logging.getLogger("spartacus.web")
 

@@ -17,9 +17,9 @@ from flask import Blueprint, Response, render_template, request
 from ..chain import rules
 from ..exceptions import RequestRefused, TooManyReports, UsageError
 from .api import campaign_or_404, listing
-from .index import detail, summary
 from .moderation import MAX_DETAILS, REASONS
 from .state import state
+from .summaries import detail, summary
 
 bp = Blueprint("pages", __name__)
 
