@@ -10,11 +10,9 @@ shuffled (``secrets``), split by kind (withdrawals first, so leaving is never ov
 the pledges of the same round) and into batches of at most ``RELAY_BATCH_MAX``, and each
 batch is one transaction through the registry's batch entry point.
 
-Just before a batch is built every item is checked again, alone, against the latest state
-(``batches.check_alone``) and its ``validUntil``: what would now be refused is answered
-409 and never sent. What the registry still refuses in the batch (an item overtaken by
-another of the same batch) is skipped on-chain (``BatchItemRefused``) and answered 409 with
-the reason in words.
+Each batch is sent, and its items answered, by ``batch_sender``: every item is checked
+again, alone, just before, and what the registry still refuses in the batch (an item
+overtaken by another of the same batch) is answered 409 with the reason in words.
 
 The requester's HTTP request is held until its item's outcome is known (``in_flight``): 200
 with the transaction, 409 refused (nothing recorded), 503 nothing sent (the node, fees,
@@ -34,25 +32,17 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import requests
-from hexbytes import HexBytes
-from web3.exceptions import Web3Exception
-
 from ..chain.batches import (
     KINDS,
     WITHDRAW,
     BatchKind,
-    batch_call,
-    check_alone,
-    explain_refusal,
-    outcomes,
 )
-from ..chain.records import iso
 from ..chain.registry import Registry
 from ..chain.sender import RECEIPT_TIMEOUT
-from ..exceptions import ContractRevert, RequestRefused, TransactionDropped
+from ..exceptions import RequestRefused
+from .batch_sender import BatchSender
 from .in_flight import InFlight, Item, Mined
-from .relay_queue import RelayQueue, StoredBatch
+from .relay_queue import RelayQueue
 from .submit import CHECK_FIRST, Submitter
 
 log = logging.getLogger(__name__)
@@ -63,9 +53,6 @@ DEFAULT_WINDOW = 120.0
 LOCAL_WINDOW = 2.0
 # Items per transaction: half the registry's MAX_BATCH, about 5 M gas of pledges.
 BATCH_MAX = 50
-# An item whose validUntil is nearer than this when its batch is built is not sent: it
-# could expire before it is mined (and the registry would refuse it, in a mined batch).
-EXPIRY_MARGIN = 30
 # Seconds between attempts to learn the fate of a batch whose node went away.
 RETRY = 5.0
 
@@ -88,24 +75,33 @@ class Mixer:
         funds: Callable[[bool], None] = lambda leaving: None,
         on_mined: Callable[[BatchKind, Item, Mined], None] = lambda kind, item, mined: None,
     ) -> None:
-        self.registry = registry
-        self.submitter = submitter
         self.queue = queue
         self.parsers = parsers
         self.window = max(0.0, window)
         self.batch_max = max(1, min(batch_max, 100))
         # A seed makes the delays and the order predictable: tests only (never from env).
         self.rng: random.Random = secrets.SystemRandom() if seed is None else random.Random(seed)
-        self.funds = funds
-        self.on_mined = on_mined
-        self.sender_address = str(submitter.sender.account.address)
         self.in_flight = InFlight()
         self._cond = self.in_flight.cond  # one lock: the mixer wakes when an item is added
         self._queued: list[Item] = []
         self._due: float | None = None
         self._stopping = False
         self._thread: threading.Thread | None = None
-        self.batches_sent = 0  # transactions sent (for /api/health and the tests)
+        self.sender = BatchSender(
+            registry,
+            submitter,
+            queue,
+            self.in_flight,
+            funds=funds,
+            on_mined=on_mined,
+            requeue=self._requeue,
+            stopping=lambda: self._stopping,
+        )
+
+    @property
+    def batches_sent(self) -> int:
+        """Transactions sent (for /api/health and the tests)."""
+        return self.sender.batches_sent
 
     @property
     def hold(self) -> float:
@@ -201,6 +197,13 @@ class Mixer:
             self._due = now
         self._cond.notify_all()
 
+    def _requeue(self, items: list[Item], later: bool) -> None:
+        """Items the sender gives back: sent again in the next batch, or (``later``, after a
+        failed attempt nobody waits for) not before a window has passed."""
+        with self._cond:
+            for item in items:
+                self._enqueue(item, delay=max(self.window, RETRY) if later else None)
+
     # ------------------------------------------------------------ the mixing thread
 
     def _run(self) -> None:
@@ -216,7 +219,7 @@ class Mixer:
                 if self._stopping:
                     return
             try:
-                if not self._resolve_all():
+                if not self.sender.resolve_all():
                     retry_at = time.monotonic() + RETRY
                     continue
                 self._round()
@@ -225,14 +228,6 @@ class Mixer:
             except Exception:  # noqa: BLE001 - the thread must outlive any one failure
                 log.exception("relay mixer: round failed; trying again")
                 retry_at = time.monotonic() + RETRY
-
-    def _resolve_all(self) -> bool:
-        """Settle the batches already signed (by this run or one before a restart); False
-        while one's fate cannot be known yet (nothing new is sent before it is)."""
-        for stored in self.queue.batches():
-            if not self._resolve(stored):
-                return False
-        return True
 
     def _round(self) -> None:
         with self._cond:
@@ -243,167 +238,4 @@ class Mixer:
             for start in range(0, len(group), self.batch_max):
                 if self._stopping:  # the rest waits in the file for the next run
                     return
-                self._send(kind, group[start : start + self.batch_max])
-
-    def _send(self, kind: BatchKind, chunk: list[Item]) -> None:
-        try:
-            live = self._still_good(kind, chunk)
-            if not live:
-                return
-            self.funds(kind.leaving)
-        except RequestRefused as exc:
-            self._not_sent(chunk, exc)
-            return
-        except (requests.RequestException, Web3Exception):
-            self._not_sent(chunk, _node_down())
-            return
-        batch = self.queue.bind(kind.name, [item.id for item in live])
-        fn = batch_call(self.registry, kind, [item.args for item in live])
-        try:
-            signed = self.submitter.send(
-                fn, before_send=lambda s: self.queue.signed(batch, s.tx_hash, s.raw)
-            )
-        except RequestRefused as exc:
-            if exc.status == 504:  # it may have left: its fate is read like a restart's
-                self.in_flight.tell(live, exc)
-                self._resolve_all()
-                return
-            self.queue.unbind(batch)
-            if exc.status == 409:
-                for item in live:
-                    self._settle(item, error=exc)
-            else:
-                self._not_sent(live, exc)
-            return
-        except (requests.RequestException, Web3Exception):
-            self.queue.unbind(batch)
-            self._not_sent(live, _node_down())
-            return
-        self.batches_sent += 1
-        ids = tuple(item.id for item in live)
-        self._resolve(StoredBatch(batch, kind.name, signed.tx_hash, signed.raw, ids))
-
-    def _still_good(self, kind: BatchKind, chunk: list[Item]) -> list[Item]:
-        """The items that would pass alone now; the others are answered and dropped."""
-        now = self.registry.latest_timestamp()
-        live = []
-        for item in chunk:
-            try:
-                check_alone(self.registry, kind, item.args, self.sender_address)
-            except ContractRevert as exc:
-                self._settle(item, error=RequestRefused(f"{exc}; nothing was sent", 409))
-                continue
-            if item.valid_until < now + EXPIRY_MARGIN:
-                message = (
-                    f"the signature is valid until {iso(item.valid_until)}, too soon for it to "
-                    "be mined; nothing was sent: sign again"
-                )
-                self._settle(item, error=RequestRefused(message, 409))
-                continue
-            live.append(item)
-        return live
-
-    def _not_sent(self, items: list[Item], error: RequestRefused) -> None:
-        """Nothing was sent: a held request is told so (503 and the like) and its item
-        dropped; an item nobody waits for (reloaded after a restart) waits for the next
-        attempt."""
-        for item in items:
-            if item.done:  # answered already (refused when checked again)
-                continue
-            if item.waiting > 0:
-                self._settle(item, error=error)
-            else:
-                with self._cond:
-                    self._enqueue(item, delay=max(self.window, RETRY))
-
-    def _resolve(self, stored: StoredBatch) -> bool:
-        """Settle a signed batch from its receipt; False while it is not known."""
-        kind = KINDS[stored.kind]
-        items = self.in_flight.by_ids(stored.items)
-        if stored.tx_hash is None or stored.raw is None:  # never signed, so never sent
-            self.queue.unbind(stored.id)
-            with self._cond:
-                for item in items:
-                    self._enqueue(item)
-            return True
-        sender = self.submitter.sender
-        deadline = time.monotonic() + RECEIPT_TIMEOUT
-        receipt = None
-        try:
-            while receipt is None and not self._stopping and time.monotonic() < deadline:
-                receipt = sender.wait(stored.tx_hash, 2.0, raw=stored.raw)
-        except TransactionDropped:
-            # Its nonce went to another transaction: it will never be mined. The items
-            # are checked again and sent in the next batch.
-            self.queue.unbind(stored.id)
-            with self._cond:
-                for item in items:
-                    self._enqueue(item)
-            return True
-        except (requests.RequestException, Web3Exception):
-            self._unsure(items, f"transaction {stored.tx_hash} was sent, but the node stopped "
-                                "answering before it was mined")  # fmt: skip
-            return False
-        if receipt is None:
-            if not self._stopping:
-                self._unsure(items, f"transaction {stored.tx_hash} was sent but not mined "
-                                    f"within {RECEIPT_TIMEOUT} s")  # fmt: skip
-            return False
-        self._settle_batch(kind, stored, items, receipt)
-        return True
-
-    def _unsure(self, items: list[Item], what: str) -> None:
-        """The batch may land or not: held requests are answered 504 (the page keeps the
-        receipt code), and the mixer keeps looking."""
-        self.in_flight.tell(items, RequestRefused(f"{what}; {CHECK_FIRST}", 504))
-
-    def _settle_batch(
-        self, kind: BatchKind, stored: StoredBatch, items: list[Item], receipt: Any
-    ) -> None:
-        tx = HexBytes(receipt["transactionHash"]).to_0x_hex()
-        block = int(receipt["blockNumber"])
-        if receipt["status"] != 1:
-            reason = self.submitter.sender.explain(tx, receipt)
-            error = RequestRefused(f"{reason}; nothing was recorded", 409)
-            for each in items:
-                self._settle(each, error=error, forget=False)
-        else:
-            by_id = {each.id: each for each in items}
-            ordered = [by_id.get(i) for i in stored.items]
-            for item, outcome in zip(
-                ordered, outcomes(self.registry, kind, receipt, len(ordered)), strict=True
-            ):
-                if item is None:
-                    continue
-                if outcome.refused is not None:
-                    reason = explain_refusal(
-                        self.registry, kind, item.args, outcome.refused, self.sender_address,
-                        block,
-                    )  # fmt: skip
-                    error = RequestRefused(f"{reason}; nothing was recorded", 409)
-                    self._settle(item, error=error, forget=False)
-                else:
-                    mined = Mined(tx, block, outcome.event)
-                    self.on_mined(kind, item, mined)
-                    self._settle(item, result=mined, forget=False)
-        self.queue.finish(stored.id)
-
-    def _settle(
-        self,
-        item: Item,
-        *,
-        result: Mined | None = None,
-        error: RequestRefused | None = None,
-        forget: bool = True,
-    ) -> None:
-        """``item``'s outcome is known: forget it (its row too, unless its batch's row goes
-        with it) and tell whoever waits."""
-        if forget:
-            self.queue.remove([item.id])
-        self.in_flight.settle(item, result, error)
-
-
-def _node_down() -> RequestRefused:
-    return RequestRefused(
-        "the node cannot be reached right now; nothing was sent, try again in a moment", 503, 5
-    )
+                self.sender.send(kind, group[start : start + self.batch_max])
