@@ -17,7 +17,7 @@ from web3.exceptions import Web3Exception
 from ..chain.fees import FeeCaps
 from ..chain.networks import NETWORKS, network_named
 from ..exceptions import SpartacusError
-from . import campaign, custodian, group, network, pledge, site, watch, web
+from . import campaign, create, custodian, group, network, pledge, site, watch, web
 from .context import DEFAULT_RPC, Context
 from .options import fail
 
@@ -139,7 +139,7 @@ for _command in (
     network.deploy,
     network.fund,
     network.verify_source,
-    campaign.create,
+    create.create,
     campaign.status,
     campaign.verify,
     campaign.finalize,
