@@ -8,7 +8,7 @@ import time
 
 import click
 
-from ..chain import rules
+from ..chain import risks, rules
 from ..chain.activity import recent_pledges
 from ..chain.records import Status, iso
 from ..chain.verify import verify_campaign
@@ -53,13 +53,13 @@ def _status(ctx: Context, campaign_id: int) -> None:
         history, ctx.chain_now(), lambda block: int(ctx.w3.eth.get_block(block)["timestamp"])
     )
     group = registry.groups.info(info.group) if info.group else None
-    warnings = rules.unsafe_terms(info.custodian_threshold, info.grace_period) + (
-        rules.small_group(group.size, info.threshold) if group else []
+    warnings = risks.unsafe_terms(info.custodian_threshold, info.grace_period) + (
+        risks.small_group(group.size, info.threshold) if group else []
     )
     joining = (
-        rules.who_may_join(info.group, group.name, group.size, group.admin)
+        risks.who_may_join(info.group, group.name, group.size, group.admin)
         if group
-        else rules.who_may_join(0)
+        else risks.who_may_join(0)
     )
     data = {
         "campaign": campaign_id,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..chain import rules
+from ..chain import risks, rules
 from ..chain.creation import load_endorsement, prepare_campaign
 from ..chain.records import iso
 from ..exceptions import UsageError
@@ -188,7 +188,7 @@ def create(
         late_joining=late_joining,
         group=group_id,
     )
-    for warning in rules.unsafe_terms(custodian_threshold, grace_seconds):  # allowed, unsafe
+    for warning in risks.unsafe_terms(custodian_threshold, grace_seconds):  # allowed, unsafe
         click.echo(f"warning: {warning}", err=True)
     book = ReceiptBook(ctx.home, ctx.chain_id, ctx.registry.address)
     pending = book.save_organiser_pending(prepared.secret)

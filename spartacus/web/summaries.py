@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..chain import rules
+from ..chain import risks
 from ..chain.activity import recent_pledges
 from ..chain.records import History, RosterMode
 from .custodians import custodians
@@ -69,8 +69,8 @@ def detail(
     )
     # What these terms (and a gated campaign's group) mean for a pledger, said on the page
     # and in the join form.
-    out["warnings"] = rules.unsafe_terms(terms.custodian_threshold, terms.grace_period) + (
-        rules.small_group(out["groupSize"], terms.threshold) if terms.group else []
+    out["warnings"] = risks.unsafe_terms(terms.custodian_threshold, terms.grace_period) + (
+        risks.small_group(out["groupSize"], terms.threshold) if terms.group else []
     )
     return out
 
@@ -78,13 +78,13 @@ def detail(
 def joining(index: CampaignIndex, group: int) -> dict[str, Any]:
     """Who may pledge: a gated campaign's group (its size and admin read now), or anyone."""
     if not group:
-        return {"group": 0, "whoMayJoin": rules.who_may_join(0)}
+        return {"group": 0, "whoMayJoin": risks.who_may_join(0)}
     info = index.registry.groups.info(group)
     return {
         "group": group,
         "groupSize": info.size,
         "groupAdmin": info.admin,
-        "whoMayJoin": rules.who_may_join(group, info.name, info.size, info.admin),
+        "whoMayJoin": risks.who_may_join(group, info.name, info.size, info.admin),
     }
 
 

@@ -280,7 +280,7 @@ def test_pledge_safely_page_says_what_the_docs_say(web: Web) -> None:
 def test_unsafe_terms_are_named_on_the_page_and_in_the_join_form(
     web: Web, create_campaign: Any
 ) -> None:
-    from spartacus.chain.rules import NO_GRACE, SINGLE_CUSTODIAN
+    from spartacus.chain.risks import NO_GRACE, SINGLE_CUSTODIAN
 
     unsafe, _ = create_campaign(threshold=3, custodians=1, t=1, grace="0")
     web.sync()
