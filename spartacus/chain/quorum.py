@@ -40,7 +40,8 @@ from .checkpoint import Checkpoints, history_of
 from .events import custodian_assignments
 from .health import describe_failure
 from .records import Assignment, CampaignInfo, History, Status, iso
-from .registry import Registry, status_at
+from .registry import Registry
+from .registry_reader import status_at
 
 TAGS = ("finalized", "safe", "latest")
 

@@ -26,7 +26,7 @@ from ..exceptions import ChainError, ResultCapped, StateRefused
 
 if TYPE_CHECKING:
     from .events import EventDecoder
-    from .registry import Registry
+    from .registry_reader import RegistryReader
 
 log = logging.getLogger("spartacus.chain")
 
@@ -48,7 +48,7 @@ def campaign_topic(campaign_id: int) -> str:
     return "0x" + campaign_id.to_bytes(32, "big").hex()
 
 
-def last_event_block(registry: Registry, campaign_id: int, block: BlockIdentifier) -> int:
+def last_event_block(registry: RegistryReader, campaign_id: int, block: BlockIdentifier) -> int:
     """``campaign(id).lastEventBlock`` as of ``block``; ``StateRefused`` if the node keeps no
     state there (or the call fails otherwise)."""
     try:
@@ -61,7 +61,9 @@ def last_event_block(registry: Registry, campaign_id: int, block: BlockIdentifie
         ) from exc
 
 
-def walk(registry: Registry, campaign_id: int, start: int, *, after: int = -1) -> list[CampaignLog]:
+def walk(
+    registry: RegistryReader, campaign_id: int, start: int, *, after: int = -1
+) -> list[CampaignLog]:
     """The campaign's logs in blocks ``after + 1`` to ``start`` (``start`` being the block of
     an event of it, normally ``lastEventBlock``), oldest first, walking ``previousBlock`` back.
     """
@@ -93,7 +95,7 @@ def walk(registry: Registry, campaign_id: int, start: int, *, after: int = -1) -
     return [item for logs in reversed(found) for item in logs]
 
 
-def block_logs(registry: Registry, block: int, topics: list[Any]) -> list[dict[str, Any]]:
+def block_logs(registry: RegistryReader, block: int, topics: list[Any]) -> list[dict[str, Any]]:
     """One block's logs of the registry matching ``topics``. A provider that refuses them for
     too many results is asked again for half the event kinds at a time."""
     try:
@@ -124,7 +126,7 @@ def scan_fallback(reason: Exception, campaign_id: int, first: int, end: int) -> 
     )
 
 
-def scan(registry: Registry, campaign_id: int, first: int, end: int) -> list[CampaignLog]:
+def scan(registry: RegistryReader, campaign_id: int, first: int, end: int) -> list[CampaignLog]:
     """The campaign's logs in blocks ``first..end``, oldest first, read by ranges of
     ``LOG_CHUNK_BLOCKS`` (a range the provider still refuses is halved: ``raw_logs``): the
     fallback when the node refuses the state the walk starts from. It costs one call per
