@@ -14,13 +14,15 @@ from spartacus.chain.anvil import anvil_command
 
 
 @contextmanager
-def anvil() -> Iterator[Web3]:
-    """Start anvil on a free loopback port; yield a Web3 on it; stop it."""
+def anvil(env: dict[str, str] | None = None) -> Iterator[Web3]:
+    """Start anvil on a free loopback port (with ``env`` as its environment, if given); yield a
+    Web3 on it; stop it."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
     process = subprocess.Popen(
         anvil_command(port, "--silent"),
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
