@@ -48,6 +48,16 @@ static: install
 release: install
 	$(PY) -m spartacus.dev.release
 
+# The pages' catalogues after a template or message changed: the new English strings are added
+# to each language's .po (empty, to translate), and tests/web/test_i18n.py fails until they are.
+.PHONY: messages
+messages: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 --no-location \
+	  --omit-header -w 100 -o .messages.pot .
+	$(VENV)/bin/pybabel update -i .messages.pot -d spartacus/web/translations -w 100 \
+	  --no-location --ignore-obsolete
+	rm -f .messages.pot
+
 # The browser code and its node tests, by ESLint (eslint.config.js).
 .PHONY: lint-js
 lint-js: node_modules/.installed

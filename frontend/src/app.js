@@ -39,6 +39,7 @@ import { campaignPage } from "./campaign.js";
 import { createPage } from "./create.js";
 import { homePage } from "./home.js";
 import { staticSite } from "./static-site.js";
+import { t } from "./i18n.js";
 import { $, say } from "./ui.js";
 
 const pages = { campaign: () => campaignPage(), create: () => createPage(), home: homePage, static: staticSite };
@@ -50,7 +51,7 @@ async function main() {
   try {
     await run();
   } catch (error) {
-    say($("#page-error"), `This page could not start: ${error?.message ?? error}`);
+    say($("#page-error"), t("pageCouldNotStart", { reason: error?.message ?? error }));
   }
 }
 

@@ -11,6 +11,8 @@ import {
 } from "./protocol/index.js";
 import { SigningKey } from "ethers";
 
+import { t } from "./i18n.js";
+
 const hex = (bytes) => "0x" + toHex(bytes);
 
 /** Sign EIP-712 typed data with a derived pledge account key; 65-byte 0x-hex (r, s, v). */
@@ -72,15 +74,15 @@ export function deadlineFrom(days, dateText, nowMs = Date.now(), minSeconds = 36
   let deadline;
   if (dateText) {
     const ms = new Date(dateText).getTime();
-    if (Number.isNaN(ms)) throw new Error("The deadline date is not a date: pick one in the calendar.");
+    if (Number.isNaN(ms)) throw new Error(t("deadlineNotDate"));
     deadline = Math.floor(ms / 1000);
   } else {
-    if (!(Number(days) > 0)) throw new Error("Give the deadline as a number of days from now, or pick a date.");
+    if (!(Number(days) > 0)) throw new Error(t("deadlineDays"));
     deadline = Math.floor(nowMs / 1000 + Number(days) * 86400);
   }
   if (deadline <= Math.floor(nowMs / 1000) + minSeconds) {
-    const span = minSeconds === 3600 ? "an hour" : `${Math.ceil(minSeconds / 60)} minutes`;
-    throw new Error(`The deadline must be at least ${span} from now.`);
+    const span = minSeconds === 3600 ? t("anHour") : t("nMinutes", { n: Math.ceil(minSeconds / 60) });
+    throw new Error(t("deadlineTooSoon", { span }));
   }
   return deadline;
 }

@@ -16,13 +16,10 @@ import { restoreFromLink } from "./receipt-link.js";
 import { offerWallets, watchWallets } from "./wallets.js";
 import { showKeyCheck } from "./custodians.js";
 import { $, api, busy, copyText, el, formatDate, formatDuration, pageData, ready, show } from "./ui.js";
+import { t } from "./i18n.js";
+import { countJoinBytes } from "./join-counter.js";
 
-const STATUS_WORDS = {
-  open: "Open: pledges are sealed; nothing is revealed until the threshold is reached.",
-  pending: "Threshold reached: the grace period is running. Pledges can still be withdrawn.",
-  revealed: "Revealed: members can now read the roster and the next steps.",
-  expired: "Expired: the deadline passed first. Nothing will ever be revealed.",
-};
+const STATUS_WORDS = { open: "statusOpen", pending: "statusPending", revealed: "statusRevealed", expired: "statusExpired" };
 
 /** The campaign's data and the relayer, from the site that served the page. */
 export function serverSource() {
@@ -72,6 +69,7 @@ export async function campaignPage(source = serverSource(), page = pageData()) {
   });
   const joinForm = $("#join-form");
   if (joinForm) {
+    countJoinBytes();
     joinForm.addEventListener("submit", (event) => {
       event.preventDefault();
       busy($("#join-submit"), $("#join-error"), () => join(source, page, info, slot));
@@ -141,19 +139,20 @@ function render(info, clockOnly = false, page = {}) {
   const now = Math.max(info.now ?? 0, Math.floor(Date.now() / 1000));
   const countdown = $("#countdown");
   if (info.status === "pending" && info.graceEnd) {
-    countdown.textContent = `The reveal can happen in ${formatDuration(info.graceEnd - now)} (${formatDate(info.graceEnd)}) if ${info.threshold} pledges are still active then.`;
+    countdown.textContent = t("revealCountdown", { left: formatDuration(info.graceEnd - now), when: formatDate(info.graceEnd), threshold: info.threshold });
   } else if (info.status === "open") {
-    countdown.textContent = `Deadline in ${formatDuration(info.deadline - now)} (${formatDate(info.deadline)}).`;
+    countdown.textContent = t("deadlineCountdown", { left: formatDuration(info.deadline - now), when: formatDate(info.deadline) });
   } else {
     countdown.textContent = "";
   }
   if (clockOnly) return;
   $("#count").textContent = String(info.active);
-  if (info.recentText) $("#recent-counts").textContent = info.recentText;
+  const recent = recentText(info.recentPledges);
+  if (recent) $("#recent-counts").textContent = recent;
   const bar = $("#progress");
   bar.max = info.threshold;
   bar.value = Math.min(info.active, info.threshold);
-  $("#status").textContent = STATUS_WORDS[info.status] ?? info.status;
+  $("#status").textContent = STATUS_WORDS[info.status] ? t(STATUS_WORDS[info.status]) : info.status;
   $("#status").dataset.status = info.status;
   document.body.dataset.status = info.status;
   if (lastActive !== null && lastActive !== info.active && info.rate) {
@@ -180,12 +179,19 @@ function render(info, clockOnly = false, page = {}) {
   show($("#withdraw-section"), !revealed && info.status !== "expired");
 }
 
+/** Pledges in the last hour and day, as the server writes them (web/i18n.py recent_text). */
+function recentText(recent) {
+  if (!recent) return "";
+  const more = recent.atLeast ? "+" : "";
+  return t("recentText", { hour: `${recent.lastHour}${more}`, day: `${recent.lastDay}${more}` });
+}
+
 function drawRate(rate) {
   const box = $("#rate-chart");
   if (!box) return;
   box.replaceChildren();
   if (!rate || rate.length < 2) {
-    box.append(el("p", "The pledge rate appears here once there are a few pledges.", { class: "muted" }));
+    box.append(el("p", t("rateEmpty"), { class: "muted" }));
     return;
   }
   const ns = "http://www.w3.org/2000/svg";
@@ -197,7 +203,7 @@ function drawRate(rate) {
   const svg = document.createElementNS(ns, "svg");
   svg.setAttribute("viewBox", `0 0 ${w} ${h}`);
   svg.setAttribute("role", "img");
-  svg.setAttribute("aria-label", `Active pledges over time: from ${rate[0].active} to ${rate[rate.length - 1].active}`);
+  svg.setAttribute("aria-label", t("rateLabel", { from: rate[0].active, to: rate[rate.length - 1].active }));
   const points = rate.map((p) => `${((p.time - t0) / span) * (w - 4) + 2},${h - 2 - (p.active / top) * (h - 4)}`);
   const line = document.createElementNS(ns, "polyline");
   line.setAttribute("points", points.join(" "));

@@ -5,6 +5,7 @@ import * as protocol from "./protocol/index.js";
 import { createBody, deadlineFrom } from "./bodies.js";
 import { campaignSlot, storeReceipt } from "./receipts.js";
 import { showReceipt } from "./receipt-ui.js";
+import { t } from "./i18n.js";
 import { $, $$, ApiError, FieldError, api, busy, el, pageData, ready, say, show } from "./ui.js";
 
 /** The relayer and the campaign index of the site that served the page. */
@@ -31,12 +32,12 @@ function pastedEndorsements(page) {
   try {
     parsed = JSON.parse(pasted);
   } catch {
-    throw new FieldError("#create-endorsement", "The pasted endorsement is not JSON: paste the whole file a custodian gave you.");
+    throw new FieldError("#create-endorsement", t("endorsementNotJson"));
   }
   const out = Array.isArray(parsed) ? parsed : [parsed];
   for (const e of out) {
     if (String(e.chainId) !== String(page.chainId) || String(e.registry).toLowerCase() !== page.registry.toLowerCase()) {
-      throw new FieldError("#create-endorsement", "The pasted endorsement is for another chain or registry; ask the custodian for one for this site.");
+      throw new FieldError("#create-endorsement", t("endorsementOtherChain"));
     }
   }
   return out;
@@ -49,11 +50,11 @@ function pastedEndorsements(page) {
 async function endorsements(source, chosen, url, pasted, progress) {
   const out = [];
   for (const box of chosen) {
-    say(progress, `Asking ${box.dataset.name} for a fresh campaign key...`);
+    say(progress, t("askingCustodian", { name: box.dataset.name }));
     out.push(await source.post("/api/endorsements", { custodian: Number(box.value) }));
   }
   if (url) {
-    say(progress, `Asking ${url} for a fresh campaign key...`);
+    say(progress, t("askingCustodian", { name: url }));
     out.push(await source.post("/api/endorsements", { url }));
   }
   return [...out, ...pasted];
@@ -65,7 +66,7 @@ async function create(source, page) {
   const graceHours = Number($("#create-grace").value || 0);
   const t = Number($("#create-t").value || 1);
   const least = page.rules.minThreshold;
-  if (!Number.isInteger(threshold) || threshold < least) throw new FieldError("#create-threshold", `The threshold must be a whole number, at least ${least}.`);
+  if (!Number.isInteger(threshold) || threshold < least) throw new FieldError("#create-threshold", t("thresholdWhole", { least }));
   const date = $("#create-date").value.trim();
   let deadline;
   try {
@@ -74,16 +75,16 @@ async function create(source, page) {
     throw new FieldError(date ? "#create-date" : "#create-days", error.message);
   }
   const instructions = $("#create-instructions").value.trim();
-  if (!instructions) throw new FieldError("#create-instructions", "Write the next steps members will read at the reveal.");
+  if (!instructions) throw new FieldError("#create-instructions", t("writeNextSteps"));
   const chosen = $$(".create-custodian:checked");
   const url = $("#create-custodian-url").value.trim();
   const pasted = pastedEndorsements(page);
   const count = chosen.length + (url ? 1 : 0) + pasted.length;
   const firstCustodian = $(".create-custodian") ?? $("#create-custodian-url");
-  if (!count) throw new FieldError(firstCustodian, "Choose at least one custodian.");
+  if (!count) throw new FieldError(firstCustodian, t("chooseCustodian"));
   const most = page.rules.maxCustodians;
-  if (count > most) throw new FieldError(firstCustodian, `A campaign has at most ${most} custodians.`);
-  if (!(t >= 1 && t <= count)) throw new FieldError("#create-t", `The custodian threshold must be between 1 and ${count}.`);
+  if (count > most) throw new FieldError(firstCustodian, t("atMostCustodians", { most }));
+  if (!(t >= 1 && t <= count)) throw new FieldError("#create-t", t("custodianThresholdRange", { count }));
   const terms = {
     title: $("#create-title").value.trim(),
     description: $("#create-description").value.trim(),
@@ -94,31 +95,31 @@ async function create(source, page) {
     custodianThreshold: t,
     rosterMode: $("#create-mode").value,
   };
-  say(progress, "Checking the campaign with this site before asking custodians for keys...");
+  say(progress, t("checkingCampaign"));
   try {
     await source.post("/api/relay/create/check", { terms, custodians: count });
   } catch (error) {
     throw refusedField(error);
   }
   const endorsed = await endorsements(source, chosen, url, pasted, progress);
-  say(progress, "Sealing the instructions in this browser...");
+  say(progress, t("sealingInstructions"));
   const secret = protocol.newSecret();
   const keys = protocol.deriveKeys(secret);
   const sealed = await protocol.sealInstructions({ chainId: page.chainId, registry: page.registry }, keys, instructions, endorsed.map((e) => protocol.fromHex(e.campaignKey)), t);
-  say(progress, "Creating the campaign through the relayer...");
+  say(progress, t("creatingRelayer"));
   const result = await source.post("/api/relay/create", createBody(terms, sealed, endorsed));
   const code = protocol.encodeReceipt(result.campaignId, secret);
   const slot = campaignSlot(page.registry, page.chainId, result.campaignId);
   if ($("#create-store").checked) storeReceipt(localStorage, slot, code, "organiser");
   show($("#create-form"), false);
   showReceipt(code, { slot, role: "organiser" });
-  say(progress, `Campaign ${result.campaignId} is created. Waiting for this site to read it from the chain...`);
+  say(progress, t("createdWaiting", { id: result.campaignId }));
   const seen = await source.visible(result.campaignId);
   say(progress, seen
-    ? `Campaign ${result.campaignId} is created.`
-    : `Campaign ${result.campaignId} is created, but this site has not read it yet: its page may take a minute.`);
+    ? t("created", { id: result.campaignId })
+    : t("createdNotRead", { id: result.campaignId }));
   const link = $("#create-link");
-  link.replaceChildren(el("a", "Open your campaign's page", { href: source.link(result), id: "create-open" }));
+  link.replaceChildren(el("a", t("openYourCampaign"), { href: source.link(result), id: "create-open" }));
   show(link);
 }
 

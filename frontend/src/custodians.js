@@ -10,9 +10,11 @@
 // site serves this script too (#14).
 
 import { endorsementSigner, fromHex } from "./protocol/index.js";
+import { t } from "./i18n.js";
 
-export const UNKNOWN = "unknown custodian: anyone could run it";
-const NOTHING_SENT = "This site, or the node it reads the chain from, may be lying. Nothing was sealed or sent; do not join from this site.";
+// In the page's language (English where there is no page, as in the node tests).
+export const UNKNOWN = t("unknownCustodian");
+const nothingSent = () => t("keysMayLie");
 
 /** A custodian key does not match what the custodian signed, or cannot be checked. */
 export class KeyCheckFailed extends Error {}
@@ -22,8 +24,8 @@ export function custodianLabel(account, directory = [], operator = null) {
   const wanted = String(account).toLowerCase();
   const entry = (directory ?? []).find((e) => String(e.account).toLowerCase() === wanted) ?? null;
   const isOperator = Boolean(entry?.operator) || (operator !== null && operator !== undefined && String(operator).toLowerCase() === wanted);
-  let label = entry ? `${entry.name} (listed by this site)` : UNKNOWN;
-  if (isOperator) label += "; run by this site's operator";
+  let label = entry ? t("listedBySite", { name: entry.name }) : t("unknownCustodian");
+  if (isOperator) label += t("runByOperator");
   return { name: entry?.name ?? null, listed: entry !== null, operator: isOperator, label };
 }
 
@@ -36,24 +38,24 @@ export function custodianLabel(account, directory = [], operator = null) {
 export function checkCustodianKeys(chainId, registry, campaign, directory = [], operator = null) {
   const custodians = [...(campaign.custodians ?? [])].sort((a, b) => a.index - b.index);
   if (!custodians.length || custodians.some((c, i) => c.index !== i)) {
-    throw new KeyCheckFailed(`The site lists custodians at positions ${custodians.map((c) => c.index + 1).join(", ") || "none"}. ${NOTHING_SENT}`);
+    throw new KeyCheckFailed(t("custodianPositions", { positions: custodians.map((c) => c.index + 1).join(", ") || t("none"), lying: nothingSent() }));
   }
   return custodians.map((c) => {
     const label = custodianLabel(c.account, directory, operator);
-    const who = `Custodian ${c.index + 1} (${label.name ?? c.account})`;
+    const who = t("custodianWho", { number: c.index + 1, name: label.name ?? c.account });
     const served = String(c.campaignKey).toLowerCase();
     if (!c.signature || c.signature === "0x") {
       const why = campaign.keyCheck?.problem ?? "the site sent no endorsement signature";
-      throw new KeyCheckFailed(`This browser cannot check the custodians' keys of this campaign: ${why}. Nothing was sealed or sent.`);
+      throw new KeyCheckFailed(t("cannotCheckKeys", { reason: why }));
     }
     let signer;
     try {
       signer = endorsementSigner(chainId, registry, fromHex(served), c.expiry, c.signature);
     } catch (error) {
-      throw new KeyCheckFailed(`${who}: ${error.message}. ${NOTHING_SENT}`);
+      throw new KeyCheckFailed(`${who}: ${error.message}. ${nothingSent()}`);
     }
     if (signer.toLowerCase() !== String(c.account).toLowerCase()) {
-      throw new KeyCheckFailed(`${who}: the key this site served (${served}) was not signed by this custodian (the signature is by ${signer}). ${NOTHING_SENT}`);
+      throw new KeyCheckFailed(t("keyNotSigned", { who, served, signer, lying: nothingSent() }));
     }
     return { index: c.index, account: c.account, campaignKey: fromHex(served), ...label };
   });
@@ -69,7 +71,7 @@ export function showKeyCheck(page, campaign) {
       const label = document.querySelector(`#custodian-${c.index} .custodian-label`);
       if (label) label.textContent = c.label;
     }
-    area.textContent = "Checked in this browser: each custodian's key is the one that custodian signed.";
+    area.textContent = t("keysChecked");
     area.className = "muted";
   } catch (error) {
     area.textContent = error.message;

@@ -4,16 +4,12 @@
 // every visitor) every 10 s and picks them out here.
 
 import { keptReceipts } from "./receipts.js";
+import { t } from "./i18n.js";
 import { $, api, el, pageData, say, show } from "./ui.js";
 
 const REFRESH_MS = 10_000;
 
-const STATUS = {
-  open: "open",
-  pending: "threshold reached, grace period running",
-  revealed: "revealed: read the roster",
-  expired: "expired",
-};
+const STATUS = { open: "homeOpen", pending: "homePending", revealed: "homeRevealed", expired: "homeExpired" };
 
 export async function homePage() {
   const page = pageData();
@@ -26,7 +22,7 @@ export async function homePage() {
       render(kept, new Map(campaigns.map((c) => [String(c.id), c])));
       say($("#my-campaigns-error"), "");
     } catch (error) {
-      say($("#my-campaigns-error"), `The campaigns' status cannot be read now: ${error.message}.`);
+      say($("#my-campaigns-error"), t("homeStatusUnreadable", { reason: error.message }));
     }
   };
   render(kept, new Map());
@@ -40,13 +36,13 @@ function render(kept, byId) {
     const c = byId.get(r.campaignId);
     const item = el("li", null, { class: "card", "data-campaign": r.campaignId });
     // A plain link: the page preselects the kept code in its withdraw and roster forms.
-    item.append(el("a", c ? c.title : `Campaign ${r.campaignId}`, { href: `/c/${r.campaignId}` }));
+    item.append(el("a", c ? c.title : t("campaignN", { id: r.campaignId }), { href: `/c/${r.campaignId}`, dir: "auto" }));
     const words = c
-      ? `${c.active} of ${c.threshold} · ${STATUS[c.status] ?? c.status}`
-      : byId.size ? "not listed on this site (hidden, or not read yet)" : "status loading...";
+      ? `${t("countOf", { active: c.active, threshold: c.threshold })} · ${STATUS[c.status] ? t(STATUS[c.status]) : c.status}`
+      : t(byId.size ? "notListed" : "statusLoading");
     item.append(el("span", words, { class: "muted my-status", "data-status": c?.status ?? "" }));
-    const role = r.role === "organiser" ? "organiser" : "member";
-    item.append(el("span", `Your ${role} receipt, kept ${r.savedAt.slice(0, 10)}`, { class: "muted" }));
+    const kept = r.role === "organiser" ? "yourOrganiserReceipt" : "yourMemberReceipt";
+    item.append(el("span", t(kept, { date: r.savedAt.slice(0, 10) }), { class: "muted" }));
     return item;
   }));
 }

@@ -13,6 +13,7 @@ import { checkCustodianKeys } from "./custodians.js";
 import { chainNow, recorded } from "./pledge-check.js";
 import { fillStored, openWithdraw } from "./withdraw.js";
 import { $, FieldError, Unsure, refused, say, show } from "./ui.js";
+import { t } from "./i18n.js";
 
 /** The registry and chain this page serves: every sealed byte is bound to them. */
 function deploymentOf(page) {
@@ -27,7 +28,7 @@ export async function join(source, page, info, slot) {
   const mail = Boolean(mailBox?.checked && !$("#join-mail-field").hidden);
   // A first check only: the custodian mails only what spartacus.mail.email_address accepts.
   if (mail && !/^[^\s@<>,]+@[^\s@<>,]+\.[^\s@<>,]+$/.test(contact)) {
-    throw new FieldError("#join-contact", "To be e-mailed the roster, give one e-mail address as your contact (not a work address), or untick the e-mail box.");
+    throw new FieldError("#join-contact", t("mailNeedsAddress"));
   }
   const progress = $("#join-progress");
   say(progress, "");
@@ -35,12 +36,12 @@ export async function join(source, page, info, slot) {
   // one that cannot or will not switch stops the join here, with no code and nothing sent.
   let wallet = pickedWallet("join");
   if (wallet) {
-    say(progress, `Asking ${wallet.info.name} for an account on this campaign's chain...`);
+    say(progress, t("askingWalletAccount", { wallet: wallet.info.name }));
     wallet = await connect(wallet, page.chainId);
   }
   // Each key must be the one its custodian signed: a lying node behind the site gets nothing.
   const custodianKeys = checkCustodianKeys(page.chainId, page.registry, info, page.directory, page.relayer).map((c) => c.campaignKey);
-  say(progress, "Sealing your details in this browser...");
+  say(progress, t("sealing"));
   const secret = protocol.newSecret();
   const keys = protocol.deriveKeys(secret);
   const sealed = await protocol.sealPledge(deploymentOf(page), page.campaignId, keys, { name, contact, message, mail }, custodianKeys, info.custodianThreshold);
@@ -55,7 +56,7 @@ export async function join(source, page, info, slot) {
   if (page.group) {
     // A gated campaign: prove membership for this very pledge (before any code is shown: a
     // pledge that cannot be proved is never sent).
-    say(progress, "Proving in this browser that you are a member of the group (a few seconds)...");
+    say(progress, t("proving"));
     body.proof = await pledgeProof(page, sealed, keys.account, 0, validUntil);
   }
   if ($("#join-store").checked) storeReceipt(localStorage, slot, code, "member", new Date(), validUntil);
@@ -63,7 +64,7 @@ export async function join(source, page, info, slot) {
   openWithdraw();
   try {
     if (wallet) {
-      say(progress, `Asking ${wallet.info.name} to send the pledge...`);
+      say(progress, t("askingWalletSend", { wallet: wallet.info.name }));
       const args = [
         body.campaignId, body.account,
         [body.memberKey, body.ciphertext, body.boxes, body.commitment], body.validUntil, body.signature,
@@ -75,14 +76,14 @@ export async function join(source, page, info, slot) {
     } else {
       // The relayer holds pledges for a random time (its mixing window, up to a few minutes)
       // and sends them together: the answer comes once the batch is mined.
-      say(progress, "Sending the sealed pledge through the relayer. It waits up to a few minutes and sends pledges together, so that the time of your visit does not point to yours; your receipt code is already shown above.");
+      say(progress, t("sendingRelayer"));
       await source.relay("pledge", body);
     }
     // A mined transaction is not a pledge (a wallet on another chain mines one too): the
     // person is told "joined" only once this campaign's registry shows the pledge active.
-    say(progress, "Checking on the chain that your pledge is active...");
+    say(progress, t("checkingActive"));
     if (!(await recorded(source, page.campaignId, keys.account, 10))) {
-      throw new Unsure(`the transaction was sent, but campaign ${page.campaignId} on chain ${page.chainId} shows no active pledge for it yet`);
+      throw new Unsure(t("sentNotActive", { id: page.campaignId, chain: page.chainId }));
     }
   } catch (error) {
     say(progress, "");
@@ -91,16 +92,16 @@ export async function join(source, page, info, slot) {
       forgetReceipt(localStorage, slot, code);
       show($("#receipt"), false);
       fillStored(slot);
-      throw new Error(`You have not joined: ${error.message}. Nothing was recorded; you can try again.`);
+      throw new Error(t("notJoined", { reason: error.message }));
     }
     // Anything else (no answer, a proxy's error page, a wallet error) may have landed, or
     // may still land: the code is kept and shown, unless the pledge is found recorded.
     fillStored(slot);
     if (!(await recorded(source, page.campaignId, keys.account))) {
-      throw new Error(`No clear answer came back (${error.message}). Your pledge may still be recorded: keep the receipt code shown above, it is the only way to withdraw it. Check this campaign's count in a few minutes before joining again: joining again would make a second pledge.`);
+      throw new Error(t("joinUnclear", { reason: error.message }));
     }
   }
-  say(progress, "You have joined. Keep your receipt code: it is the only way to withdraw or read the roster.");
+  say(progress, t("joined"));
   $("#join-form").reset();
   fillStored(slot);
 }

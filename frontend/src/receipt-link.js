@@ -8,6 +8,7 @@
 // person asks.
 
 import * as protocol from "./protocol/index.js";
+import { t } from "./i18n.js";
 import { $, say } from "./ui.js";
 
 /**
@@ -46,11 +47,11 @@ export function restoreFromLink(campaignId, show, clean = () => location.pathnam
   try {
     ({ campaignId: forCampaign } = protocol.decodeReceipt(found.code));
   } catch (error) {
-    say($("#page-error"), `The receipt link is damaged: ${error?.message ?? error}. Check that it was copied whole.`);
+    say($("#page-error"), t("linkDamaged", { reason: error?.message ?? error }));
     return null;
   }
   if (String(forCampaign) !== String(campaignId)) {
-    say($("#page-error"), `This receipt link is for campaign ${forCampaign}, not this one (${campaignId}).`);
+    say($("#page-error"), t("linkOtherCampaign", { other: forCampaign, id: campaignId }));
     return null;
   }
   for (const id of ["#withdraw-code", "#roster-code"]) {

@@ -4,6 +4,7 @@
 
 import { receiptLink } from "./receipt-link.js";
 import { storeReceipt, storedReceipts } from "./receipts.js";
+import { t } from "./i18n.js";
 import { $, copyText, download, say, show } from "./ui.js";
 
 // A downloaded file's name says nothing about the site or the campaign: a downloads folder
@@ -19,8 +20,8 @@ export function showReceipt(code, { slot = null, role = "member", onKept = null 
   $("#receipt-code").textContent = code;
   $("#receipt-copy").onclick = () => copyText(code, $("#receipt-status"));
   $("#receipt-download").onclick = () => {
-    download(RECEIPT_FILENAME, `Receipt code (keep it secret, keep it safe)\n\n${code}\n`);
-    say($("#receipt-status"), "Downloaded.");
+    download(RECEIPT_FILENAME, `${t("receiptFile")}\n\n${code}\n`);
+    say($("#receipt-status"), t("downloaded"));
   };
   offerLink(code, role);
   const keep = $("#receipt-keep");
@@ -30,7 +31,7 @@ export function showReceipt(code, { slot = null, role = "member", onKept = null 
     keep.onclick = () => {
       storeReceipt(localStorage, slot, code, role);
       show(keep, false);
-      say($("#receipt-status"), "Kept in this browser: it is listed under \"My campaigns\" on the home page.");
+      say($("#receipt-status"), t("keptHere"));
       onKept?.();
     };
   }
@@ -46,15 +47,16 @@ function offerLink(code, role) {
   const link = receiptLink(location.href, code, role, { staticCopy: document.body.dataset.page === "static" });
   anchor.href = link;
   $("#receipt-link-copy").onclick = () => copyText(link, $("#receipt-status"));
-  const text = "My private receipt link. Keep it secret: whoever opens it can withdraw my pledge or read the roster.";
+  const text = t("linkText");
+  const subject = t("linkSubject");
   // A mailto: link the person opens themselves; no recipient is filled in, nothing is sent
   // by the site, and the subject names neither the site nor the campaign.
-  $("#receipt-mail").href = `mailto:?subject=${encodeURIComponent("A link to keep")}&body=${encodeURIComponent(`${text}\n\n${link}\n`)}`;
+  $("#receipt-mail").href = `mailto:?subject=${encodeURIComponent(subject)}&body=${encodeURIComponent(`${text}\n\n${link}\n`)}`;
   const share = $("#receipt-share");
   show(share, typeof navigator.share === "function");
   share.onclick = async () => {
     try {
-      await navigator.share({ title: "A link to keep", text, url: link });
+      await navigator.share({ title: subject, text, url: link });
     } catch {
       /* closed without sharing */
     }

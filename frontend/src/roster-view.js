@@ -6,6 +6,7 @@ import * as protocol from "./protocol/index.js";
 import { recordFromJson } from "./bodies.js";
 import { rosterCsv, rosterVcard } from "./files.js";
 import { storedReceipts } from "./receipts.js";
+import { t } from "./i18n.js";
 import { $, download, el, say, show } from "./ui.js";
 
 /** The receipts this page knows: the one on screen (joined or restored here), then the kept ones. */
@@ -55,7 +56,7 @@ export async function readRoster(source, page, info, keys) {
   await protocol.ready();
   const data = await source.records(page.campaignId);
   if (data.status !== "revealed") {
-    throw new Error("The roster is sealed until the campaign is revealed; nothing can be read yet.");
+    throw new Error(t("rosterSealed"));
   }
   const records = [data.instructions, ...data.pledges].map((r) => recordFromJson(r, protocol.fromHex));
   const releases = data.releases.map((r) => ({ custodianIndex: r.custodianIndex, data: protocol.fromHex(r.data) }));
@@ -69,12 +70,12 @@ function showRoster(info, roster) {
   body.replaceChildren();
   for (const m of roster.members) {
     const row = el("tr");
-    for (const value of [m.contact.name, m.contact.contact, m.contact.message]) row.append(el("td", value));
+    for (const value of [m.contact.name, m.contact.contact, m.contact.message]) row.append(el("td", value, { dir: "auto" }));
     body.append(row);
   }
-  $("#roster-instructions").textContent = roster.instructions ?? "The organiser's next steps cannot be read yet.";
+  $("#roster-instructions").textContent = roster.instructions ?? t("instructionsNotYet");
   const waiting = roster.missing.length
-    ? `${roster.missing.length} pledge(s) cannot be read yet: the custodians have not released their keys. Try again in a minute.`
+    ? t("pledgesMissing", { count: roster.missing.length })
     : "";
   say($("#roster-missing"), waiting);
   const problems = $("#roster-problems");

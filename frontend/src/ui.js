@@ -1,6 +1,10 @@
 // Small DOM and network helpers shared by the pages. User-written text is only ever set
 // with textContent; nothing is parsed as HTML.
 
+import { t } from "./i18n.js";
+
+export { formatDate } from "./i18n.js";
+
 export const $ = (selector, root = document) => root.querySelector(selector);
 export const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
 
@@ -59,16 +63,19 @@ export function refused(error) {
 
 /** fetch JSON from this site; a non-2xx answer throws its "error" text. */
 export async function api(path, body = undefined) {
-  const init = body === undefined ? {} : {
+  // The page's language for the site's error messages: fetch sends no cookie (credentials
+  // "omit"), so the language chosen with the switch is said here.
+  const headers = typeof document === "undefined" ? {} : { "Accept-Language": document.documentElement.lang || "en" };
+  const init = body === undefined ? { headers } : {
     method: "POST",
-    headers: { "Content-Type": "application/json" },
+    headers: { ...headers, "Content-Type": "application/json" },
     body: JSON.stringify(body),
   };
   let response;
   try {
     response = await fetch(path, { ...init, credentials: "omit", cache: "no-store" });
   } catch {
-    throw new ApiError("the site cannot be reached; check your connection and try again", 0);
+    throw new ApiError(t("siteUnreachable"), 0);
   }
   let data = null;
   try {
@@ -78,7 +85,7 @@ export async function api(path, body = undefined) {
   }
   if (!response.ok) {
     const fromSite = typeof data?.error === "string";
-    throw new ApiError(fromSite ? data.error : `the site answered ${response.status}`, response.status, fromSite);
+    throw new ApiError(fromSite ? data.error : t("siteAnswered", { status: response.status }), response.status, fromSite);
   }
   return data;
 }
@@ -181,14 +188,10 @@ export function download(filename, text, type = "text/plain") {
 export async function copyText(text, statusArea) {
   try {
     await navigator.clipboard.writeText(text);
-    say(statusArea, "Copied.");
+    say(statusArea, t("copied"));
   } catch {
-    say(statusArea, "Copying is not allowed here: select the text and copy it yourself.");
+    say(statusArea, t("copyNotAllowed"));
   }
-}
-
-export function formatDate(unix) {
-  return new Date(unix * 1000).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
 
 export function formatDuration(seconds) {
@@ -196,7 +199,7 @@ export function formatDuration(seconds) {
   const d = Math.floor(s / 86400);
   const h = Math.floor((s % 86400) / 3600);
   const m = Math.floor((s % 3600) / 60);
-  if (d) return `${d} d ${h} h`;
-  if (h) return `${h} h ${m} min`;
-  return `${m} min ${s % 60} s`;
+  if (d) return t("durationDays", { d, h });
+  if (h) return t("durationHours", { h, m });
+  return t("durationMinutes", { m, s: s % 60 });
 }

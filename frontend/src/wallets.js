@@ -6,6 +6,7 @@
 
 import { Interface } from "ethers";
 
+import { t } from "./i18n.js";
 import { $, NotSent, Unsure, el, show } from "./ui.js";
 
 const REGISTRY_ABI = [
@@ -58,7 +59,7 @@ export function pickedWallet(prefix) {
   const list = wallets();
   const uuid = $(`#${prefix}-wallet-choice`)?.value;
   const wallet = list.find((w) => w.info.uuid === uuid) ?? (list.length === 1 ? list[0] : null);
-  if (!wallet) throw new NotSent("Choose which wallet to pay with, or untick the wallet box. Nothing was sent.");
+  if (!wallet) throw new NotSent(t("chooseWallet"));
   return wallet;
 }
 
@@ -72,12 +73,12 @@ async function chainOf(wallet) {
   try {
     answer = await wallet.provider.request({ method: "eth_chainId" });
   } catch (error) {
-    throw new NotSent(`${wallet.info.name} did not say which chain it is on: ${reason(error)}. Nothing was sent.`);
+    throw new NotSent(t("walletNoChain", { wallet: wallet.info.name, reason: reason(error) }));
   }
   try {
     return BigInt(answer);
   } catch {
-    throw new NotSent(`${wallet.info.name} named no chain we can read (${answer}). Nothing was sent.`);
+    throw new NotSent(t("walletBadChain", { wallet: wallet.info.name, answer }));
   }
 }
 
@@ -92,11 +93,11 @@ async function onChain(wallet, chainId) {
       params: [{ chainId: `0x${want.toString(16)}` }],
     });
   } catch (error) {
-    throw new NotSent(`${wallet.info.name} is on chain ${current}, and this campaign is on chain ${want}: the switch was declined or failed (${reason(error)}). Nothing was sent; switch the wallet to chain ${want}, or use the site's relayer.`);
+    throw new NotSent(t("walletSwitchFailed", { wallet: wallet.info.name, current, want, reason: reason(error) }));
   }
   const now = await chainOf(wallet);
   if (now !== want) {
-    throw new NotSent(`${wallet.info.name} is still on chain ${now}, and this campaign is on chain ${want}. Nothing was sent; switch the wallet to chain ${want}, or use the site's relayer.`);
+    throw new NotSent(t("walletStillWrong", { wallet: wallet.info.name, now, want }));
   }
 }
 
@@ -106,10 +107,10 @@ export async function connect(wallet, chainId) {
   try {
     accounts = await wallet.provider.request({ method: "eth_requestAccounts" });
   } catch (error) {
-    throw new NotSent(`${wallet.info.name} did not give an account: ${reason(error)}. Nothing was sent.`);
+    throw new NotSent(t("walletNoAccountWhy", { wallet: wallet.info.name, reason: reason(error) }));
   }
   if (!Array.isArray(accounts) || typeof accounts[0] !== "string") {
-    throw new NotSent(`${wallet.info.name} gave no account. Nothing was sent.`);
+    throw new NotSent(t("walletNoAccount", { wallet: wallet.info.name }));
   }
   await onChain(wallet, chainId);
   return { ...wallet, from: accounts[0] };
@@ -131,10 +132,10 @@ export async function sendFromWallet(wallet, chainId, registry, method, args) {
   for (let i = 0; i < 120; i++) {
     const receipt = await wallet.provider.request({ method: "eth_getTransactionReceipt", params: [hash] });
     if (receipt) {
-      if (receipt.status !== "0x1") throw new Error(`the transaction ${hash} failed`);
+      if (receipt.status !== "0x1") throw new Error(t("txFailed", { hash }));
       return hash;
     }
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
-  throw new Unsure(`the transaction ${hash} was not mined within two minutes`);
+  throw new Unsure(t("txNotMined", { hash }));
 }

@@ -3,20 +3,19 @@
 ``create_app(config=None)`` is the application factory. It touches no network: the chain
 is reached on the first request (or when ``spartacus serve`` starts the poller), so the
 app can be built anywhere. Everything secret happens in the visitor's browser; the server
-only ever sees sealed pledges, signatures and public chain data. It sets no cookies and
-keeps no request log.
+only ever sees sealed pledges, signatures and public chain data. It keeps no request log,
+and sets no cookie unless the visitor picks a language (one that holds only that: i18n.py).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, request
 
 from ..exceptions import RequestRefused
-from . import errors
+from . import errors, i18n
 from . import site as site_files
 from .bundle import bundle_problem
 from .config import DEFAULTS
@@ -55,9 +54,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.globals["integrity"] = lambda filename: site_files.static_integrity(
         app.static_folder or "", filename
     )
-    app.jinja_env.filters["utc"] = lambda unix: time.strftime(
-        "%d %b %Y, %H:%M UTC", time.gmtime(int(unix))
-    )
+    i18n.init(app)
 
     from . import api, feed, groups, pages
 

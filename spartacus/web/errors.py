@@ -7,6 +7,7 @@ from typing import Any
 
 import requests
 from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import gettext
 from web3.exceptions import Web3Exception
 from werkzeug.exceptions import HTTPException
 
@@ -67,7 +68,10 @@ def register(app: Flask) -> None:
         # once a transaction may have reached the node): 503 tells the page that nothing
         # was recorded, and Retry-After when to try again.
         return _error(
-            f"the chain cannot be reached right now ({type(exc).__name__}); try again in a moment",
+            gettext(
+                "the chain cannot be reached right now (%(problem)s); try again in a moment",
+                problem=type(exc).__name__,
+            ),
             503,
             CHAIN_DOWN_RETRY_AFTER,
         )
@@ -75,9 +79,9 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
         messages = {
-            404: "there is nothing at this address",
-            405: "this address does not take that method",
-            413: "the request is too large",
+            404: gettext("there is nothing at this address"),
+            405: gettext("this address does not take that method"),
+            413: gettext("the request is too large"),
         }
         code = exc.code or 500
         return _error(messages.get(code) or exc.description or exc.name, code)

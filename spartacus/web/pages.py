@@ -13,6 +13,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import segno
 from flask import Blueprint, Response, render_template, request
+from flask_babel import gettext
 
 from ..chain import rules
 from ..exceptions import RequestRefused, TooManyReports, UsageError
@@ -60,16 +61,26 @@ def _refuse_cross_site() -> None:
     if site is not None:
         if site not in ("same-origin", "none"):
             raise RequestRefused(
-                f"reports are taken from this site's own form only (this one came {site})", 403
+                gettext(
+                    "reports are taken from this site's own form only (this one came %(site)s)",
+                    site=site,
+                ),
+                403,
             )
         return
     origin = request.headers.get("Origin")
     if origin is not None and origin.lower() != _own_origin():
-        raise RequestRefused(
-            "reports are taken from this site's own form only (this one came from "
-            f"{'a page of another site' if origin != 'null' else 'a page that hides its origin'})",
-            403,
-        )
+        if origin == "null":
+            message = gettext(
+                "reports are taken from this site's own form only (this one came from a page "
+                "that hides its origin)"
+            )
+        else:
+            message = gettext(
+                "reports are taken from this site's own form only (this one came from a page "
+                "of another site)"
+            )
+        raise RequestRefused(message, 403)
 
 
 def _page(**extra: Any) -> dict[str, Any]:
@@ -100,7 +111,11 @@ def campaign(campaign_id: int) -> str:
     hidden_json = hidden.as_json() if hidden else None
     c = detail(shared.index, history, shared.index.head, hidden_json)
     url = _public_url(f"/c/{campaign_id}")
-    text = f"{c['title']}: join when it is safe. Nothing is revealed until {c['threshold']} join."
+    text = gettext(
+        "%(title)s: join when it is safe. Nothing is revealed until %(threshold)s join.",
+        title=c["title"],
+        threshold=c["threshold"],
+    )
     share = {
         "url": url,
         "qr": f"/c/{campaign_id}/qr.svg",
@@ -151,7 +166,7 @@ def needs_script() -> tuple[str, int]:
     their buttons stay disabled until the script enables them. Should a post arrive all
     the same, its body is never read and nothing is kept: this page only explains.
     """
-    message = (
+    message = gettext(
         "nothing was sent: this form seals your details in your browser, which needs this "
         "page's script. Turn JavaScript on for this site (or wait until the page has loaded) "
         "and try again"

@@ -140,6 +140,9 @@ def export_site(
     else:
         shutil.copytree(STATIC, out / "static", dirs_exist_ok=True)
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+    # The shared forms are marked for translation (web/i18n.py); the static copy is English.
+    env.add_extension("jinja2.ext.i18n")
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     page = env.get_template("static_site.html").render(
         csp=csp,
         config=config.as_json(),
