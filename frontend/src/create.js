@@ -64,7 +64,7 @@ async function create(source, page) {
   const progress = $("#create-progress");
   const threshold = Number($("#create-threshold").value);
   const graceHours = Number($("#create-grace").value || 0);
-  const t = Number($("#create-t").value || 1);
+  const releasing = Number($("#create-t").value || 1); // t: custodians that must release
   const least = page.rules.minThreshold;
   if (!Number.isInteger(threshold) || threshold < least) throw new FieldError("#create-threshold", t("thresholdWhole", { least }));
   const date = $("#create-date").value.trim();
@@ -84,7 +84,7 @@ async function create(source, page) {
   if (!count) throw new FieldError(firstCustodian, t("chooseCustodian"));
   const most = page.rules.maxCustodians;
   if (count > most) throw new FieldError(firstCustodian, t("atMostCustodians", { most }));
-  if (!(t >= 1 && t <= count)) throw new FieldError("#create-t", t("custodianThresholdRange", { count }));
+  if (!(releasing >= 1 && releasing <= count)) throw new FieldError("#create-t", t("custodianThresholdRange", { count }));
   const terms = {
     title: $("#create-title").value.trim(),
     description: $("#create-description").value.trim(),
@@ -92,7 +92,7 @@ async function create(source, page) {
     threshold,
     deadline,
     gracePeriod: Math.round(graceHours * 3600),
-    custodianThreshold: t,
+    custodianThreshold: releasing,
     rosterMode: $("#create-mode").value,
   };
   say(progress, t("checkingCampaign"));
@@ -105,7 +105,7 @@ async function create(source, page) {
   say(progress, t("sealingInstructions"));
   const secret = protocol.newSecret();
   const keys = protocol.deriveKeys(secret);
-  const sealed = await protocol.sealInstructions({ chainId: page.chainId, registry: page.registry }, keys, instructions, endorsed.map((e) => protocol.fromHex(e.campaignKey)), t);
+  const sealed = await protocol.sealInstructions({ chainId: page.chainId, registry: page.registry }, keys, instructions, endorsed.map((e) => protocol.fromHex(e.campaignKey)), releasing);
   say(progress, t("creatingRelayer"));
   const result = await source.post("/api/relay/create", createBody(terms, sealed, endorsed));
   const code = protocol.encodeReceipt(result.campaignId, secret);
