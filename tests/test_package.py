@@ -107,6 +107,7 @@ def test_wheel_carries_the_script_templates_and_artifact(
         "spartacus/web/static/style.css",
         "spartacus/artifacts/Spartacus.json",
         "spartacus/py.typed",
+        "spartacus/web/translations/es/LC_MESSAGES/messages.po",  # the Spanish pages
         *(f"spartacus/web/templates/{t}" for t in templates),
     ]:
         assert needed in names, needed
@@ -117,7 +118,9 @@ def test_wheel_carries_the_script_templates_and_artifact(
     check = (
         "import spartacus, spartacus.web.bundle as b; "
         f"assert spartacus.__file__.startswith({site!r}), spartacus.__file__; "
-        "assert b.bundle_problem(b.package_static_folder()) is None"
+        "assert b.bundle_problem(b.package_static_folder()) is None; "
+        # The Spanish pages' catalogue, read from the wheel's .po (nothing compiled at build).
+        "import spartacus.web.i18n as i; assert i.translations('es').gettext('Join') == 'Unirme'"
     )
     subprocess.run([sys.executable, "-c", check], env=env, cwd=tmp_path, check=True, timeout=120)
 

@@ -23,6 +23,7 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from flask import Blueprint, Flask, Response, redirect, request
 from flask_babel import Babel, Domain, format_date, format_time, get_locale, gettext
+from werkzeug.wrappers import Response as BaseResponse
 
 from ..chain import risks
 
@@ -53,14 +54,14 @@ def translations(language: str) -> NullTranslations:
     return Translations(compiled)
 
 
-class PoDomain(Domain):  # type: ignore[misc] - flask_babel ships no types
+class PoDomain(Domain):
     """Flask-Babel's domain, its catalogues read from the .po files (see the module doc)."""
 
     def get_translations(self) -> NullTranslations:
         return translations(page_language())
 
 
-class PoBabel(Babel):  # type: ignore[misc]
+class PoBabel(Babel):
     @cached_property
     def domain_instance(self) -> Domain:
         return PoDomain(domain=self.domain)
@@ -138,7 +139,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.post("/lang")
-def switch() -> Response:
+def switch() -> BaseResponse:
     """The language switch: a small form on every page, remembered in a cookie that holds
     only the language (no identifier), then back to the same page."""
     language = request.form.get("lang", "")
@@ -153,9 +154,13 @@ def switch() -> Response:
 def init(app: Flask) -> None:
     PoBabel(app, locale_selector=select_language, default_timezone="UTC")
     app.jinja_env.globals.update(
-        languages=LANGUAGES, page_language=page_language, status_word=status_word, recent_text=recent_text,
-        chain_text=chain_text, reason_word=reason_word,
-    )  # fmt: skip
+        languages=LANGUAGES,
+        page_language=page_language,
+        status_word=status_word,
+        recent_text=recent_text,
+        chain_text=chain_text,
+        reason_word=reason_word,
+    )
     app.jinja_env.filters["when"] = when
     app.register_blueprint(bp)
 

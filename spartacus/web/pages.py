@@ -51,12 +51,13 @@ def _own_origin() -> str:
 
 
 def _refuse_cross_site() -> None:
-    """A report must come from this site's own form. The site sets no cookies, so a post
-    from another page carries no authority; but a hostile page could make every visitor's
-    browser file reports (from as many addresses as it has visitors) to get a campaign
-    hidden, or to bury real reports. Browsers name where a post comes from: Sec-Fetch-Site
-    (current browsers), else Origin (the report page's referrer policy, same-origin, makes
-    older browsers send it). A request with neither is no browser's cross-site post."""
+    """A report must come from this site's own form. The site sets no cookie but the
+    language, so a post from another page carries no authority; but a hostile page could make
+    every visitor's browser file reports (from as many addresses as it has visitors) to get a
+    campaign hidden, or to bury real reports. Browsers name where a post comes from:
+    Sec-Fetch-Site (current browsers), else Origin (the report page's referrer policy,
+    same-origin, makes older browsers send it). A request with neither is no browser's
+    cross-site post."""
     site = request.headers.get("Sec-Fetch-Site")
     if site is not None:
         if site not in ("same-origin", "none"):
