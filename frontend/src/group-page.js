@@ -14,6 +14,7 @@
 
 import { BACKUP_FILENAME, backupText, forgetIdentity, keepIdentity, keptIdentity, newRecord, readBackup } from "./identities.js";
 import { groupMembers, membershipScope, parseInvitation, proveMembership, signRedemption } from "./membership.js";
+import { t } from "./i18n.js";
 import { $, api, busy, download, pageData, ready, refused, say, show } from "./ui.js";
 
 function showIdentity(page) {
@@ -24,7 +25,7 @@ function showIdentity(page) {
   $("#identity-commitment").textContent = kept.commitment;
   $("#identity-download").onclick = () => {
     download(BACKUP_FILENAME, backupText(kept), "application/json");
-    say($("#identity-status"), "Downloaded. Keep the file somewhere safe and private.");
+    say($("#identity-status"), t("backupDownloaded"));
   };
 }
 
@@ -39,11 +40,11 @@ async function redeem(page, invitation) {
   if (kept && (await isMember(page.groupId, kept.commitment))) return kept;
   const made = !kept;
   if (made) {
-    say(progress, "Making your membership identity…");
+    say(progress, t("makingIdentity"));
     kept = newRecord(page.chainId, page.groups, page.groupId);
     keepIdentity(localStorage, kept); // before sending: never lost once it may be in the group
   }
-  say(progress, "Joining through the site's relayer…");
+  say(progress, t("joiningGroup"));
   const signature = await signRedemption(invitation, page.chainId, page.groups, kept.commitment);
   try {
     const answer = await api(`/api/groups/${page.groupId}/redeem`, { commitment: kept.commitment, signature });
@@ -57,7 +58,7 @@ async function redeem(page, invitation) {
       throw error;
     }
     if (!refused(error)) {
-      throw new Error(`${error.message}. Your identity is kept in this browser: reload this page later to see whether you joined.`);
+      throw new Error(t("identityKeptReload", { reason: error.message }));
     }
     return kept;
   } finally {
@@ -77,11 +78,11 @@ function joinForm(page, code) {
   try {
     invitation = parseInvitation(code);
   } catch (error) {
-    say($("#redeem-error"), `This invitation link is damaged: ${error.message}.`);
+    say($("#redeem-error"), t("invitationDamaged", { reason: error.message }));
     return;
   }
   if (String(invitation.groupId) !== String(page.groupId)) {
-    say($("#redeem-error"), `This invitation is for group ${invitation.groupId}, not this one (${page.groupId}).`);
+    say($("#redeem-error"), t("invitationOtherGroup", { other: invitation.groupId, id: page.groupId }));
     return;
   }
   form.onsubmit = (event) => {
@@ -107,12 +108,12 @@ function restoreForm(page) {
       const kept = readBackup(await file.text(), page.chainId, page.groups, page.groupId);
       const before = keptIdentity(localStorage, page.chainId, page.groups, page.groupId);
       if (before && before.backup !== kept.backup) {
-        throw new Error("this browser already holds another identity for this group: download its backup first if you need it, and use another browser profile for this one");
+        throw new Error(t("anotherIdentity"));
       }
       keepIdentity(localStorage, kept);
       showIdentity(page);
       if (!(await isMember(page.groupId, kept.commitment))) {
-        say($("#restore-error"), "Restored, but this identity is not a member of the group (yet).");
+        say($("#restore-error"), t("restoredNotMember"));
       }
     } catch (error) {
       say($("#restore-error"), error?.message ?? String(error));
@@ -138,7 +139,7 @@ function main() {
       membershipScope: (registry, campaignId) => membershipScope(page.chainId, registry, campaignId).toString(),
     };
   } catch (error) {
-    say($("#page-error"), `This page could not start: ${error?.message ?? error}`);
+    say($("#page-error"), t("pageCouldNotStart", { reason: error?.message ?? error }));
   }
 }
 

@@ -16,6 +16,7 @@ import { AbiCoder, Wallet, getAddress, hexlify, keccak256 } from "ethers";
 
 import { identityOf, keptIdentity } from "./identities.js";
 import { pledgeTypedData, typedDataDigest } from "./protocol/index.js";
+import { t } from "./i18n.js";
 import { api } from "./ui.js";
 
 export const DEPTH = 16; // SpartacusGroups.DEPTH
@@ -47,7 +48,7 @@ export function membershipMessage(pledgeDigest, account) {
 export function parseInvitation(code) {
   const match = CODE.exec(String(code ?? "").trim());
   if (!match) {
-    throw new Error("an invitation code looks like 12-<43 letters, digits, - or _>; check that the link was copied whole");
+    throw new Error(t("invitationShape"));
   }
   const b64 = match[2].replace(/-/g, "+").replace(/_/g, "/") + "=";
   const key = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
@@ -55,7 +56,7 @@ export function parseInvitation(code) {
   try {
     wallet = new Wallet(hexlify(key));
   } catch {
-    throw new Error("the invitation code holds no valid key");
+    throw new Error(t("invitationNoKey"));
   }
   return { groupId: BigInt(match[1]), wallet };
 }
@@ -69,11 +70,11 @@ export async function signRedemption(invitation, chainId, groups, commitment) {
 
 async function provingFile(url, expected) {
   const response = await fetch(url, { credentials: "omit" });
-  if (!response.ok) throw new Error(`the proving file ${url} could not be loaded (HTTP ${response.status})`);
+  if (!response.ok) throw new Error(t("provingFileLoad", { url, status: response.status }));
   const bytes = new Uint8Array(await response.arrayBuffer());
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   const hex = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
-  if (hex !== expected) throw new Error(`the proving file ${url} is not the one this page was built with`);
+  if (hex !== expected) throw new Error(t("provingFileOther", { url }));
   return bytes;
 }
 
@@ -81,7 +82,7 @@ let files = null;
 /** The depth-16 wasm and zkey, fetched once from this site and checked: they sit beside this
  * script (static/dist/, where the build puts both). */
 export function provingFiles(base = new URL(".", import.meta.url).href.replace(/\/$/, "")) {
-  if (!PROVING_SHA256) throw new Error("this script was not built with the proving files' hashes (frontend/build.mjs)");
+  if (!PROVING_SHA256) throw new Error(t("provingNoHashes"));
   files ??= Promise.all([
     provingFile(`${base}/semaphore-${DEPTH}.wasm`, PROVING_SHA256.wasm),
     provingFile(`${base}/semaphore-${DEPTH}.zkey`, PROVING_SHA256.zkey),
@@ -99,7 +100,7 @@ export async function groupMembers(groupId) {
     const answer = await api(`/api/groups/${groupId}/members`);
     const group = new Group(answer.members.map((m) => BigInt(m)));
     if (group.root.toString() === String(answer.root) || (group.size === 0 && answer.root === "0")) return group;
-    if (attempt >= 2) throw new Error(`the members listed for group ${groupId} do not make its root on the chain`);
+    if (attempt >= 2) throw new Error(t("groupRootMismatch", { group: groupId }));
   }
 }
 
@@ -112,12 +113,12 @@ export async function groupMembers(groupId) {
 export async function proveMembership({ chainId, groups, groupId, scope, message, storage = localStorage }) {
   const kept = keptIdentity(storage, chainId, groups, groupId);
   if (!kept) {
-    throw new Error(`only members of group ${groupId} may join, and this browser holds no membership identity for it: open your invitation link, or restore your backup on the group's page (/g/${groupId})`);
+    throw new Error(t("onlyMembers", { group: groupId }));
   }
   const identity = identityOf(kept);
   const [group, artifacts] = await Promise.all([groupMembers(groupId), provingFiles()]);
   if (group.indexOf(identity.commitment) < 0) {
-    throw new Error(`the identity kept in this browser is not (yet) a member of group ${groupId}`);
+    throw new Error(t("notYetMember", { group: groupId }));
   }
   const proof = await generateProof(identity, group, BigInt(message), BigInt(scope), DEPTH, artifacts);
   return {

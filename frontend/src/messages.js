@@ -106,7 +106,23 @@ export default {
   "anHour": "an hour",
   "nMinutes": "{n} minutes",
   "deadlineTooSoon": "The deadline must be at least {span} from now.",
-  "runByOperator": "; run by this site's operator"
+  "runByOperator": "; run by this site's operator",
+  "backupDownloaded": "Downloaded. Keep the file somewhere safe and private.",
+  "makingIdentity": "Making your membership identity…",
+  "joiningGroup": "Joining through the site's relayer…",
+  "identityKeptReload": "{reason}. Your identity is kept in this browser: reload this page later to see whether you joined.",
+  "invitationDamaged": "This invitation link is damaged: {reason}.",
+  "invitationOtherGroup": "This invitation is for group {other}, not this one ({id}).",
+  "anotherIdentity": "this browser already holds another identity for this group: download its backup first if you need it, and use another browser profile for this one",
+  "restoredNotMember": "Restored, but this identity is not a member of the group (yet).",
+  "invitationShape": "an invitation code looks like 12-<43 letters, digits, - or _>; check that the link was copied whole",
+  "invitationNoKey": "the invitation code holds no valid key",
+  "provingFileLoad": "the proving file {url} could not be loaded (HTTP {status})",
+  "provingFileOther": "the proving file {url} is not the one this page was built with",
+  "provingNoHashes": "this script was not built with the proving files' hashes (frontend/build.mjs)",
+  "groupRootMismatch": "the members listed for group {group} do not make its root on the chain",
+  "onlyMembers": "only members of group {group} may join, and this browser holds no membership identity for it: open your invitation link, or restore your backup on the group's page (/g/{group})",
+  "notYetMember": "the identity kept in this browser is not (yet) a member of group {group}"
  },
  "es": {
   "pageCouldNotStart": "Esta página no pudo arrancar: {reason}",
@@ -212,6 +228,22 @@ export default {
   "anHour": "una hora",
   "nMinutes": "{n} minutos",
   "deadlineTooSoon": "La fecha límite debe estar como mínimo a {span} de ahora.",
-  "runByOperator": "; gestionado por quien opera este sitio"
+  "runByOperator": "; gestionado por quien opera este sitio",
+  "backupDownloaded": "Descargado. Guarda el archivo en un lugar seguro y privado.",
+  "makingIdentity": "Creando tu identidad de miembro…",
+  "joiningGroup": "Uniéndote a través del retransmisor del sitio…",
+  "identityKeptReload": "{reason}. Tu identidad se guarda en este navegador: recarga esta página más tarde para ver si te uniste.",
+  "invitationDamaged": "Este enlace de invitación está dañado: {reason}.",
+  "invitationOtherGroup": "Esta invitación es del grupo {other}, no de este ({id}).",
+  "anotherIdentity": "este navegador ya guarda otra identidad para este grupo: descarga antes su copia si la necesitas, y usa otro perfil del navegador para esta",
+  "restoredNotMember": "Restaurada, pero esta identidad no es (aún) miembro del grupo.",
+  "invitationShape": "un código de invitación tiene la forma 12-<43 letras, cifras, - o _>; comprueba que el enlace se copió entero",
+  "invitationNoKey": "el código de invitación no contiene ninguna clave válida",
+  "provingFileLoad": "no se pudo cargar el archivo de prueba {url} (HTTP {status})",
+  "provingFileOther": "el archivo de prueba {url} no es el que se usó al construir esta página",
+  "provingNoHashes": "este script no se construyó con los resúmenes de los archivos de prueba (frontend/build.mjs)",
+  "groupRootMismatch": "los miembros listados del grupo {group} no dan su raíz en la cadena",
+  "onlyMembers": "solo pueden unirse los miembros del grupo {group}, y este navegador no tiene ninguna identidad de miembro suya: abre tu enlace de invitación, o restaura tu copia en la página del grupo (/g/{group})",
+  "notYetMember": "la identidad guardada en este navegador no es (aún) miembro del grupo {group}"
  }
 };
