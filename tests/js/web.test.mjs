@@ -192,3 +192,22 @@ describe("a failed join", () => {
     assert.equal(refused(new NotSent("the switch was declined")), true);
   });
 });
+
+describe("the join form's byte counter", () => {
+  test("counts exactly the bytes encodeContact seals, and its limit is encodeContact's", async () => {
+    const { CONTACT_LIMIT, contactBytes } = await import("../../frontend/src/join-counter.js");
+    const cases = [
+      { name: "Iñaki Núñez", contact: "iñaki@example.org", message: "¡Sí! 🚩" },
+      { name: 'Quote " and \\ back', contact: "+34 600", message: "tab\there" },
+      { name: "Zoë", contact: "zoe@example.net", message: "😀".repeat(10), mail: true },
+    ];
+    for (const contact of cases) assert.equal(contactBytes(contact), c.contactJson(contact).length);
+    const fits = { name: "ñ".repeat(108), contact: "a", message: "" };
+    assert.equal(contactBytes(fits), 254);
+    assert.equal(c.encodeContact(fits).length, c.PLEDGE_BLOCK);
+    const over = { ...fits, contact: "ab" }; // 255 bytes: the last that fits
+    assert.equal(contactBytes(over), CONTACT_LIMIT);
+    c.encodeContact(over);
+    assert.throws(() => c.encodeContact({ ...over, contact: "abc" }), c.PayloadTooLarge);
+  });
+});
