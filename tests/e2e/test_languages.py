@@ -123,6 +123,8 @@ def test_a_spanish_browser_creates_joins_and_reads_the_roster(browser: Browser, 
     expect(rows.first.locator("td").first).to_have_attribute("dir", "auto")
     expect(inaki.locator("#roster-heading")).to_have_text("Mi lista")
     found += violations(inaki, "es: revealed, roster read")
+    inaki.set_viewport_size({"width": 390, "height": 844})
+    inaki.screenshot(path=str(site.shots / "campaign-es-roster.png"), full_page=True)
 
     assert found == [], "\n".join(
         f"{v['state']} at {v['width']} px: {v['rule']} ({v['impact']}): {v['help']} at {v['where']}"
@@ -141,6 +143,7 @@ def test_the_language_switch_is_kept_from_page_to_page(browser: Browser, site: S
     expect(page.locator("html")).to_have_attribute("lang", "es")
     assert page.url == f"{site.url}/safety"  # back on the same page, nothing in the address
     expect(page.locator("h1")).to_have_text("Comprométete con seguridad")
+    page.screenshot(path=str(site.shots / "safety-es.png"))
     for path in ("/", "/create"):
         page.goto(site.url + path)
         expect(page.locator("html")).to_have_attribute("lang", "es")

@@ -105,6 +105,8 @@ def test_a_spanish_browser_gets_spanish_pages(web: Web, create_campaign: Any) ->
     assert "Accept-Language" in page.headers["Vary"]
     html = page.get_data(as_text=True)
     assert "Unirme, sellado" in html and "Condiciones" in html
+    # The chain layer's warnings (no grace period here) read in Spanish too.
+    assert "Antes de unirte: sin periodo de gracia" in html and "no grace period" not in html
     assert '<h1 dir="auto">' in html and 'class="plan" dir="auto"' in html
     # One date format per locale: Babel's medium date and short time, in UTC.
     deadline = web.state.registry.info(campaign_id).deadline
