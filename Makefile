@@ -52,7 +52,7 @@ release: install
 # to each language's .po (empty, to translate), and tests/web/test_i18n.py fails until they are.
 .PHONY: messages
 messages: $(VENV)/.installed
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 --no-location \
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -k N_ --no-location \
 	  --omit-header -w 100 -o .messages.pot .
 	$(VENV)/bin/pybabel update -i .messages.pot -d spartacus/web/translations -w 100 \
 	  --no-location --ignore-obsolete

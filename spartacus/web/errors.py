@@ -88,6 +88,8 @@ def register(app: Flask) -> None:
 
 
 def _error(message: str, status: int, retry_after: int | None = None) -> Any:
+    # In the page's language when the catalogue has it (i18n.N_ marks those); else as it is.
+    message = gettext(message)
     if request.path.startswith("/api/"):
         response = jsonify(error=message)
     else:

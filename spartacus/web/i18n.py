@@ -74,6 +74,12 @@ def select_language() -> str:
     return request.accept_languages.best_match(list(LANGUAGES), DEFAULT) or DEFAULT
 
 
+def N_(message: str) -> str:  # gettext's name for "mark now, translate later"
+    """Mark a fixed error message for the catalogue: it is raised as it is (a relayer thread
+    has no page language) and translated where it is answered (errors.py)."""
+    return message
+
+
 def page_language() -> str:
     """The language of this request's page: ``<html lang>`` and the switch say it."""
     return str(get_locale() or DEFAULT)

@@ -41,6 +41,7 @@ from ..chain.registry import Registry
 from ..chain.sender import RECEIPT_TIMEOUT
 from ..exceptions import RequestRefused
 from .batch_sender import BatchSender
+from .i18n import N_
 from .in_flight import InFlight, Item, Mined
 from .relay_queue import RelayQueue
 from .submit import CHECK_FIRST, Submitter
@@ -162,7 +163,7 @@ class Mixer:
         """Queue a checked request (written to the file first); the caller then ``wait``s."""
         with self._cond:
             if self._stopping:
-                raise RequestRefused("the relayer is restarting; try again in a moment", 503, 1)
+                raise RequestRefused(N_("the relayer is restarting; try again in a moment"), 503, 1)
             item = self._item(kind, 0, body)
             self.in_flight.check_free(item)
             item.id = self.queue.add(kind.name, body)

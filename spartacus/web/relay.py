@@ -33,6 +33,7 @@ from ..protocol.groups import membership_message, membership_scope
 from ..ratelimit import RateLimiter
 from ..semaphore import Proof
 from . import bodies
+from .i18n import N_
 from .in_flight import Item, Mined
 from .index import CampaignIndex
 from .mixer import BATCH_MAX, Mixer
@@ -330,7 +331,7 @@ class Relayer:
         the server thread serving it, for its full timeout on each of several calls."""
         if self.index.last_error is not None:
             raise RequestRefused(
-                "the node cannot be reached right now; nothing was sent, try again in a moment",
+                N_("the node cannot be reached right now; nothing was sent, try again in a moment"),
                 503,
                 5,
             )
@@ -353,10 +354,12 @@ class Relayer:
     def _funds(self, leaving: bool = False) -> None:
         balance = self.balance()
         if balance < self.min_balance:
-            raise RequestRefused("the relayer is out of funds; try later or use a wallet", 503)
+            raise RequestRefused(N_("the relayer is out of funds; try later or use a wallet"), 503)
         if not leaving and balance < self.min_balance + self.withdraw_reserve:
             raise RequestRefused(
-                "the relayer is low on funds and keeps what is left for withdrawals; "
-                "try later or use a wallet",
+                N_(
+                    "the relayer is low on funds and keeps what is left for withdrawals; "
+                    "try later or use a wallet"
+                ),
                 503,
             )

@@ -32,6 +32,7 @@ from ..exceptions import (
     TransactionDropped,
     TransactionRefused,
 )
+from .i18n import N_
 
 CHECK_FIRST = "check the campaign page before trying again"
 
@@ -64,23 +65,27 @@ class Submitter:
         given its hash and bytes)."""
         with self._send_lock:
             if self.closed:
-                raise RequestRefused("the relayer is restarting; try again in a moment", 503, 1)
+                raise RequestRefused(N_("the relayer is restarting; try again in a moment"), 503, 1)
             try:
                 return (sender or self.sender).send(fn, before_send=before_send)
             except ContractRevert as exc:
                 raise RequestRefused(str(exc), 409) from None
             except FeeAboveCap:
                 raise RequestRefused(
-                    "network fees are above what this relayer pays (its operator's cap); "
-                    "nothing was sent: try again later or use a wallet",
+                    N_(
+                        "network fees are above what this relayer pays (its operator's cap); "
+                        "nothing was sent: try again later or use a wallet"
+                    ),
                     503,
                     60,
                 ) from None
             except InsufficientFunds:
                 # Gas at the max fee, plus the L1 data fee on OP-stack chains (chain.fees).
                 raise RequestRefused(
-                    "the relayer cannot pay for this transaction right now; nothing was sent: "
-                    "try later or use a wallet",
+                    N_(
+                        "the relayer cannot pay for this transaction right now; nothing was "
+                        "sent: try later or use a wallet"
+                    ),
                     503,
                     60,
                 ) from None

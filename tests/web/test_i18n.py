@@ -17,7 +17,7 @@ from .conftest import Web
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / "frontend" / "src"
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 METHODS = [("spartacus/web/**.py", "python"), ("spartacus/web/templates/**.html", "jinja2")]
 
 
@@ -156,3 +156,23 @@ def test_error_pages_and_api_errors_speak_the_language(web: Web) -> None:
     assert web.client.get("/api/no-such-thing").get_json()["error"] == (
         "there is nothing at this address"
     )
+
+
+def test_marked_relayer_refusals_are_answered_in_the_page_language(web: Web) -> None:
+    """The relayer raises its fixed refusals in English (its threads have no page); the
+    answer translates them for the request that asked (errors.py)."""
+    from spartacus.exceptions import RequestRefused
+
+    refusal = RequestRefused("the relayer is restarting; try again in a moment", 503, 1)
+
+    @web.app.get("/api/test-refusal")
+    def refuse() -> None:
+        raise refusal
+
+    spanish = web.client.get("/api/test-refusal", headers={"Accept-Language": "es"})
+    assert spanish.status_code == 503 and spanish.headers["Retry-After"] == "1"
+    assert spanish.get_json()["error"] == (
+        "el retransmisor se está reiniciando; inténtalo de nuevo en un momento"
+    )
+    english = web.client.get("/api/test-refusal", headers={"Accept-Language": "en"})
+    assert english.get_json()["error"] == str(refusal)
