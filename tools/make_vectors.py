@@ -555,6 +555,33 @@ def eip712_vectors() -> dict[str, Any]:
     return out
 
 
+def gated_vectors() -> dict[str, Any]:
+    """The Semaphore scope and message of a gated pledge (docs/protocol.md, "Gated pledges"),
+    by spartacus.protocol.groups: the message binds the eip712 section's Pledge."""
+    from spartacus.protocol.groups import membership_message, membership_scope
+
+    sealed = protocol.Sealed(fixed("P"), fixed("ciphertext", 296), fixed("boxes", 339), fixed("h"))
+    account = protocol.derive_keys(fixed_secret("gated")).account
+    scopes = [
+        {**deployment_json(d), "campaign_id": cid, "scope": str(membership_scope(d, cid))}
+        for d, cid in [(DEPLOYMENT, 7), (DEPLOYMENT, 8), (OTHER_REGISTRY, 7), (OTHER_CHAIN, 7)]
+    ]
+    typed = protocol.pledge_typed_data(CHAIN_ID, REGISTRY, 7, sealed, 2, 1_900_003_600)
+    message = membership_message(DEPLOYMENT, 7, account, sealed, 2, 1_900_003_600)
+    return {
+        "scopes": scopes,
+        "message": {
+            **deployment_json(DEPLOYMENT),
+            "campaign_id": 7,
+            "account": account,
+            "nonce": 2,
+            "valid_until": 1_900_003_600,
+            "pledge_digest": protocol.typed_data_digest(typed).hex(),
+            "message": str(message),
+        },
+    }
+
+
 def _domain_separator() -> bytes:
     from eth_abi import encode
     from eth_utils import keccak
@@ -602,6 +629,7 @@ def build_vectors() -> dict[str, Any]:
         "roster": roster_vectors(custodians),
         "receipts": receipt_vectors(),
         "eip712": eip712_vectors(),
+        "gated": gated_vectors(),
     }
 
 

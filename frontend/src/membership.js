@@ -137,12 +137,18 @@ export async function proveMembership({ chainId, groups, groupId, scope, message
  * `nonce` and `validUntil` (what the pledge signature signs).
  */
 export function pledgeProof(page, sealed, account, nonce, validUntil) {
-  const typed = pledgeTypedData(page.chainId, page.registry, page.campaignId, sealed, nonce, validUntil);
   return proveMembership({
     chainId: page.chainId,
     groups: page.groups,
     groupId: page.group,
     scope: membershipScope(page.chainId, page.registry, page.campaignId),
-    message: membershipMessage(typedDataDigest(typed), account),
+    message: pledgeMessage(page, sealed, account, nonce, validUntil),
   });
+}
+
+/** The message of a gated pledge's proof (page: {chainId, registry, campaignId}), held to
+ * tests/vectors/protocol.json's "gated" section by tests/js. */
+export function pledgeMessage(page, sealed, account, nonce, validUntil) {
+  const typed = pledgeTypedData(page.chainId, page.registry, page.campaignId, sealed, nonce, validUntil);
+  return membershipMessage(typedDataDigest(typed), account);
 }

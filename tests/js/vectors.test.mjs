@@ -379,3 +379,35 @@ describe("EIP-712", () => {
     }
   });
 });
+
+// The page's own functions (frontend/src/membership.js): what join.js proves for a gated
+// pledge must be the scope and message spartacus/protocol/groups.py computes.
+describe("gated pledges", () => {
+  const G = V.gated;
+  let membership;
+  before(async () => {
+    membership = await import("../../frontend/src/membership.js");
+  });
+
+  test("membershipScope matches every scope vector", () => {
+    for (const v of G.scopes) {
+      const scope = membership.membershipScope(v.chain_id, v.registry.toLowerCase(), v.campaign_id);
+      assert.equal(scope.toString(), v.scope, `${v.chain_id} ${v.registry} ${v.campaign_id}`);
+    }
+  });
+
+  test("membershipMessage and pledgeMessage match the message vector for the eip712 Pledge", () => {
+    const v = G.message;
+    const m = V.eip712.Pledge.message;
+    assert.equal(v.pledge_digest, V.eip712.Pledge.digest);
+    const message = membership.membershipMessage(h(v.pledge_digest), v.account.toLowerCase());
+    assert.equal(message.toString(), v.message);
+    const sealed = { memberKey: h(m.memberKey), ciphertext: h(m.ciphertext), boxes: h(m.boxes), commitment: h(m.commitment) };
+    const page = { chainId: v.chain_id, registry: v.registry, campaignId: v.campaign_id };
+    assert.equal(membership.pledgeMessage(page, sealed, v.account, v.nonce, v.valid_until).toString(), v.message);
+    // Every input counts: another nonce, account or campaign gives another message.
+    assert.notEqual(membership.pledgeMessage(page, sealed, v.account, v.nonce + 1, v.valid_until).toString(), v.message);
+    assert.notEqual(membership.pledgeMessage({ ...page, campaignId: 8 }, sealed, v.account, v.nonce, v.valid_until).toString(), v.message);
+    assert.notEqual(membership.pledgeMessage(page, sealed, D.registry, v.nonce, v.valid_until).toString(), v.message);
+  });
+});

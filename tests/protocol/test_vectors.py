@@ -358,3 +358,39 @@ def test_eip712_vector_digest_matches_by_hand_and_by_library(primary: str) -> No
         ),
     }
     assert protocol.typed_data_digest(builders[primary]()).hex() == v[primary]["digest"]
+
+
+# ---------------------------------------------------------------------- gated pledges
+
+
+@pytest.mark.parametrize("vector", VECTORS["gated"]["scopes"])
+def test_gated_scope_vector_matches_by_hand_and_by_library(vector: dict[str, Any]) -> None:
+    from spartacus.protocol.groups import membership_scope
+
+    d, campaign_id = deployment(vector), vector["campaign_id"]
+    by_hand = keccak(
+        encode(["uint256", "address", "uint256"], [d.chain_id, d.registry, campaign_id])
+    )
+    assert str(int.from_bytes(by_hand, "big")) == vector["scope"]
+    assert str(membership_scope(d, campaign_id)) == vector["scope"]
+
+
+def test_gated_message_vector_binds_the_eip712_pledge_and_its_account() -> None:
+    from spartacus.protocol.groups import membership_message
+
+    v, pledge = VECTORS["gated"]["message"], VECTORS["eip712"]["Pledge"]["message"]
+    assert v["pledge_digest"] == VECTORS["eip712"]["Pledge"]["digest"]
+    assert (v["campaign_id"], v["nonce"], v["valid_until"]) == (
+        pledge["campaignId"],
+        pledge["nonce"],
+        pledge["validUntil"],
+    )
+    by_hand = keccak(encode(["bytes32", "address"], [h(v["pledge_digest"]), v["account"]]))
+    assert str(int.from_bytes(by_hand, "big")) == v["message"]
+    sealed = protocol.Sealed(
+        *(h(pledge[k]) for k in ("memberKey", "ciphertext", "boxes", "commitment"))
+    )
+    message = membership_message(
+        deployment(v), v["campaign_id"], v["account"], sealed, v["nonce"], v["valid_until"]
+    )
+    assert str(message) == v["message"]
