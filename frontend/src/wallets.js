@@ -11,6 +11,7 @@ import { $, NotSent, Unsure, el, show } from "./ui.js";
 
 const REGISTRY_ABI = [
   "function pledgeWithSig(uint256 campaignId, address account, (bytes32 memberKey, bytes ciphertext, bytes boxes, bytes32 commitment) sealedPledge, uint64 validUntil, bytes signature)",
+  "function pledgeGatedWithSig(uint256 campaignId, address account, (bytes32 memberKey, bytes ciphertext, bytes boxes, bytes32 commitment) sealedPledge, uint64 validUntil, bytes signature, (uint256 merkleTreeDepth, uint256 merkleTreeRoot, uint256 nullifier, uint256 message, uint256 scope, uint256[8] points) proof)",
   "function withdrawWithSig(uint256 campaignId, address account, uint64 validUntil, bytes signature)",
 ];
 
@@ -117,7 +118,7 @@ export async function connect(wallet, chainId) {
 }
 
 /**
- * Send a registry call (pledgeWithSig or withdrawWithSig) from a connected wallet and wait
+ * Send a registry call (pledgeWithSig, pledgeGatedWithSig or withdrawWithSig) from a connected wallet and wait
  * until it is mined. The chain is checked again just before: a wallet switched meanwhile
  * sends nothing. A mined transaction proves nothing about the pledge: callers read it back.
  */

@@ -241,7 +241,7 @@ def test_two_invited_members_pledge_reveal_and_read_while_a_stranger_cannot_pled
     group_id = groups.create_group(admin, "Night shift")
     invited = groups.create_invitations(admin, group_id, 2)
     invitations = dict(zip(("alice", "bob"), invited, strict=True))
-    campaign_id = _gated_campaign(spartacus, site, group_id, threshold=2)
+    campaign_id = gated_campaign(spartacus, site, group_id, threshold=2)
     third_party: list[str] = []
     errors: list[str] = []
 
@@ -281,7 +281,7 @@ def test_two_invited_members_pledge_reveal_and_read_while_a_stranger_cannot_pled
     assert third_party == [] and errors == []
 
 
-def _gated_campaign(spartacus: Spartacus, site: Site, group_id: int, threshold: int) -> int:
+def gated_campaign(spartacus: Spartacus, site: Site, group_id: int, threshold: int) -> int:
     """A campaign gated to `group_id`, endorsed by the site's custodian (its daemon releases),
     no grace: it reveals as soon as `threshold` members have pledged."""
     custodian = site.daemon.custodian

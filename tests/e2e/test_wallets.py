@@ -16,10 +16,16 @@ from typing import Any
 
 import requests
 from playwright.sync_api import Browser, BrowserContext, Page, expect
+from web3 import Web3
+
+from spartacus.chain.registry import Registry
+from spartacus.cli.context import dev_account
+from tests.cli.conftest import Spartacus
 
 from .conftest import Site
 from .test_accessibility import AXE, violations
 from .test_browser import TIMEOUT
+from .test_groups import gated_campaign
 from .test_receipts import new_campaign
 
 OTHER_CHAIN = 10  # what a wallet "on the wrong chain" reports (Optimism's id)
@@ -208,3 +214,50 @@ def test_a_wallet_that_stays_elsewhere_is_never_told_joined(browser: Browser, si
     code = page.locator("#receipt-code").inner_text()
     assert code in kept(page)  # the signed pledge could still be sent by someone: kept
     assert site.state.registry.info(campaign_id).active == 0
+
+
+def test_a_member_joins_a_gated_campaign_paying_with_their_own_wallet(
+    browser: Browser, site: Site, spartacus: Spartacus
+) -> None:
+    """Issue 12, own wallet: an invited member redeems in the browser, then joins a campaign
+    gated to the group with "pay with my own wallet" ticked. The page proves membership and
+    the wallet sends pledgeGatedWithSig with the proof, paying the gas itself; the relayer is
+    neither asked nor charged. Before this change the page could not encode that call."""
+    w3 = site.state.w3
+    registry = Registry(w3, spartacus.registry)
+    groups = registry.groups
+    admin = dev_account(0)
+    group_id = groups.create_group(admin, "Night shift")
+    (invitation,) = groups.create_invitations(admin, group_id, 1)
+    campaign_id = gated_campaign(spartacus, site, group_id, threshold=2)
+    payer = w3.eth.accounts[9]
+    wallet = BridgeWallet("Own Wallet", site.state.registry.chain_id)
+    page = wallet_context(browser, Wallets(site, payer, wallet)).new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{site.url}/g/{group_id}/join#{invitation.code}")
+    page.click("#redeem-submit")
+    expect(page.locator("#redeem-done")).to_be_visible(timeout=TIMEOUT)
+
+    page.goto(f"{site.url}/c/{campaign_id}")
+    assert site.state.operator_account is not None
+    operator = Web3.to_checksum_address(site.state.operator_account)
+    relayer = w3.eth.get_balance(operator)
+    paid_before = w3.eth.get_balance(payer)
+    fill(page)
+    page.click("#join-submit")
+    expect(page.locator("#join-progress")).to_contain_text("You have joined", timeout=TIMEOUT)
+
+    sent = [params[0] for method, params in wallet.calls if method == "eth_sendTransaction"]
+    assert len(sent) == 1 and sent[0]["from"].lower() == payer.lower()
+    call, args = registry.contract.decode_function_input(sent[0]["data"])
+    assert call.fn_name == "pledgeGatedWithSig" and args["campaignId"] == campaign_id
+    info = registry.info(campaign_id)
+    assert info.active == 1
+    assert (
+        registry.nullifier_holder(campaign_id, args["proof"]["nullifier"]) != 0
+    )  # the member's slot
+    assert w3.eth.get_balance(payer) < paid_before  # the wallet paid the gas
+    assert w3.eth.get_balance(operator) == relayer  # the relayer was not charged
+    assert ("POST", "/api/relay/pledge") not in {(m, p) for m, p, _ in site.recorder.requests}
+    assert errors == []
