@@ -2,13 +2,16 @@
 
 ``RpcProxy`` forwards every POST unchanged; a subclass overrides ``forward`` to hold a
 request (a hung node) or to change the answer (a lying provider). It works with web3.py's
-HTTP provider, batches included. ``LimitedNode`` enforces a hosted provider's log limits.
+HTTP provider, batches included. ``LimitedNode`` enforces a hosted provider's log limits
+and, on demand (``fail``), fails the next calls of a method as a struggling provider does:
+a JSON-RPC error, an HTTP 503, or an answer held past the client's timeout.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -64,11 +67,39 @@ class LimitedNode(RpcProxy):
         self.max_results = max_results
         self.calls: Counter[str] = Counter()
         self.refused: list[tuple[int, int]] = []
+        self.faults: dict[str, list[tuple[str, float]]] = {}  # method -> the next failures
         self._lock = threading.Lock()
+
+    def fail(self, method: str, times: int = 1, *, how: str = "rpc", hold: float = 0.0) -> None:
+        """Fail the next ``times`` calls of ``method``: ``how`` is "rpc" (a JSON-RPC error
+        answer, code -32603), "http" (HTTP 503, as a provider's overloaded gateway) or
+        "timeout" (nothing for ``hold`` seconds, longer than the client waits, then the
+        connection closes unanswered)."""
+        if how not in ("rpc", "http", "timeout"):
+            raise ValueError(f"unknown failure {how!r}")
+        with self._lock:
+            self.faults.setdefault(method, []).extend([(how, hold)] * times)
+
+    def _fault(self, method: str, *kinds: str) -> tuple[str, float] | None:
+        """The next failure set for ``method`` if it is of one of ``kinds`` (taken)."""
+        with self._lock:
+            pending = self.faults.get(method)
+            return pending.pop(0) if pending and pending[0][0] in kinds else None
 
     def forward(self, body: bytes) -> tuple[int, bytes] | None:
         request = json.loads(body)
         batch = request if isinstance(request, list) else [request]
+        for item in batch:  # a failure of the whole request fails every call in it
+            fault = self._fault(item["method"], "http", "timeout")
+            if fault is None:
+                continue
+            how, hold = fault
+            with self._lock:
+                self.calls[item["method"]] += 1
+            if how == "http":
+                return 503, b'{"error": "upstream overloaded"}'
+            time.sleep(hold)
+            return None
         answers = [self._one(item) for item in batch]
         out = answers if isinstance(request, list) else answers[0]
         return 200, json.dumps(out).encode()
@@ -76,6 +107,8 @@ class LimitedNode(RpcProxy):
     def _one(self, item: dict[str, Any]) -> Any:
         with self._lock:
             self.calls[item["method"]] += 1
+        if self._fault(item["method"], "rpc") is not None:
+            return self._error(item, "internal error (injected)", code=-32603)
         if item["method"] == "eth_getLogs":
             query = item["params"][0]
             start, end = int(query["fromBlock"], 16), int(query["toBlock"], 16)
@@ -91,8 +124,8 @@ class LimitedNode(RpcProxy):
         return answer
 
     @staticmethod
-    def _error(item: dict[str, Any], message: str) -> dict[str, Any]:
-        return {"jsonrpc": "2.0", "id": item["id"], "error": {"code": -32005, "message": message}}
+    def _error(item: dict[str, Any], message: str, code: int = -32005) -> dict[str, Any]:
+        return {"jsonrpc": "2.0", "id": item["id"], "error": {"code": code, "message": message}}
 
     def get_logs_calls(self) -> int:
         return self.calls["eth_getLogs"]
@@ -104,3 +137,4 @@ class LimitedNode(RpcProxy):
     def reset(self) -> None:
         self.calls.clear()
         self.refused.clear()
+        self.faults.clear()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
+import requests
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 from web3.exceptions import ContractLogicError
@@ -23,7 +24,7 @@ from .events import EventDecoder, apply_log, plain_log
 from .fees import FeeCaps
 from .groups import Groups
 from .records import CampaignInfo, History, RosterMode, Status
-from .walk import CampaignLog, last_event_block, scan, scan_fallback, walk
+from .walk import CampaignLog, last_event_block, scan, scan_fallback, unanswered, walk
 
 
 class RegistryReader:
@@ -178,12 +179,19 @@ class RegistryReader:
         }
         if topics is not None:
             params["topics"] = topics
-        answer = self.w3.provider.make_request("eth_getLogs", [params])  # type: ignore[arg-type]
+        call = f"eth_getLogs of blocks {from_block} to {to_block}"
+        try:
+            answer = self.w3.provider.make_request("eth_getLogs", [params])  # type: ignore[arg-type]
+        except requests.RequestException as exc:  # after web3's own retries
+            raise unanswered(call, exc) from exc
         if "error" in answer:
             if to_block == from_block and range_refused(answer["error"]):
                 raise ResultCapped(f"eth_getLogs failed: {answer['error']}")
             if to_block == from_block or not range_refused(answer["error"]):
-                raise ChainError(f"eth_getLogs failed: {answer['error']}")
+                raise ChainError(
+                    f"eth_getLogs failed: {answer['error']} ({call}); nothing was read. "
+                    "Try again later, or use another node (--rpc / SPARTACUS_RPC)"
+                )
             middle = (from_block + to_block) // 2
             return self.raw_logs(from_block, middle, topics) + self.raw_logs(
                 middle + 1, to_block, topics

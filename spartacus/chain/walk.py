@@ -11,6 +11,12 @@ already holds (a checkpoint), so a restart reads only what is newer.
 
 Only a node that refuses the ``eth_call`` (no state at that block: not an archive node)
 sends the reader back to scanning block ranges, which is said in a log line.
+
+A node that times out or answers HTTP 5xx is asked again by web3's own retry
+(``HTTPProvider``'s ``exception_retry_configuration``: five attempts with back-off for
+``eth_call`` and ``eth_getLogs``); one that keeps failing, or answers a JSON-RPC error,
+ends the read with a ``ChainError`` naming the call (``unanswered``), never with a
+partial history.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import requests
 from web3.exceptions import ContractLogicError, Web3Exception
 from web3.types import BlockIdentifier
 
@@ -53,12 +60,23 @@ def last_event_block(registry: RegistryReader, campaign_id: int, block: BlockIde
     state there (or the call fails otherwise)."""
     try:
         return registry.info(campaign_id, block=block).last_event_block
+    except requests.RequestException as exc:
+        raise unanswered(f"eth_call campaign({campaign_id}) at block {block!r}", exc) from exc
     except ContractLogicError:
         raise  # the campaign did not exist at that block
     except (Web3Exception, ValueError) as exc:
         raise StateRefused(
             f"the node refused campaign({campaign_id}) at block {block!r}: {exc}"
         ) from exc
+
+
+def unanswered(call: str, exc: BaseException) -> ChainError:
+    """The error for a call the node did not answer even when asked again. It names the
+    failure's kind only: a hosted node's URL, which requests puts in its text, holds its key."""
+    return ChainError(
+        f"{call} failed: the node did not answer ({type(exc).__name__}) after retries; "
+        "nothing was read. Try again later, or use another node (--rpc / SPARTACUS_RPC)"
+    )
 
 
 def walk(
