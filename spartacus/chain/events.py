@@ -204,20 +204,14 @@ def event_topic(registry: Registry, name: str) -> bytes:
 def custodian_assignments(
     registry: Registry, custodian: str, *, from_block: int, to_block: int
 ) -> list[Assignment]:
-    """The campaigns that list ``custodian``, from the logs filtered by its indexed topic."""
+    """The campaigns that list ``custodian``, from the logs filtered by its indexed topic
+    (``raw_logs``: a range over the provider's cap is halved, not refused)."""
     if to_block < from_block:
         return []
     topic0 = event_topic(registry, "CustodianAssigned")
     decoder = registry._decoders[topic0]
     topic2 = "0x" + bytes(HexBytes(to_checksum_address(custodian))).rjust(32, b"\0").hex()
-    logs = registry.w3.eth.get_logs(
-        {
-            "address": registry.address,
-            "fromBlock": from_block,
-            "toBlock": to_block,
-            "topics": ["0x" + topic0.hex(), None, topic2],
-        }
-    )
+    logs = registry.raw_logs(from_block, to_block, ["0x" + topic0.hex(), None, topic2])
     out = []
     for log in logs:
         args = decoder.decode(log)
