@@ -67,6 +67,7 @@ class LimitedNode(RpcProxy):
         self.max_results = max_results
         self.calls: Counter[str] = Counter()
         self.refused: list[tuple[int, int]] = []
+        self.log_queries: list[dict[str, Any]] = []  # every eth_getLogs filter, in order
         self.faults: dict[str, list[tuple[str, float]]] = {}  # method -> the next failures
         self._lock = threading.Lock()
 
@@ -111,6 +112,8 @@ class LimitedNode(RpcProxy):
             return self._error(item, "internal error (injected)", code=-32603)
         if item["method"] == "eth_getLogs":
             query = item["params"][0]
+            with self._lock:
+                self.log_queries.append(query)
             start, end = int(query["fromBlock"], 16), int(query["toBlock"], 16)
             if end - start + 1 > self.max_range:
                 self.refused.append((start, end))
@@ -137,4 +140,5 @@ class LimitedNode(RpcProxy):
     def reset(self) -> None:
         self.calls.clear()
         self.refused.clear()
+        self.log_queries.clear()
         self.faults.clear()

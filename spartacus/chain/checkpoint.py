@@ -77,12 +77,13 @@ class Checkpoints:
         return held
 
     def read(
-        self, campaign_id: int, to_block: int, registry: Registry | None = None
+        self, campaign_id: int, to_block: int | None, registry: Registry | None = None
     ) -> list[dict[str, Any]]:
-        """The campaign's raw logs up to ``to_block``: its checkpoint, then the events after it
-        read from ``registry`` (default: this one), walked back only that far."""
+        """The campaign's raw logs up to ``to_block`` (None: the latest block): its checkpoint,
+        then the events after it read from ``registry`` (default: this one), walked back only
+        that far."""
         held = self.trusted(campaign_id)
-        if held is not None and held.block > to_block:
+        if held is not None and to_block is not None and held.block > to_block:
             held = None  # asked about an earlier block than the one held: read it all
         after = held.block if held is not None else -1
         source = registry or self.registry
@@ -91,6 +92,13 @@ class Checkpoints:
             item.log for item in source.campaign_logs(campaign_id, to_block=to_block, after=after)
         ]
         return logs
+
+    def history(
+        self, campaign_id: int, to_block: int | None = None, registry: Registry | None = None
+    ) -> History:
+        """The campaign's ``History`` up to ``to_block`` (None: the latest), as ``read``."""
+        source = registry or self.registry
+        return history_of(source, campaign_id, self.read(campaign_id, to_block, source))
 
     def keep(self, campaign_id: int, block: int, block_hash: str, logs: list[Any]) -> None:
         """Move the campaign's checkpoint to ``block`` (which the caller trusts not to be

@@ -23,7 +23,7 @@ import time
 from typing import TYPE_CHECKING
 
 from ..chain import rules
-from ..chain.records import Status
+from ..chain.records import History, Status
 from ..chain.sender import Signed
 from ..exceptions import KeyNotForThisRegistry, SpartacusError
 from .log import emit, problem
@@ -120,7 +120,7 @@ class CampaignStep:
         confirmed block (a reorg above it could still undo one)."""
         mine = [
             r.block_number
-            for r in self.watcher.registry.history(campaign_id).releases
+            for r in self._history(campaign_id).releases
             if r.custodian.lower() == self.watcher.account.address.lower()
         ]
         return bool(mine) and max(mine) <= confirmed
@@ -134,10 +134,14 @@ class CampaignStep:
             watcher.account,
             watcher.quorum,
         )
-        plan = plan_release(registry, keystore, campaign_id, account, confirmed_block=confirmed)
-        if plan.parts and quorum.size > 1:  # plan again from what the sources agree on
-            agreed, info = quorum.history(campaign_id), quorum.campaign(campaign_id).info
-            plan = plan_release(registry, keystore, campaign_id, account, agreed=agreed, info=info)
+        # Planned from what the sources agree on at the confirmed block, which also moves the
+        # checkpoint there; what this custodian released after it is read from the checkpoint
+        # on: a pass reads the events since the last one, not the campaign from its creation.
+        agreed, info = quorum.history(campaign_id), quorum.campaign(campaign_id).info
+        plan = plan_release(
+            registry, keystore, campaign_id, account,
+            agreed=agreed, info=info, latest=self._history(campaign_id),
+        )  # fmt: skip
         problems = {str(i): why for i, why in sorted(plan.problems.items())}
         for index, why in problems.items():
             if record.problems.get(index) != why:
@@ -169,13 +173,21 @@ class CampaignStep:
                 return False
         return not plan.parts
 
+    def _history(self, campaign_id: int) -> History:
+        """The campaign's history up to the latest block, read from the daemon's checkpoint on
+        (``spartacus.chain.checkpoint``), so a pass costs the events since the last one."""
+        checkpoints = self.watcher.quorum.checkpoints
+        if checkpoints is None:
+            return self.watcher.registry.history(campaign_id)
+        return checkpoints.history(campaign_id, None, self.watcher.registry)
+
     def _resolve_pending(self, campaign_id: int, record: CampaignRecord) -> bool:
         """Settle a release saved as sent (``inflight``); True when none is in flight."""
         return self.watcher.inflight.resolve(campaign_id, record)
 
     def _expire(self, campaign_id: int) -> None:
         """Emit ``Expired`` on chain if nobody has yet (anyone may)."""
-        if self.watcher.registry.history(campaign_id).stored_status() == Status.EXPIRED:
+        if self._history(campaign_id).stored_status() == Status.EXPIRED:
             return
         self.watcher.registry.expire(self.watcher.account, campaign_id)
         emit("expire_sent", campaign=campaign_id)

@@ -80,6 +80,7 @@ def plan_release(
     confirmed_block: int | None = None,
     agreed: History | None = None,
     info: CampaignInfo | None = None,
+    latest: History | None = None,
 ) -> ReleasePlan:
     """What this custodian should release now (``parts`` is empty when all is released).
 
@@ -91,6 +92,8 @@ def plan_release(
     released (what this custodian already released is still read up to the latest block).
     The daemon passes ``agreed`` (the history up to the confirmed block that its RPC sources
     agree on) and ``info``: the instructions and active pledges then come from those.
+    ``latest`` is the history up to the latest block if the caller holds it already (the
+    daemon reads it from its checkpoint); else it is read here, from the campaign's creation.
     A campaign key issued for another chain or registry (a copycat registry that names a
     real key) is refused with ``KeyNotForThisRegistry`` before anything is opened with it.
     """
@@ -101,7 +104,7 @@ def plan_release(
             f"campaign {campaign_id} is {registry.status_of(campaign_id).label}: "
             "custodians release only after the reveal"
         )
-    history = registry.history(campaign_id)
+    history = registry.history(campaign_id) if latest is None else latest
     mine = [c for c in history.custodians if c.account.lower() == account.address.lower()]
     if not mine:
         raise CampaignStateError(f"{account.address} is not a custodian of campaign {campaign_id}")
