@@ -1,5 +1,6 @@
-"""What a pledge, a relayed pledge and a release cost per member on Base, Optimism and
-Arbitrum, in ETH, from measured gas and calldata sizes and each chain's published formula.
+"""What a pledge, a relayed pledge, a gated (relayed) pledge and a release cost per member
+on Base, Optimism and Arbitrum, in ETH, from measured gas and calldata sizes and each
+chain's published formula.
 
 ``python -m bench.l2fees`` prices the figures of bench/results.json; ``make bench`` prints
 this table after measuring. Prices are stated, not read live: change ``PRICES`` to today's.
@@ -30,6 +31,11 @@ from typing import Any
 
 GWEI = 10**9
 ENVELOPE_BYTES = 110  # nonce, fees, gas, to, value, chain id, signature of a type-2 tx
+# A gated pledge is a relayed pledge plus its Semaphore proof, inline in the calldata:
+# (merkleTreeDepth, merkleTreeRoot, nullifier, message, scope, points[8]) = 13 words. The
+# depth word is 31 zero bytes and one small one; the rest are field elements (non-zero).
+PROOF_BYTES = 13 * 32
+PROOF_DATA_GAS = 31 * 4 + (PROOF_BYTES - 31) * 16
 
 PRICES: dict[str, Any] = {
     "l1_base_fee_gwei": 5.0,  # Ethereum L1 base fee
@@ -57,8 +63,9 @@ def arbitrum_fee(gas: int, size: int, chain: dict[str, Any]) -> float:
     return (l2 + l1) / 1e18
 
 
-def price(gas: dict[str, Any]) -> dict[str, dict[str, float]]:
-    """ETH per action and chain, from bench.gas figures (gas, calldata bytes and gas)."""
+def price(gas: dict[str, Any], groups: dict[str, Any] | None = None) -> dict[str, dict[str, float]]:
+    """ETH per action and chain, from bench.gas figures (gas, calldata bytes and gas) and, for
+    the gated pledge, bench.groups figures (its gas as mined; row left out without them)."""
     direct, signed = gas["pledge"]["n1_direct"], gas["pledge"]["n1_signed"]
     release = gas["release_per_member"]["members"]
     actions = {
@@ -66,6 +73,14 @@ def price(gas: dict[str, Any]) -> dict[str, dict[str, float]]:
         "pledge": (direct["gas"], direct["components"]["calldata"], direct["calldata_bytes"]),
         "relayed pledge": (signed["gas"], signed["components"]["calldata"],
                            signed["calldata_bytes"]),
+    }  # fmt: skip
+    if groups and "gated_pledge" in groups:
+        actions["gated pledge"] = (
+            groups["gated_pledge"]["gated"],
+            signed["components"]["calldata"] + PROOF_DATA_GAS,
+            signed["calldata_bytes"] + PROOF_BYTES,
+        )
+    actions |= {
         "release per member": (release["gas"] / release["members"],
                                16 * release["calldata_bytes"] / release["members"],
                                release["calldata_bytes"] / release["members"]),
@@ -103,7 +118,8 @@ def table(costs: dict[str, dict[str, float]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     path = Path(args[0]) if args else Path(__file__).resolve().parent / "results.json"
-    print(table(price(json.loads(path.read_text())["gas"])))
+    results = json.loads(path.read_text())
+    print(table(price(results["gas"], results.get("groups"))))
     return 0
 
 

@@ -53,7 +53,6 @@ def main(argv: list[str] | None = None) -> int:
         try:
             _progress("gas")
             results["gas"] = gas.measure(world, quick=args.quick, workers=cores)
-            results["l2_costs"] = l2fees.price(results["gas"])
             _progress("reading a campaign under a 10-block eth_getLogs cap, old and new")
             results["reading"] = reading.measure(world, quick=args.quick)
             results["scale"] = {}
@@ -79,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
                 results["gas"]["threshold_crossing"][str(size)] = figures["threshold_crossing"]
             _progress("groups: membership gas and a proof")
             results["groups"] = groups.measure(node, quick=args.quick)
+            results["l2_costs"] = l2fees.price(results["gas"], results["groups"])
             _progress("crypto")
             results["crypto"] = cryptobench.measure(quick=args.quick, runs=runs)
         finally:

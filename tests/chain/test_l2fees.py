@@ -36,3 +36,25 @@ def test_every_action_is_priced_on_every_chain() -> None:
         assert set(by_chain) == {"base", "optimism", "arbitrum"}
         assert all(v > 0 for v in by_chain.values())
     assert costs["relayed pledge"]["base"] > costs["pledge"]["base"]  # more calldata and gas
+
+
+def test_a_gated_pledge_is_priced_from_the_groups_bench() -> None:
+    gas = {
+        "pledge": {
+            "n1_direct": {"gas": 68_518, "calldata_bytes": 708, "components": {"calldata": 8616}},
+            "n1_signed": {"gas": 75_643, "calldata_bytes": 900, "components": {"calldata": 10428}},
+        },
+        "release_per_member": {
+            "members": {"gas": 4_769_960, "calldata_bytes": 120_392, "members": 1000}
+        },
+    }
+    groups = {"gated_pledge": {"plain": 75_643, "gated": 370_000, "extra": 294_357}}
+
+    costs = l2fees.price(gas, groups)
+
+    assert list(costs) == ["pledge", "relayed pledge", "gated pledge", "release per member"]
+    for chain in ("base", "optimism", "arbitrum"):  # more gas and the proof's 416 bytes
+        assert costs["gated pledge"][chain] > costs["relayed pledge"][chain]
+    table = l2fees.table(costs)
+    assert "gated pledge" in table
+    assert "gated pledge" not in l2fees.price(gas)  # no groups figures: no made-up row
