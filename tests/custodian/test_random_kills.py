@@ -76,7 +76,7 @@ from .conftest import CustodianRole, Daemon, Spartacus, pledge
 
 KILLS_PER_DAEMON = 2  # then its lives have no kill plan, so every run ends
 STEP_KILL_WITHIN = 1.2  # a step kills a daemon (two in five), this long after it at most
-STEP_TIMEOUT = 60.0
+STEP_TIMEOUT = 120.0  # a liveness bound: each restart re-imports web3 (seconds on a loaded machine)
 GATE_ODDS = 0.3  # that a send is killed: before reaching the node, then after, in turn
 GATE_KILLS_PER_DAEMON = 2  # on top of KILLS_PER_DAEMON
 LATE = [("M", "Hank", 9), ("P", "Ivy", 2), ("M", "Jack", 3)]
