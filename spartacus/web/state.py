@@ -66,6 +66,8 @@ class WebState:
         given = self.config.get("WEB3")
         if isinstance(given, Web3):
             return given
+        # ``retries`` counts attempts: 1 is a single try, so a hung node costs a visitor one
+        # timeout, never two (tests/web/test_hung_node.py counts the calls).
         retry = ExceptionRetryConfiguration(
             errors=(requests.ConnectionError, requests.HTTPError, requests.Timeout), retries=1
         )
