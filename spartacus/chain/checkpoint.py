@@ -51,6 +51,13 @@ class Checkpoints:
         if path is not None and path.exists():
             self._load(path)
 
+    def new_pass(self) -> None:
+        """Check every checkpoint's block against the chain again before it is next used. A
+        long-running daemon calls this each pass: under a ``safe`` or ``latest`` tag a reorg
+        can replace a checkpoint's block while it runs, and what it held (a release, say)
+        must then be read again rather than believed."""
+        self._verified.clear()
+
     # ------------------------------------------------------------ reading
 
     def trusted(self, campaign_id: int) -> Held | None:
@@ -72,7 +79,7 @@ class Checkpoints:
                     held.block,
                 )
         if not ok:
-            del self.held[campaign_id]
+            self.held.pop(campaign_id, None)  # the quorum's sources ask in parallel threads
             return None
         return held
 

@@ -133,6 +133,8 @@ class Quorum:
         """The block this pass acts on (None while it is older than the registry)."""
         self.confirmed = None
         self._facts.clear()
+        if self.checkpoints is not None:
+            self.checkpoints.new_pass()
         heights = self._ask(self._height, range(self.size))
         answered = {i: h for i, h in heights.items() if isinstance(h, int)}
         self._enough(heights, "the confirmed block")
@@ -325,14 +327,23 @@ def _failure(exc: Exception) -> str:
 
 
 def roster_digest(history: History) -> str:
-    """What a release is built from, as one hash: the custodians and the roster records
-    (the instructions and every active pledge, all their fields)."""
+    """What a release is built from, as one hash: the custodians, the roster records (the
+    instructions and every active pledge, all their fields) and the releases already made.
+
+    Releases count too: the daemon reads from them what it has already sealed to whom and
+    whether its releases are final, which decides when a key is destroyed; a primary that
+    forged one would otherwise have a member left out and the key destroyed."""
     digest = hashlib.sha256()
     for c in history.custodians:
         digest.update(f"c{c.index}:{c.account.lower()}:{c.campaign_key.hex()};".encode())
     for r in history.roster_records():
         fields = ":".join(f.hex() for f in (r.member_key, r.ciphertext, r.boxes, r.commitment))
         digest.update(f"p{r.index}:{r.account.lower()}:{fields};".encode())
+    for x in history.releases:
+        data = hashlib.sha256(x.data).hexdigest()
+        digest.update(
+            f"r{x.custodian_index}:{x.custodian.lower()}:{x.block_number}:{x.tx_hash}:{data};".encode()
+        )
     return digest.hexdigest()
 
 

@@ -117,7 +117,8 @@ class CampaignStep:
 
     def _releases_final(self, campaign_id: int, confirmed: int) -> bool:
         """This custodian released at least once and every release is mined at or before the
-        confirmed block (a reorg above it could still undo one)."""
+        confirmed block (a reorg above it could still undo one). Read from the checkpoint,
+        whose block is checked against the chain again each pass (``Checkpoints.new_pass``)."""
         mine = [
             r.block_number
             for r in self._history(campaign_id).releases

@@ -19,6 +19,7 @@ from spartacus.chain.records import (
     Custodian,
     History,
     PledgeEvent,
+    Release,
     RosterMode,
     Status,
     Withdrawal,
@@ -246,6 +247,29 @@ def test_roster_digest_covers_every_field_and_withdrawals() -> None:
     other_custodian = history(1, 2)
     other_custodian.custodians = [Custodian(0, "0xB", b"K" * 32)]
     assert roster_digest(other_custodian) != base
+
+
+def released(h: History, data: bytes, block_number: int = 7) -> History:
+    h.releases = [Release(0, "0xA", data, block_number, "0x77")]
+    return h
+
+
+def test_roster_digest_covers_the_releases_already_made() -> None:
+    base = roster_digest(released(history(1, 2), b"seals for 1 and 2"))
+    assert roster_digest(released(history(1, 2), b"seals for 1 and 2")) == base
+    assert roster_digest(history(1, 2)) != base  # a release hidden
+    assert roster_digest(released(history(1, 2), b"seals for 1 only")) != base  # forged
+    assert roster_digest(released(history(1, 2), b"seals for 1 and 2", 6)) != base  # moved
+
+
+def test_a_primary_that_forges_a_release_is_refused() -> None:
+    """A primary's Release (what was sealed to whom, and whether the releases are final,
+    which decides when the key is destroyed) is taken only as the other sources agree."""
+    forged = Source(logs=released(history(1, 2), b"seals for 1 only"))
+    q = quorum(forged, Source(logs=released(history(1, 2), b"seals for 1 and 2")))
+    q.confirm()
+    with pytest.raises(Unconfirmed, match="sources disagree on the roster of campaign 1"):
+        q.history(1)
 
 
 # ---------------------------------------------------------------------- the clock
