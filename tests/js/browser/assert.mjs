@@ -31,6 +31,9 @@ const assert = {
   equal(a, b, message) {
     if (!Object.is(a, b)) throw new AssertionError(message ?? `${String(a)} !== ${String(b)}`);
   },
+  notEqual(a, b, message) {
+    if (Object.is(a, b)) throw new AssertionError(message ?? `${String(a)} === ${String(b)}`);
+  },
   deepEqual(a, b, message) {
     if (!same(a, b)) throw new AssertionError(message ?? "values are not deeply equal");
   },
