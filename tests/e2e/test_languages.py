@@ -8,11 +8,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, expect
 
 from .conftest import Site
 from .test_accessibility import AXE, violations
-from .test_browser import TIMEOUT
+from .test_browser import TIMEOUT, open_page
 
 LIMIT = 255  # a pledge's JSON, padded to 256 bytes (protocol/payload.js encodeContact)
 JSON_BYTES = """() => new TextEncoder().encode(JSON.stringify({
@@ -36,20 +36,12 @@ def visitor(browser: Browser, site: Site, locale: str, third_party: list[str]) -
     return context
 
 
-def opened(context: BrowserContext, url: str, errors: list[str]) -> Page:
-    page = context.new_page()
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(url)
-    return page
-
-
 def test_a_spanish_browser_creates_joins_and_reads_the_roster(browser: Browser, site: Site) -> None:
     errors: list[str] = []
     third_party: list[str] = []
     found: list[dict[str, Any]] = []
     organiser = visitor(browser, site, "es-ES", third_party)
-    create = opened(organiser, f"{site.url}/create", errors)
+    create = open_page(organiser, f"{site.url}/create", errors)
     expect(create.locator("html")).to_have_attribute("lang", "es")
     expect(create.locator("h1")).to_have_text("Iniciar una campaña")
     create.fill("#create-title", "Arreglar la calefacción")
@@ -65,7 +57,7 @@ def test_a_spanish_browser_creates_joins_and_reads_the_roster(browser: Browser, 
 
     members = {}
     for who, locale in (("iñaki", "es-ES"), ("zoë", "es-MX")):
-        page = opened(visitor(browser, site, locale, third_party), campaign_url, errors)
+        page = open_page(visitor(browser, site, locale, third_party), campaign_url, errors)
         expect(page.locator("html")).to_have_attribute("lang", "es")
         expect(page.locator("#status")).to_have_text(re.compile(r"^Abierta: "))
         # One date format: the script's Intl, in Spanish, in UTC, like the server's.
@@ -137,7 +129,7 @@ def test_the_language_switch_is_kept_from_page_to_page(browser: Browser, site: S
     errors: list[str] = []
     third_party: list[str] = []
     person = visitor(browser, site, "en-GB", third_party)
-    page = opened(person, f"{site.url}/safety", errors)
+    page = open_page(person, f"{site.url}/safety", errors)
     expect(page.locator("html")).to_have_attribute("lang", "en")
     page.click("button[name=lang][value=es]")
     expect(page.locator("html")).to_have_attribute("lang", "es")
