@@ -37,6 +37,7 @@ from tests.cli.conftest import Spartacus
 from .conftest import BodyRecorder, Site
 from .test_accessibility import AXE, violations
 from .test_browser import CONTACTS, NAMES, TIMEOUT, join, open_page, person
+from .test_static_copy import read_roster
 
 ADMIN = 0
 PROVE = "([g, s, m]) => window.spartacus.proveMembership(g, s, m)"
@@ -270,7 +271,7 @@ def test_two_invited_members_pledge_reveal_and_read_while_a_stranger_cannot_pled
     join(pages["bob"], "bob", keep=True)
     for page in pages.values():
         expect(page.locator("#status")).to_have_attribute("data-status", "revealed")
-    rosters = {who: _roster(page, 2) for who, page in pages.items()}
+    rosters = {who: read_roster(page, None, 2) for who, page in pages.items()}
     expected = sorted((NAMES[w], CONTACTS[w], f"{w} is in") for w in ("alice", "bob"))
     assert sorted(rosters["alice"]) == sorted(rosters["bob"]) == expected
     assert _relayed_pledges(site) == relayed + 1
@@ -304,16 +305,3 @@ def _relayed_pledges(site: Site) -> int:
 
 def _posts(site: Site) -> int:
     return sum(1 for m, _, _ in site.recorder.requests if m == "POST")
-
-
-def _roster(page: Page, members: int) -> list[tuple[str, ...]]:
-    """Read the roster with the code kept in this browser, until every member's row is there
-    (the custodian's daemon releases on its own schedule)."""
-    rows = page.locator("#roster-table tbody tr")
-    for _ in range(60):
-        page.click("#roster-submit")
-        expect(page.locator("#roster-result")).to_be_visible()
-        if page.locator("#roster-missing").is_hidden() and rows.count() == members:
-            break
-        page.wait_for_timeout(1000)
-    return [tuple(cell.inner_text() for cell in row.locator("td").all()) for row in rows.all()]

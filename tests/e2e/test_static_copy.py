@@ -150,8 +150,11 @@ def visitor(browser: Browser, origins: list[str], ranges: list[int]) -> BrowserC
     return context
 
 
-def read_roster(page: Page, code: str, members: int) -> list[tuple[str, ...]]:
-    page.fill("#roster-code", code)
+def read_roster(page: Page, code: str | None, members: int) -> list[tuple[str, ...]]:
+    """Read the roster (with ``code``, or the one kept in this browser) until every member's
+    row is there: the custodian's daemon releases on its own schedule."""
+    if code is not None:
+        page.fill("#roster-code", code)
     rows = page.locator("#roster-table tbody tr")
     for _ in range(60):
         page.click("#roster-submit")
